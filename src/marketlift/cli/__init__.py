@@ -1,0 +1,3 @@
+"""The ``marketlift`` command: a thin shell over the library."""
+
+__all__: list[str] = []

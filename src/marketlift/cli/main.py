@@ -1,0 +1,51 @@
+"""Entry point of the ``marketlift`` command.
+
+Each concern lives in its own module under :mod:`marketlift.cli` and is registered here.
+Command modules import heavy packages inside the command functions, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from marketlift._version import __version__
+from marketlift.cli import events_cmd, lake_cmd, serve_cmd
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="marketlift",
+    help="Growth machine learning for online marketplaces.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"marketlift {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version,
+                     is_eager=True),
+    ] = False,
+) -> None:
+    """Growth machine learning for online marketplaces."""
+
+
+app.add_typer(events_cmd.app, name="events")
+lake_cmd.register(app)
+serve_cmd.register(app)
+
+
+def main() -> None:
+    """Run the command line."""
+    app()

@@ -1,0 +1,442 @@
+"""The one writer of a lake: exactly-once, durable appends with group commit, and compaction.
+
+Callers :meth:`LakeWriter.submit` an Arrow table of events (and optionally dead letters) and
+get a future. A single commit thread takes every submission waiting at that moment, drops
+events whose ``event_id`` is already stored (across restarts: the index is rebuilt from the lake
+when the writer opens), writes one Parquet file, fsyncs it and its folder, and only then
+resolves the futures. An acknowledged event is therefore on disk, and a retried one is reported
+as a duplicate instead of stored twice.
+
+A second thread compacts incoming files into ``date=/type=`` partitions (see
+:mod:`marketlift.lake.layout` for the protocol that keeps readers exact during compaction).
+
+Example:
+    >>> import datetime as dt, tempfile
+    >>> from marketlift.events.schema import PageView
+    >>> from marketlift.events.table import events_to_arrow
+    >>> from marketlift.lake.reader import query
+    >>> data = tempfile.mkdtemp()
+    >>> now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    >>> table = events_to_arrow([PageView(event_id="e1", schema_version=1, ts=now,
+    ...                                   platform="web", anonymous_id="a")], received_at=now)
+    >>> with LakeWriter(data) as writer:
+    ...     writer.append(table), writer.append(table)
+    ([True], [False])
+    >>> query(data, "SELECT count(*) AS n FROM events").to_pylist()
+    [{'n': 1}]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import Future
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Final, Self
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from marketlift.errors import LakeBusyError
+from marketlift.events.table import DEAD_LETTERS_SCHEMA, EVENTS_SCHEMA
+from marketlift.lake.layout import TABLES, LakeLayout, fsync_dir
+
+__all__ = ["CompactionReport", "LakeWriter", "WriterStats"]
+
+_PARTITIONS: Final = {"events": ("event_date", "type"), "dead_letters": ("received_date",)}
+_DATE_KEY: Final = {"event_date": "date", "received_date": "date", "type": "type"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CompactionReport:
+    """What one compaction did."""
+
+    files_in: int
+    files_out: int
+    rows: int
+    seconds: float
+
+
+@dataclasses.dataclass(slots=True)
+class WriterStats:
+    """Running counters of a writer, for metrics."""
+
+    commits: int = 0
+    events_written: int = 0
+    duplicates: int = 0
+    dead_letters_written: int = 0
+    compactions: int = 0
+    last_commit_seconds: float = 0.0
+
+
+@dataclasses.dataclass(slots=True)
+class _Submission:
+    events: pa.Table
+    dead_letters: pa.Table | None
+    future: Future[list[bool]]
+
+
+_STOP: Final = object()
+
+
+class LakeWriter:
+    """Appends events exactly once and durably to the lake under ``data_dir``.
+
+    Args:
+        data_dir: The data directory (created if missing).
+        compact_after_files: Start a compaction once this many incoming files wait.
+        compact_interval_s: Also compact incoming files older than this, when idle enough.
+        merge_parts_over: Merge a partition's parts once it has more than this many.
+        background: Run the commit and compaction threads; ``False`` commits synchronously
+            (tools and tests that write once).
+
+    Raises:
+        LakeBusyError: Another process holds the lake's writer lock.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        compact_after_files: int = 128,
+        compact_interval_s: float = 30.0,
+        merge_parts_over: int = 8,
+        background: bool = True,
+    ) -> None:
+        self.layout = LakeLayout(data_dir)
+        self.compact_after_files = compact_after_files
+        self.compact_interval_s = compact_interval_s
+        self.merge_parts_over = merge_parts_over
+        self.stats = WriterStats()
+        self.layout.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_lock()
+        for table in TABLES:
+            self.layout.incoming_dir(table).mkdir(parents=True, exist_ok=True)
+        self._recover()
+        self._ids: set[str] = self._load_ids()
+        self._compact_lock = threading.Lock()
+        self._closed = False
+        self._queue: queue.SimpleQueue[_Submission | object] = queue.SimpleQueue()
+        self._background = background
+        self._wake_compactor = threading.Event()
+        self._threads: list[threading.Thread] = []
+        if background:
+            self._threads = [
+                threading.Thread(target=self._commit_loop, name="lake-commit", daemon=True),
+                threading.Thread(target=self._compact_loop, name="lake-compact", daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def event_count(self) -> int:
+        """Number of distinct events stored."""
+        return len(self._ids)
+
+    def contains(self, event_id: str) -> bool:
+        """Whether an event with this id is stored (or being stored)."""
+        return event_id in self._ids
+
+    def submit(
+        self, events: pa.Table, dead_letters: pa.Table | None = None
+    ) -> Future[list[bool]]:
+        """Queue events (and dead letters) for the next group commit.
+
+        Args:
+            events: A table of :data:`~marketlift.events.table.EVENTS_SCHEMA`.
+            dead_letters: A table of :data:`~marketlift.events.table.DEAD_LETTERS_SCHEMA`.
+
+        Returns:
+            A future resolved once the commit is durable, with one flag per event row:
+            ``True`` if stored now, ``False`` if its ``event_id`` was already stored.
+        """
+        if self._closed:
+            msg = "the lake writer is closed"
+            raise RuntimeError(msg)
+        if not events.schema.equals(EVENTS_SCHEMA):
+            events = events.cast(EVENTS_SCHEMA)
+        if dead_letters is not None and not dead_letters.schema.equals(DEAD_LETTERS_SCHEMA):
+            dead_letters = dead_letters.cast(DEAD_LETTERS_SCHEMA)
+        future: Future[list[bool]] = Future()
+        submission = _Submission(events, dead_letters, future)
+        if self._background:
+            self._queue.put(submission)
+        else:
+            self._commit([submission])
+        return future
+
+    def append(self, events: pa.Table, dead_letters: pa.Table | None = None) -> list[bool]:
+        """Submit and wait for the durable commit; see :meth:`submit`."""
+        return self.submit(events, dead_letters).result()
+
+    def compact(self, *, force: bool = True) -> CompactionReport:
+        """Compact incoming files into partitions now (``force``) or if enough are waiting."""
+        with self._compact_lock:
+            return self._compact(force=force)
+
+    def close(self) -> None:
+        """Commit what is queued, compact, stop the threads and release the lock."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._background:
+            self._queue.put(_STOP)
+            self._wake_compactor.set()
+            for thread in self._threads:
+                thread.join()
+        with contextlib.suppress(Exception):
+            self.compact(force=True)
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def _acquire_lock(self) -> IO[str]:
+        path = self.layout.lock_path
+        fh = path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            msg = (
+                f"the lake at {self.layout.data_dir} is being written by another process "
+                f"(pid {holder}); stop it, or point this one at another --data directory"
+            )
+            raise LakeBusyError(msg) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        return fh
+
+    def _recover(self) -> None:
+        """Finish or undo what a crash interrupted."""
+        manifest = self.layout.read_manifest()
+        changed = False
+        for table in TABLES:
+            folder = self.layout.table_dir(table)
+            for tmp in folder.rglob("*.tmp"):
+                tmp.unlink()
+            entry = manifest.table(table)
+            for rel in entry.consumed:
+                (self.layout.root / rel).unlink(missing_ok=True)
+            if entry.consumed:
+                entry.consumed = []
+                changed = True
+            live = set(entry.files)
+            for part in folder.glob("date=*/**/*.parquet"):
+                rel = part.relative_to(self.layout.root).as_posix()
+                if rel not in live:
+                    part.unlink()  # output of a compaction that never committed
+        if changed:
+            self.layout.write_manifest(manifest)
+
+    def _load_ids(self) -> set[str]:
+        files = self.layout.live_files("events")
+        if not files:
+            return set()
+        column = pq.ParquetDataset(files).read(columns=["event_id"]).column("event_id")
+        ids: set[str] = set(column.to_pylist())
+        return ids
+
+    # -- commits ----------------------------------------------------------------------------
+
+    def _commit_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            items = [first]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    items.append(self._queue.get_nowait())
+            subs = [i for i in items if isinstance(i, _Submission)]
+            if subs:
+                self._commit(subs)
+                pending = len(self.layout.incoming_files("events"))
+                if pending >= self.compact_after_files:
+                    self._wake_compactor.set()
+            if len(subs) != len(items):
+                return
+
+    def _commit(self, subs: list[_Submission]) -> None:
+        started = time.perf_counter()
+        added: list[str] = []
+        masks: list[list[bool]] = []
+        kept: list[pa.Table] = []
+        for sub in subs:
+            mask = []
+            for event_id in sub.events.column("event_id").to_pylist():
+                new = event_id not in self._ids
+                if new:
+                    self._ids.add(event_id)
+                    added.append(event_id)
+                mask.append(new)
+            masks.append(mask)
+            if all(mask):
+                kept.append(sub.events)
+            elif any(mask):
+                kept.append(sub.events.filter(pa.array(mask)))
+        dead = [s.dead_letters for s in subs if s.dead_letters is not None]
+        try:
+            if kept:
+                self._write_incoming("events", pa.concat_tables(kept))
+            if dead:
+                self._write_incoming("dead_letters", pa.concat_tables(dead))
+        except BaseException as exc:
+            self._ids.difference_update(added)
+            for sub in subs:
+                sub.future.set_exception(exc)
+            return
+        total = sum(len(m) for m in masks)
+        self.stats.commits += 1
+        self.stats.events_written += len(added)
+        self.stats.duplicates += total - len(added)
+        self.stats.dead_letters_written += sum(t.num_rows for t in dead)
+        self.stats.last_commit_seconds = time.perf_counter() - started
+        for sub, mask in zip(subs, masks, strict=True):
+            sub.future.set_result(mask)
+
+    def _write_incoming(self, table: str, data: pa.Table) -> Path:
+        folder = self.layout.incoming_dir(table)
+        name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        return _write_durable(folder / name, data)
+
+    # -- compaction -------------------------------------------------------------------------
+
+    def _compact_loop(self) -> None:
+        while not self._closed:
+            self._wake_compactor.wait(timeout=self.compact_interval_s)
+            self._wake_compactor.clear()
+            if self._closed:
+                return
+            with self._compact_lock, contextlib.suppress(OSError):
+                self._compact(force=False)
+
+    def _compact(self, *, force: bool) -> CompactionReport:
+        started = time.perf_counter()
+        manifest = self.layout.read_manifest()
+        files_in = files_out = rows = 0
+        to_delete: list[Path] = []
+        for table in TABLES:
+            entry = manifest.table(table)
+            inputs = [f for f in self.layout.incoming_files(table) if f not in entry.consumed]
+            if not inputs or (not force and not self._due(inputs)):
+                continue
+            data = pa.concat_tables(
+                [pq.read_table(self.layout.root / f, schema=_schema(table)) for f in inputs]
+            )
+            outputs = self._write_partitions(table, data)
+            entry.files = entry.files + [f for f, _ in outputs]
+            new_parts, old_parts = self._merge_parts(table, entry.files)
+            entry.files = [f for f in entry.files if f not in old_parts] + new_parts
+            entry.consumed = inputs
+            to_delete += [self.layout.root / f for f in inputs + old_parts]
+            files_in += len(inputs)
+            files_out += len(outputs) + len(new_parts)
+            rows += data.num_rows
+        if not files_in:
+            return CompactionReport(0, 0, 0, time.perf_counter() - started)
+        manifest.commit += 1
+        self.layout.write_manifest(manifest)
+        for path in to_delete:
+            path.unlink(missing_ok=True)
+        for table in TABLES:
+            manifest.table(table).consumed = []
+        self.layout.write_manifest(manifest)
+        self.stats.compactions += 1
+        return CompactionReport(files_in, files_out, rows, time.perf_counter() - started)
+
+    def _due(self, inputs: list[str]) -> bool:
+        if len(inputs) >= self.compact_after_files:
+            return True
+        oldest_ns = int(Path(inputs[0]).name.split("-", 1)[0])
+        return (time.time_ns() - oldest_ns) / 1e9 >= self.compact_interval_s
+
+    def _write_partitions(self, table: str, data: pa.Table) -> list[tuple[str, int]]:
+        keys = _PARTITIONS[table]
+        order = [(k, "ascending") for k in keys]
+        order.append(("ts" if table == "events" else "received_at", "ascending"))
+        data = data.sort_by(order)
+        combos = data.group_by(list(keys)).aggregate([]).to_pylist()
+        out: list[tuple[str, int]] = []
+        stamp = f"{time.time_ns():020d}"
+        for combo in combos:
+            mask = None
+            for key in keys:
+                cond = pc.equal(data.column(key), pa.scalar(combo[key], data.schema.field(key).type))
+                mask = cond if mask is None else pc.and_(mask, cond)
+            part = data.filter(mask)
+            rel_dir = "/".join(f"{_DATE_KEY[k]}={combo[k]}" for k in keys)
+            rel = f"{table}/{rel_dir}/part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+            _write_durable(self.layout.root / rel, part)
+            out.append((rel, part.num_rows))
+        return out
+
+    def _merge_parts(self, table: str, files: list[str]) -> tuple[list[str], list[str]]:
+        """Merge the small parts of every partition that has too many."""
+        by_dir: dict[str, list[str]] = {}
+        for rel in files:
+            by_dir.setdefault(rel.rsplit("/", 1)[0], []).append(rel)
+        new: list[str] = []
+        old: list[str] = []
+        limit = 64 * 1024 * 1024
+        for folder, parts in by_dir.items():
+            small = [p for p in parts if (self.layout.root / p).stat().st_size < limit]
+            if len(small) <= self.merge_parts_over:
+                continue
+            data = pa.concat_tables(
+                [pq.read_table(self.layout.root / p, schema=_schema(table)) for p in small]
+            )
+            rel = f"{folder}/part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+            _write_durable(self.layout.root / rel, data)
+            new.append(rel)
+            old += small
+        return new, old
+
+
+def _schema(table: str) -> pa.Schema:
+    return EVENTS_SCHEMA if table == "events" else DEAD_LETTERS_SCHEMA
+
+
+def _write_durable(path: Path, data: pa.Table) -> Path:
+    """Write a Parquet file so that it is complete and durable before it becomes visible."""
+    _makedirs_durable(path.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        pq.write_table(data, fh, compression="zstd", compression_level=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    fsync_dir(path.parent)
+    return path
+
+
+def _makedirs_durable(folder: Path) -> None:
+    """Create a folder and its missing parents, making each new entry durable."""
+    if folder.is_dir():
+        return
+    _makedirs_durable(folder.parent)
+    folder.mkdir(exist_ok=True)
+    fsync_dir(folder.parent)
