@@ -147,7 +147,7 @@ class BaseEvent(
             raise ValueError(msg)
 
 
-class PageView(BaseEvent, tag="page_view"):
+class PageView(BaseEvent, tag="page_view", frozen=True):
     """A page or screen was shown. Needs nothing beyond the common fields."""
 
     url: LongText | None = None
@@ -155,7 +155,7 @@ class PageView(BaseEvent, tag="page_view"):
     surface: Slug | None = None
 
 
-class Search(BaseEvent, tag="search"):
+class Search(BaseEvent, tag="search", frozen=True):
     """The buyer searched."""
 
     query: Annotated[str, Meta(min_length=1, max_length=512)]
@@ -163,7 +163,7 @@ class Search(BaseEvent, tag="search"):
     category: ShortText | None = None
 
 
-class ListingView(BaseEvent, tag="listing_view"):
+class ListingView(BaseEvent, tag="listing_view", frozen=True):
     """The buyer opened a listing page."""
 
     listing_id: Id
@@ -174,13 +174,13 @@ class ListingView(BaseEvent, tag="listing_view"):
     decision_id: Id | None = None
 
 
-class Favorite(BaseEvent, tag="favorite"):
+class Favorite(BaseEvent, tag="favorite", frozen=True):
     """The buyer favorited a listing."""
 
     listing_id: Id
 
 
-class AddToCart(BaseEvent, tag="add_to_cart"):
+class AddToCart(BaseEvent, tag="add_to_cart", frozen=True):
     """The buyer added a listing to the cart."""
 
     listing_id: Id
@@ -188,21 +188,21 @@ class AddToCart(BaseEvent, tag="add_to_cart"):
     price: Money | None = None
 
 
-class RemoveFromCart(BaseEvent, tag="remove_from_cart"):
+class RemoveFromCart(BaseEvent, tag="remove_from_cart", frozen=True):
     """The buyer removed a listing from the cart."""
 
     listing_id: Id
     quantity: Quantity = 1
 
 
-class CheckoutStart(BaseEvent, tag="checkout_start"):
+class CheckoutStart(BaseEvent, tag="checkout_start", frozen=True):
     """The buyer started checkout."""
 
     cart_value: Money | None = None
     item_count: Annotated[int, Meta(ge=0, le=10_000)] | None = None
 
 
-class Purchase(BaseEvent, tag="purchase"):
+class Purchase(BaseEvent, tag="purchase", frozen=True):
     """An order was placed."""
 
     order_id: Id
@@ -210,7 +210,7 @@ class Purchase(BaseEvent, tag="purchase"):
     revenue: Money
 
 
-class Impression(BaseEvent, tag="impression"):
+class Impression(BaseEvent, tag="impression", frozen=True):
     """Listings were shown on a surface, with their positions."""
 
     surface: Slug
@@ -218,7 +218,7 @@ class Impression(BaseEvent, tag="impression"):
     decision_id: Id | None = None
 
 
-class _Engagement(BaseEvent):
+class _Engagement(BaseEvent, frozen=True):
     """Fields shared by the engagement events."""
 
     action: Slug
@@ -226,25 +226,25 @@ class _Engagement(BaseEvent):
     decision_id: Id
 
 
-class EngagementShown(_Engagement, tag="engagement_shown"):
+class EngagementShown(_Engagement, tag="engagement_shown", frozen=True):
     """An engagement (banner, push, email ...) was shown; carries the policy's propensity."""
 
     propensity: Propensity
 
 
-class EngagementClicked(_Engagement, tag="engagement_clicked"):
+class EngagementClicked(_Engagement, tag="engagement_clicked", frozen=True):
     """The buyer acted on an engagement."""
 
     propensity: Propensity | None = None
 
 
-class EngagementDismissed(_Engagement, tag="engagement_dismissed"):
+class EngagementDismissed(_Engagement, tag="engagement_dismissed", frozen=True):
     """The buyer dismissed an engagement."""
 
     propensity: Propensity | None = None
 
 
-class Decision(BaseEvent, tag="decision"):
+class Decision(BaseEvent, tag="decision", frozen=True):
     """The decision API answered; logged with the propensity of what it chose."""
 
     decision_id: Id
@@ -257,7 +257,7 @@ class Decision(BaseEvent, tag="decision"):
     model_versions: Annotated[dict[Slug, ShortText], Meta(max_length=20)] | None = None
 
 
-class Exposure(BaseEvent, tag="exposure"):
+class Exposure(BaseEvent, tag="exposure", frozen=True):
     """A unit was exposed to an experiment's variant."""
 
     experiment_key: Slug

@@ -102,7 +102,7 @@ class LakeLayout:
         """Incoming files of a table, oldest first, relative to the lake root."""
         folder = self.incoming_dir(table)
         try:
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".parquet"))
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".parquet"))  # noqa: PTH208
         except FileNotFoundError:
             return []
         return [f"{table}/incoming/{n}" for n in names]

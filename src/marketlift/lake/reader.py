@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import duckdb
 import pyarrow as pa
@@ -61,9 +61,7 @@ def refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _empty_{table}")  # noqa: S608
 
 
-def query(
-    data_dir: str | os.PathLike[str], sql: str, params: list[Any] | None = None
-) -> pa.Table:
+def query(data_dir: str | os.PathLike[str], sql: str, params: list[Any] | None = None) -> pa.Table:
     """Run one SQL statement on the lake and return the result as an Arrow table.
 
     Example:
@@ -77,7 +75,7 @@ def query(
         for attempt in range(_RETRIES):
             refresh_views(con, layout)
             try:
-                relation = con.sql(sql, params=params)
+                relation = cast("duckdb.DuckDBPyRelation | None", con.sql(sql, params=params))
                 if relation is None:
                     return pa.table({})
                 return relation.to_arrow_table()

@@ -43,6 +43,7 @@ from typing import IO, Final, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from marketlift.errors import LakeBusyError
@@ -127,6 +128,7 @@ class LakeWriter:
         self._queue: queue.SimpleQueue[_Submission | object] = queue.SimpleQueue()
         self._background = background
         self._wake_compactor = threading.Event()
+        self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         if background:
             self._threads = [
@@ -147,9 +149,7 @@ class LakeWriter:
         """Whether an event with this id is stored (or being stored)."""
         return event_id in self._ids
 
-    def submit(
-        self, events: pa.Table, dead_letters: pa.Table | None = None
-    ) -> Future[list[bool]]:
+    def submit(self, events: pa.Table, dead_letters: pa.Table | None = None) -> Future[list[bool]]:
         """Queue events (and dead letters) for the next group commit.
 
         Args:
@@ -189,6 +189,7 @@ class LakeWriter:
         if self._closed:
             return
         self._closed = True
+        self._stopping.set()
         if self._background:
             self._queue.put(_STOP)
             self._wake_compactor.set()
@@ -258,7 +259,8 @@ class LakeWriter:
         files = self.layout.live_files("events")
         if not files:
             return set()
-        column = pq.ParquetDataset(files).read(columns=["event_id"]).column("event_id")
+        dataset = ds.dataset([str(f) for f in files], format="parquet", schema=EVENTS_SCHEMA)
+        column = dataset.to_table(columns=["event_id"]).column("event_id")
         ids: set[str] = set(column.to_pylist())
         return ids
 
@@ -304,7 +306,7 @@ class LakeWriter:
                 self._write_incoming("events", pa.concat_tables(kept))
             if dead:
                 self._write_incoming("dead_letters", pa.concat_tables(dead))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - every waiter must learn of the failure
             self._ids.difference_update(added)
             for sub in subs:
                 sub.future.set_exception(exc)
@@ -326,10 +328,10 @@ class LakeWriter:
     # -- compaction -------------------------------------------------------------------------
 
     def _compact_loop(self) -> None:
-        while not self._closed:
+        while not self._stopping.is_set():
             self._wake_compactor.wait(timeout=self.compact_interval_s)
             self._wake_compactor.clear()
-            if self._closed:
+            if self._stopping.is_set():
                 return
             with self._compact_lock, contextlib.suppress(OSError):
                 self._compact(force=False)
@@ -385,7 +387,9 @@ class LakeWriter:
         for combo in combos:
             mask = None
             for key in keys:
-                cond = pc.equal(data.column(key), pa.scalar(combo[key], data.schema.field(key).type))
+                cond = pc.equal(
+                    data.column(key), pa.scalar(combo[key], data.schema.field(key).type)
+                )
                 mask = cond if mask is None else pc.and_(mask, cond)
             part = data.filter(mask)
             rel_dir = "/".join(f"{_DATE_KEY[k]}={combo[k]}" for k in keys)

@@ -1,0 +1,121 @@
+"""``marketlift query``, ``marketlift compact`` and ``marketlift land``: the lake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from marketlift.cli._common import DataDir, JsonFlag, emit_json, fail, stderr_console
+
+__all__ = ["register"]
+
+
+def query_cmd(
+    sql: Annotated[
+        str, typer.Argument(help="One SQL statement over the views events and dead_letters.")
+    ],
+    data: DataDir = Path("marketlift-data"),
+    json_output: JsonFlag = False,
+    limit: Annotated[
+        int, typer.Option(help="Rows shown in the table view (not with --json).")
+    ] = 50,
+) -> None:
+    """Run SQL on the lake (works while the server is writing).
+
+    Example: marketlift query --data DIR "SELECT type, count(*) FROM events GROUP BY 1" --json
+    """
+    import duckdb
+    from rich.table import Table
+
+    from marketlift.lake import query
+
+    try:
+        result = query(data, sql)
+    except duckdb.Error as exc:
+        fail(f"the query failed: {exc}", json_output=json_output)
+    rows = result.to_pylist()
+    if json_output:
+        emit_json(rows)
+        return
+    table = Table(*result.column_names, title=f"{len(rows)} rows")
+    for row in rows[:limit]:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    from rich.console import Console
+
+    Console().print(table)
+
+
+def compact_cmd(data: DataDir = Path("marketlift-data"), json_output: JsonFlag = False) -> None:
+    """Compact incoming files into date/type partitions (the server also does this itself)."""
+    from marketlift.errors import LakeBusyError
+    from marketlift.lake import LakeWriter
+
+    try:
+        writer = LakeWriter(data, background=False)
+    except LakeBusyError as exc:
+        fail(f"{exc} (a running server compacts on its own)", json_output=json_output)
+    try:
+        report = writer.compact(force=True)
+    finally:
+        writer.close()
+    document = {
+        "files_in": report.files_in,
+        "files_out": report.files_out,
+        "rows": report.rows,
+        "seconds": round(report.seconds, 3),
+    }
+    if json_output:
+        emit_json(document)
+    else:
+        typer.echo(", ".join(f"{k} {v}" for k, v in document.items()))
+
+
+def land_cmd(
+    data: DataDir = Path("marketlift-data"),
+    nats_url: Annotated[
+        str, typer.Option(envvar="MARKETLIFT_NATS_URL", help="NATS server URL.")
+    ] = "nats://127.0.0.1:4222",
+    stream: Annotated[str, typer.Option(help="JetStream stream name.")] = "MARKETLIFT",
+    subject_prefix: Annotated[str, typer.Option(help="Subject prefix.")] = "marketlift",
+    durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "marketlift-lander",
+    follow: Annotated[
+        bool, typer.Option("--follow/--once", help="Keep landing, or stop when caught up.")
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Messages fetched per round.", min=1)] = 1000,
+    json_output: JsonFlag = False,
+) -> None:
+    """Consume the JetStream event stream into the lake, exactly once per event_id."""
+    from marketlift.errors import LakeBusyError
+    from marketlift.ingest.lander import land
+    from marketlift.serve.config import JetStreamConfig
+
+    config = JetStreamConfig(url=nats_url, stream=stream, subject_prefix=subject_prefix)
+    try:
+        report = land(
+            data,
+            config,
+            durable=durable,
+            follow=follow,
+            batch=batch,
+            progress=None if json_output else stderr_console,
+        )
+    except LakeBusyError as exc:
+        fail(str(exc), json_output=json_output)
+    except OSError as exc:
+        fail(f"cannot reach NATS at {nats_url}: {exc}", json_output=json_output)
+    if json_output:
+        emit_json(report)
+    else:
+        typer.echo(
+            f"landed {report['events']} new events, {report['duplicates']} duplicates, "
+            f"{report['dead_letters']} dead letters"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the lake commands to the root command."""
+    app.command("query")(query_cmd)
+    app.command("compact")(compact_cmd)
+    app.command("land")(land_cmd)

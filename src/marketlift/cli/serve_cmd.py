@@ -1,0 +1,64 @@
+"""``marketlift serve``: the HTTP service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from marketlift.cli._common import DataDir, fail
+
+__all__ = ["register"]
+
+
+def serve_cmd(
+    data: DataDir = Path("marketlift-data"),
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    sink: Annotated[
+        str, typer.Option(help="Where events go: lake (embedded) or jetstream (scale-out).")
+    ] = "lake",
+    nats_url: Annotated[
+        str, typer.Option(envvar="MARKETLIFT_NATS_URL", help="NATS URL for --sink jetstream.")
+    ] = "nats://127.0.0.1:4222",
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Start the HTTP service: POST /v1/events, /healthz, /metrics, /openapi.json.
+
+    Set MARKETLIFT_WRITE_KEY to require 'Authorization: Bearer <key>' on /v1/events.
+    """
+    import uvicorn
+
+    from marketlift.errors import ConfigError, LakeBusyError
+    from marketlift.serve import JetStreamConfig, ServeConfig, create_app
+
+    try:
+        config = ServeConfig(
+            data_dir=data,
+            host=host,
+            port=port,
+            sink=sink,
+            write_key=os.environ.get("MARKETLIFT_WRITE_KEY") or None,
+            jetstream=JetStreamConfig(url=nats_url),
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    try:
+        uvicorn.run(
+            create_app(config),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+        )
+    except LakeBusyError as exc:
+        fail(str(exc))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the root command."""
+    app.command("serve")(serve_cmd)

@@ -1,0 +1,140 @@
+"""The OpenAPI 3.1 document of the HTTP service, built from the same types the code uses.
+
+Example:
+    >>> doc = openapi_document()
+    >>> sorted(doc["paths"])
+    ['/healthz', '/metrics', '/openapi.json', '/v1/events']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from marketlift._version import __version__
+from marketlift.events.jsonschema import event_schema_components
+from marketlift.ingest.collector import IngestReport
+
+__all__ = ["openapi_document"]
+
+_REF = "#/components/schemas/{name}"
+
+_EXAMPLE_BATCH = [
+    {
+        "type": "listing_view",
+        "event_id": "0b6d2c1e-6a8f-4a4e-9b0e-3f0f6c7c9a10",
+        "schema_version": 1,
+        "ts": "2026-11-26T10:00:00Z",
+        "anonymous_id": "anon-7f3a",
+        "session_id": "s-19",
+        "platform": "ios",
+        "app_version": "5.2.0",
+        "locale": "de-DE",
+        "currency": "EUR",
+        "country": "DE",
+        "listing_id": "L-1002",
+        "price": {"amount": "24.90", "currency": "EUR"},
+    },
+    {
+        "type": "purchase",
+        "event_id": "5c1d8a0e-2b4c-4f8e-8d2a-7a6b5c4d3e2f",
+        "schema_version": 1,
+        "ts": "2026-11-26T10:04:12Z",
+        "buyer_id": "b-4411",
+        "session_id": "s-19",
+        "platform": "ios",
+        "order_id": "O-77",
+        "line_items": [
+            {
+                "listing_id": "L-1002",
+                "quantity": 1,
+                "unit_price": {"amount": "24.90", "currency": "EUR"},
+            }
+        ],
+        "revenue": {"amount": "24.90", "currency": "EUR"},
+    },
+]
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI document served at ``/openapi.json``."""
+    event_schema, components = event_schema_components(_REF)
+    (report_schema,), report_components = msgspec.json.schema_components(
+        [IngestReport], ref_template=_REF
+    )
+    components.update(report_components)
+    error = {
+        "type": "object",
+        "properties": {"error": {"type": "string"}},
+        "required": ["error"],
+    }
+    report_ref = {"content": {"application/json": {"schema": report_schema}}}
+    error_ref = {"content": {"application/json": {"schema": error}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "marketlift collector",
+            "version": __version__,
+            "description": (
+                "Event collection for web and mobile clients. Send a JSON array (or NDJSON, "
+                "one event per line) of schema-v1 events; optionally gzip with "
+                "`Content-Encoding: gzip`. `event_id` is the idempotency key: retrying a batch "
+                "never stores an event twice. Limits: 5 MiB body, 20 MiB decompressed, "
+                "1000 events per batch, 32 KiB per event, `ts` within 30 days before and "
+                "10 minutes after the server clock (configurable)."
+            ),
+        },
+        "paths": {
+            "/v1/events": {
+                "post": {
+                    "summary": "Send a batch of events",
+                    "security": [{"writeKey": []}, {}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": event_schema},
+                                "example": _EXAMPLE_BATCH,
+                            },
+                            "application/x-ndjson": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "At least one event accepted or duplicate; every "
+                            "event is durable when this is sent.",
+                            **report_ref,
+                        },
+                        "401": {"description": "Missing or wrong write key.", **error_ref},
+                        "413": {"description": "Body or batch over a limit.", **error_ref},
+                        "415": {"description": "Unsupported Content-Encoding.", **error_ref},
+                        "422": {
+                            "description": "No valid event in the batch (same report shape), "
+                            "or the body is not a JSON array or NDJSON.",
+                            **report_ref,
+                        },
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {"summary": "Liveness", "responses": {"200": {"description": "Alive."}}}
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {"200": {"description": "Text exposition format."}},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1."}},
+                }
+            },
+        },
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"writeKey": {"type": "http", "scheme": "bearer"}},
+        },
+    }
