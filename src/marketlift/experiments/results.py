@@ -1,0 +1,87 @@
+"""Result types of an analysis: msgspec Structs, so they encode straight to JSON.
+
+Data conditions are flags (strings) on the results, never exceptions:
+
+- ``too_few_units``: an arm has fewer units than ``min_units``; inference is unreliable.
+- ``zero_variance``: the effect's standard error is zero (or undefined); no test possible.
+- ``zero_control_mean``: the relative lift is undefined.
+- ``srm``: sample-ratio mismatch (chi-square p-value below the threshold); do not trust lifts.
+- ``empty_arm``: an arm has no units.
+- ``multiple_variants``: some units were exposed to more than one variant (they are dropped).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["AnalysisResult", "ArmCount", "MetricResult", "SegmentResult", "SrmStatus"]
+
+
+class MetricResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One metric, one treatment against the control."""
+
+    metric: str
+    variant: str
+    control_mean: float
+    treatment_mean: float
+    effect: float
+    effect_lower: float
+    effect_upper: float
+    rel_effect: float
+    rel_lower: float
+    rel_upper: float
+    pvalue: float
+    pvalue_adjusted: float
+    significant: bool
+    se: float
+    df: float
+    sequential_lower: float
+    sequential_upper: float
+    sequential_pvalue: float
+    chance_to_beat_control: float
+    expected_loss: float
+    variance_reduction: float
+    n_control: int
+    n_treatment: int
+    flags: tuple[str, ...] = ()
+
+
+class ArmCount(msgspec.Struct, frozen=True):
+    """Units of one arm against what the weights expect."""
+
+    variant: str
+    units: int
+    expected: float
+
+
+class SrmStatus(msgspec.Struct, frozen=True):
+    """Sample-ratio check of one analysis."""
+
+    statistic: float
+    pvalue: float
+    mismatch: bool
+
+
+class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The analysis restricted to one value of one segment dimension."""
+
+    dimension: str
+    value: str
+    arms: tuple[ArmCount, ...]
+    srm: SrmStatus
+    metrics: tuple[MetricResult, ...]
+    flags: tuple[str, ...] = ()
+
+
+class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A whole readout: arms, SRM, metric lifts and segment breakdowns."""
+
+    experiment: str
+    control: str
+    alpha: float
+    correction: str
+    arms: tuple[ArmCount, ...]
+    srm: SrmStatus
+    metrics: tuple[MetricResult, ...]
+    segments: tuple[SegmentResult, ...] = ()
+    flags: tuple[str, ...] = ()
