@@ -83,13 +83,20 @@ def aggregate(
     columns: Sequence[str],
     pairs: Iterable[tuple[str, str]],
     dimensions: Sequence[str] = (),
+    extra_groups: Sequence[str] = (),
 ) -> dict[GroupKey, Moments]:
-    """Run :func:`moments_sql` and wrap each group in a :class:`Moments`."""
+    """Run :func:`moments_sql` and wrap each group in a :class:`Moments`.
+
+    Keys are ``(variant, values)`` with the dimension values, then the extra group values.
+    """
     keys = tuple(sorted({pair_key(*p) for p in pairs}))
     cols = tuple(columns)
-    sql = moments_sql(source, variant=variant, columns=cols, pairs=keys, dimensions=dimensions)
+    sql = moments_sql(
+        source, variant=variant, columns=cols, pairs=keys, dimensions=dimensions,
+        extra_groups=extra_groups,
+    )
     out: dict[GroupKey, Moments] = {}
-    k = 1 + len(dimensions)
+    k = 1 + len(dimensions) + len(extra_groups)
     for row in con.sql(sql).fetchall():
         n = int(row[k])
         sums = tuple(float(x or 0.0) for x in row[k + 1 : k + 1 + len(cols)])

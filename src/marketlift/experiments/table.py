@@ -137,7 +137,7 @@ def analyze_table(
             f"FROM {view} GROUP BY {quote(unit)}"
         )
         dropped = con.sql("SELECT count(*) FROM __marketlift_units WHERE __variants > 1")
-        if (dropped.fetchone() or (0,))[0]:
+        if dropped.fetchall()[0][0]:
             flags.append("multiple_variants")
         view = "(SELECT * FROM __marketlift_units WHERE __variants = 1)"
     groups = aggregate(
