@@ -254,7 +254,6 @@ def _estimate(table: Path, metric: str, covariate: str | None) -> tuple[float, f
 
     m = parse_metric(metric, covariate)
     con = duckdb.connect()
-    con.execute("CREATE TEMP TABLE __one AS SELECT 'all' AS __arm")
     view = open_source(con, table)
     groups = aggregate(
         con, f"(SELECT *, 'all' AS __arm FROM {view})", variant="__arm", columns=m.columns,
