@@ -1,0 +1,94 @@
+"""Benchmark of the simulator: events/s end to end (lake write included), peak RSS, funnel, policy values.
+
+Prints ONE JSON line. Defaults are the issue's size: 100,000 buyers over 30 days.
+
+    .venv/bin/python benchmarks/sim_generate.py [--buyers N] [--days D] [--seed S]
+        [--collector-buyers N] [--collector-days D] [--eval-buyers N] [--eval-days D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--buyers", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--collector-buyers", type=int, default=5_000)
+    parser.add_argument("--collector-days", type=int, default=3)
+    parser.add_argument("--eval-buyers", type=int, default=None, help="default: --buyers")
+    parser.add_argument("--eval-days", type=int, default=None, help="default: --days")
+    args = parser.parse_args()
+
+    from marketlift.lake import query
+    from marketlift.sim import SimConfig, evaluate_policies, simulate
+
+    out: dict[str, object] = {"benchmark": "sim_generate", "python": sys.version.split()[0]}
+    config = SimConfig(n_buyers=args.buyers, n_days=args.days, seed=args.seed)
+    data = tempfile.mkdtemp(prefix="sim-bench-")
+    try:
+        started = time.perf_counter()
+        result = simulate(config, data)
+        seconds = time.perf_counter() - started
+        stored = query(data, "SELECT count(*) AS n FROM events").column("n")[0].as_py()
+        out.update(
+            buyers=args.buyers, days=args.days, seed=args.seed, events=result.events,
+            events_stored=stored, sessions=result.sessions, decisions=result.decisions,
+            seconds=round(seconds, 2), events_per_second=round(result.events / seconds),
+            peak_rss_mb=round(_peak_rss_mb()), funnel=result.to_dict()["funnel"],
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+    small = SimConfig(n_buyers=args.collector_buyers, n_days=args.collector_days, seed=args.seed)
+    for mode, via in (("direct", False), ("collector", True)):
+        data = tempfile.mkdtemp(prefix="sim-bench-")
+        try:
+            started = time.perf_counter()
+            res = simulate(small, data, via_collector=via, truth=False)
+            sec = time.perf_counter() - started
+            out[f"small_{mode}_events_per_second"] = round(res.events / sec)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+    out["small_run"] = {"buyers": args.collector_buyers, "days": args.collector_days,
+                        "events": res.events}  # fmt: skip
+
+    eval_config = SimConfig(
+        n_buyers=args.eval_buyers or args.buyers, n_days=args.eval_days or args.days,
+        seed=args.seed,
+    )  # fmt: skip
+    started = time.perf_counter()
+    values = evaluate_policies(
+        eval_config,
+        {"never": "never", "always": "always", "random": "random", "logging": "logging",
+         "oracle": "oracle"},
+    )  # fmt: skip
+    out["policy_values_seconds"] = round(time.perf_counter() - started, 2)
+    out["policy_values_usd_per_buyer"] = {
+        k: round(v.expected_revenue_per_buyer, 4) for k, v in values.items()
+    }
+    out["policy_realized_usd_per_buyer"] = {
+        k: round(v.revenue_per_buyer, 4) for k, v in values.items()
+    }
+    oracle = values["oracle"].expected_revenue_per_buyer
+    best_fixed = max(values["never"].expected_revenue_per_buyer,
+                     values["always"].expected_revenue_per_buyer)  # fmt: skip
+    out["oracle_margin_over_best_of_never_always"] = round(oracle / best_fixed - 1.0, 4)
+    out["peak_rss_mb"] = round(_peak_rss_mb())
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

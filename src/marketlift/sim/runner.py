@@ -1,0 +1,440 @@
+"""Run a simulation: day by day, write events through the lake writer, keep the truth.
+
+Example:
+    >>> import tempfile
+    >>> from marketlift.sim.config import SimConfig
+    >>> data = tempfile.mkdtemp()
+    >>> result = simulate(SimConfig(n_buyers=300, n_days=2, seed=1), data)
+    >>> result.events == result.written > 0, result.duplicates
+    (True, 0)
+    >>> from marketlift.lake import query
+    >>> query(data, "SELECT count(*) AS n FROM events").column("n")[0].as_py() == result.events
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any, Final
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from marketlift.errors import ConfigError
+from marketlift.sim.config import SimConfig
+from marketlift.sim.effects import ACTIONS
+from marketlift.sim.emit import EventBuilder
+from marketlift.sim.funnel import BuyerState, Day, simulate_day
+from marketlift.sim.policies import Policy, make_policy, policy_name
+from marketlift.sim.tables import buyers_table, decisions_table, listings_table, sessions_table
+from marketlift.sim.truth import write_table
+from marketlift.sim.world import World, make_world
+
+__all__ = [
+    "ExperimentTruth",
+    "Funnel",
+    "PolicyValue",
+    "Progress",
+    "SimResult",
+    "evaluate_policies",
+    "run_ab",
+    "simulate",
+]
+
+Progress = Callable[[int, int, int], None]
+"""Called after each day with ``(days_done, n_days, events_so_far)``."""
+_MAX_PENDING: Final = 2
+_COLLECTOR_BATCH: Final = 5000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Funnel:
+    """Funnel counts and rates; recovery sessions (a buyer back for an idle cart) count as sessions.
+
+    Attributes:
+        sessions: Sessions (each starts with a ``page_view``).
+        carts: Sessions with an ``add_to_cart``.
+        checkouts: Sessions with a ``checkout_start``.
+        orders: Purchases (each in its own session).
+        session_conversion: ``orders / sessions``.
+        add_to_cart_rate: ``carts / sessions``.
+        cart_abandonment: ``1 - orders / carts``.
+    """
+
+    sessions: int
+    carts: int
+    checkouts: int
+    orders: int
+    session_conversion: float
+    add_to_cart_rate: float
+    cart_abandonment: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PolicyValue:
+    """What a policy earned over the buyers it served.
+
+    Attributes:
+        policy: The policy's name.
+        buyers: Buyers it decided for.
+        orders: Purchases.
+        revenue_per_buyer: Revenue in US dollars per buyer (what buyers paid).
+        expected_revenue_per_buyer: The same from true probabilities (less noisy).
+        decisions: Decisions taken.
+        nudges: Decisions with an action other than ``none``.
+        unsubscribes: Buyers who opted out of push or email after a nudge.
+    """
+
+    policy: str
+    buyers: int
+    orders: int
+    revenue_per_buyer: float
+    expected_revenue_per_buyer: float
+    decisions: int
+    nudges: int
+    unsubscribes: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExperimentTruth:
+    """The known truth of an A/B run.
+
+    Attributes:
+        experiment_key: Logged on every exposure.
+        control: The first variant.
+        true_revenue_per_buyer: Per variant, its value over *all* buyers with common random
+            numbers (what the experiment estimates).
+        true_effect: Per variant, ``true_revenue_per_buyer[v] - true_revenue_per_buyer[control]``.
+    """
+
+    experiment_key: str
+    control: str
+    true_revenue_per_buyer: dict[str, float]
+    true_effect: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SimResult:
+    """The outcome of a run.
+
+    Attributes:
+        run: The run key (in every id and in the truth tables' ``run`` column).
+        events: Events generated.
+        written: Events stored now (``events - duplicates``).
+        duplicates: Events already in the lake (a rerun of the same seed stores nothing twice).
+        values: Per variant (one unless A/B), the :class:`PolicyValue`.
+    """
+
+    run: str
+    config: SimConfig
+    events: int
+    written: int
+    duplicates: int
+    sessions: int
+    buyers: int
+    listings: int
+    decisions: int
+    seconds: float
+    funnel: Funnel
+    values: dict[str, PolicyValue]
+    experiment: ExperimentTruth | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        out: dict[str, Any] = msgspec.to_builtins(dataclasses.asdict(self))
+        out["events_per_second"] = round(self.events / self.seconds) if self.seconds else None
+        return out
+
+
+def simulate(
+    config: SimConfig,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    policy: Policy | str = "logging",
+    via_collector: bool = False,
+    truth: bool = True,
+    progress: Progress | None = None,
+) -> SimResult:
+    """Simulate ``config`` with one policy deciding for every buyer.
+
+    Args:
+        config: The world and period.
+        data_dir: Where to write events (the lake) and truth tables; ``None`` to only compute.
+        policy: A policy object or a built-in name (see :func:`make_policy`).
+        via_collector: Send every event as JSON through the collector (validation included)
+            instead of building Arrow tables directly: the literal client path, much slower;
+            the lake ends up identical.
+        truth: Write the ``sim_*`` truth tables too.
+        progress: Called after each day.
+    """
+    pol = make_policy(policy) if isinstance(policy, str) else policy
+    arm = np.zeros(config.n_buyers, dtype=np.int64)
+    return _run(config, [pol], arm, data_dir, experiment_key=None, via_collector=via_collector,
+                truth=truth, progress=progress)  # fmt: skip
+
+
+def run_ab(
+    config: SimConfig,
+    policies: Mapping[str, Policy | str],
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    experiment_key: str = "sim_policy_ab",
+    via_collector: bool = False,
+    truth: bool = True,
+    progress: Progress | None = None,
+) -> SimResult:
+    """A/B mode: buyers are split at random, evenly, between ``policies`` (the first is control).
+
+    Each buyer's first session logs an ``exposure`` (``experiment_key``, variant = the policy's
+    key in ``policies``). The result's ``experiment`` holds the true value of every variant over
+    all buyers (common random numbers) and the true effects against control.
+    """
+    if len(policies) < 2:
+        raise ConfigError("policies", list(policies), "at least two variants")
+    pols = [make_policy(p) if isinstance(p, str) else p for p in policies.values()]
+    names = list(policies)
+    arm = (config.rng(0, 3).permutation(config.n_buyers) % len(pols)).astype(np.int64)
+    result = _run(config, pols, arm, data_dir, experiment_key=experiment_key, names=names,
+                  via_collector=via_collector, truth=truth, progress=progress)  # fmt: skip
+    values = evaluate_policies(config, dict(zip(names, pols, strict=True)))
+    control = names[0]
+    true_values = {k: v.expected_revenue_per_buyer for k, v in values.items()}
+    experiment = ExperimentTruth(
+        experiment_key=experiment_key,
+        control=control,
+        true_revenue_per_buyer=true_values,
+        true_effect={k: v - true_values[control] for k, v in true_values.items()},
+    )
+    return dataclasses.replace(result, experiment=experiment)
+
+
+def evaluate_policies(config: SimConfig, policies: Mapping[str, Policy | str]) -> dict[str, PolicyValue]:
+    """The true value of each policy over all buyers, with common random numbers.
+
+    Every policy faces the same buyers, sessions and uniforms; nothing is written.
+
+    Example:
+        >>> from marketlift.sim.config import SimConfig
+        >>> v = evaluate_policies(SimConfig(n_buyers=2000, n_days=3, seed=0),
+        ...                       {"never": "never", "oracle": "oracle"})
+        >>> v["oracle"].expected_revenue_per_buyer > v["never"].expected_revenue_per_buyer
+        True
+    """
+    out = {}
+    for key, pol in policies.items():
+        p = make_policy(pol) if isinstance(pol, str) else pol
+        result = _run(config, [p], np.zeros(config.n_buyers, dtype=np.int64), None,
+                      experiment_key=None, names=[key], truth=False)  # fmt: skip
+        out[key] = result.values[key]
+    return out
+
+
+@dataclasses.dataclass(slots=True)
+class _Totals:
+    sessions: int = 0
+    carts: int = 0
+    checkouts: int = 0
+    orders: int = 0
+    decisions: int = 0
+    events: int = 0
+    written: int = 0
+    arms: dict[int, npt.NDArray[np.float64]] = dataclasses.field(default_factory=dict)
+
+    def add_day(self, day: Day, n_arms: int) -> None:
+        c = day.carts
+        n_rec = int(c.recovered.sum())
+        self.sessions += day.n_sessions + n_rec
+        self.carts += int(day.add_to_cart.sum())
+        self.checkouts += int(day.checkout.sum()) + n_rec
+        self.orders += int(day.purchased.sum()) + n_rec
+        self.decisions += day.n_sessions + len(c.session)
+        rows = np.arange(day.n_sessions)
+        crow = np.arange(len(c.session))
+        for k in range(n_arms):
+            s, cs = day.arm == k, c.arm == k
+            stats = np.array([
+                day.purchased[s].sum() + c.recovered[cs].sum(),
+                day.revenue_cents[s].sum() + c.revenue_cents[cs].sum(),
+                day.values[rows, day.action][s].sum() + c.values[crow, c.action][cs].sum(),
+                s.sum() + cs.sum(),
+                (day.action[s] > 0).sum() + (c.action[cs] > 0).sum(),
+                c.unsubscribed[cs].sum(),
+            ], dtype=np.float64)  # fmt: skip
+            self.arms[k] = self.arms.get(k, np.zeros(6)) + stats
+
+    def funnel(self) -> Funnel:
+        return Funnel(
+            sessions=self.sessions, carts=self.carts, checkouts=self.checkouts,
+            orders=self.orders,
+            session_conversion=self.orders / self.sessions if self.sessions else 0.0,
+            add_to_cart_rate=self.carts / self.sessions if self.sessions else 0.0,
+            cart_abandonment=1.0 - self.orders / self.carts if self.carts else 0.0,
+        )  # fmt: skip
+
+
+def _run(
+    config: SimConfig,
+    policies: Sequence[Policy],
+    arm: npt.NDArray[np.int64],
+    data_dir: str | os.PathLike[str] | None,
+    *,
+    experiment_key: str | None,
+    names: Sequence[str] | None = None,
+    via_collector: bool = False,
+    truth: bool = True,
+    progress: Progress | None = None,
+) -> SimResult:
+    started = time.perf_counter()
+    names = list(names) if names is not None else [policy_name(p) for p in policies]
+    run = config.run_key(*names, experiment_key or "")
+    world = make_world(config)
+    state = BuyerState.start(world)
+    totals = _Totals()
+    sink = _Sink(data_dir, via_collector) if data_dir is not None else None
+    builder = EventBuilder(world, run=run, policy_names=names, experiment_key=experiment_key)
+    try:
+        if sink is not None and truth:
+            assert data_dir is not None
+            write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))
+            write_table(data_dir, "sim_listings", run, listings_table(world, run))
+        for d in range(config.n_days):
+            day = simulate_day(world, state, d, policies, arm,
+                               log_exposures=experiment_key is not None)  # fmt: skip
+            totals.add_day(day, len(policies))
+            if sink is not None:
+                table = builder.build(day)
+                totals.events += table.num_rows
+                sink.put(table)
+                if truth:
+                    assert data_dir is not None
+                    _write_day_truth(data_dir, world, day, run, builder, names)
+            if progress is not None:
+                progress(d + 1, config.n_days, totals.events)
+    finally:
+        if sink is not None:
+            written = sink.close()
+            totals.written = written
+    values = {}
+    for k, name in enumerate(names):
+        orders, revenue, expected, decisions, nudges, unsubs = totals.arms.get(k, np.zeros(6))
+        n_buyers = max(int((arm == k).sum()), 1)
+        values[name] = PolicyValue(
+            policy=policy_name(policies[k]), buyers=int((arm == k).sum()), orders=int(orders),
+            revenue_per_buyer=float(revenue) / 100.0 / n_buyers,
+            expected_revenue_per_buyer=float(expected) / 100.0 / n_buyers,
+            decisions=int(decisions), nudges=int(nudges), unsubscribes=int(unsubs),
+        )  # fmt: skip
+    result = SimResult(
+        run=run, config=config, events=totals.events, written=totals.written,
+        duplicates=totals.events - totals.written, sessions=totals.sessions,
+        buyers=config.n_buyers, listings=config.listings, decisions=totals.decisions,
+        seconds=time.perf_counter() - started, funnel=totals.funnel(), values=values,
+    )  # fmt: skip
+    if data_dir is not None and truth:
+        _write_run_truth(data_dir, result, names)
+    return result
+
+
+def _write_day_truth(data_dir: str | os.PathLike[str], world: World, day: Day, run: str,
+                     builder: EventBuilder, names: Sequence[str]) -> None:  # fmt: skip
+    sids = builder._ids("s", day, np.arange(day.n_sessions, dtype=np.int64))
+    dids = builder._ids("d", day, np.arange(day.n_sessions, dtype=np.int64))
+    c = day.carts
+    cdids = builder._ids("d", day, c.session)
+    suffix = pa.array(np.where(c.moment == 2, "h", "d"))
+    from marketlift.sim.jsonfrag import join
+
+    cdids = join([cdids, suffix]) if len(c.session) else pa.array([], pa.string())
+    name = f"{run}-{day.day:03d}"
+    write_table(data_dir, "sim_truth_sessions", name, sessions_table(day, run, sids, names))
+    write_table(data_dir, "sim_truth_decisions", name,
+                decisions_table(day, run, dids, cdids, sids, names))  # fmt: skip
+
+
+def _write_run_truth(data_dir: str | os.PathLike[str], result: SimResult,
+                     names: Sequence[str]) -> None:  # fmt: skip
+    import duckdb
+
+    from marketlift.sim.truth import register_views
+
+    run = result.run
+    con = duckdb.connect()
+    try:
+        register_views(con, data_dir)
+        selects = " UNION ALL ".join(
+            f"SELECT moment, '{a.name}' AS action, '{a.slug}' AS slug, "
+            f"{'NULL' if a.channel is None else repr(a.channel)} AS channel, "
+            f"p_{a.name} - p_none AS uplift, value_{a.name} - value_none AS value_uplift "
+            f"FROM sim_truth_decisions WHERE run = $run AND p_{a.name} IS NOT NULL"
+            for a in ACTIONS
+        )
+        effects = con.sql(
+            f"SELECT $run AS run, moment, action, slug, channel, count(*) AS decisions, "  # noqa: S608
+            f"avg(uplift) AS mean_purchase_uplift, avg(value_uplift) AS mean_value_uplift_usd_cents, "
+            f"avg((value_uplift < 0)::DOUBLE) AS share_harmful, "
+            f"quantile_cont(value_uplift, 0.1) AS value_uplift_p10, "
+            f"quantile_cont(value_uplift, 0.9) AS value_uplift_p90 "
+            f"FROM ({selects}) GROUP BY ALL ORDER BY moment, action",
+            params={"run": run},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    write_table(data_dir, "sim_truth_effects", run, effects)
+    doc = result.to_dict()
+    runs = pa.table({
+        "run": [run], "seed": [result.config.seed], "variants": [list(names)],
+        "events": [result.events], "sessions": [result.sessions],
+        "result_json": [msgspec.json.encode(doc).decode()],
+    })  # fmt: skip
+    write_table(data_dir, "sim_runs", run, runs)
+
+
+class _Sink:
+    """Writes day tables to the lake: straight to the writer, or as JSON through the collector."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], via_collector: bool) -> None:
+        from marketlift.lake import LakeWriter
+
+        self.writer = LakeWriter(data_dir, compact_after_files=4)
+        self.via_collector = via_collector
+        self.pending: list[Future[list[bool]]] = []
+        self.written = 0
+
+    def put(self, table: pa.Table) -> None:
+        if self.via_collector:
+            self._collect(table)
+            return
+        self.pending.append(self.writer.submit(table))
+        while len(self.pending) > _MAX_PENDING:
+            self.written += sum(self.pending.pop(0).result())
+
+    def _collect(self, table: pa.Table) -> None:
+        from marketlift.events.limits import Limits
+        from marketlift.ingest import Collector, LakeSink
+
+        received = table.column("received_at")[0].as_py()
+        limits = dataclasses.replace(Limits.unbounded_time(), max_events=_COLLECTOR_BATCH)
+        collector = Collector(LakeSink("", writer=self.writer), limits=limits,
+                              clock=lambda: received)  # fmt: skip
+        payload = table.column("payload").to_pylist()
+        for i in range(0, len(payload), _COLLECTOR_BATCH):
+            body = "\n".join(payload[i : i + _COLLECTOR_BATCH]).encode()
+            report = collector.ingest(body, source="sim")
+            if report.rejected:
+                msg = f"the collector rejected simulated events: {report.rejected[:3]}"
+                raise RuntimeError(msg)
+            self.written += report.accepted
+
+    def close(self) -> int:
+        try:
+            for future in self.pending:
+                self.written += sum(future.result())
+        finally:
+            self.writer.close()
+        return self.written
