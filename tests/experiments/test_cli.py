@@ -1,0 +1,126 @@
+import json
+import math
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+import tea_tasting as tt
+from typer.testing import CliRunner
+
+from marketlift.cli.main import app
+from marketlift.experiments.power import plan
+from marketlift.experiments.table import analyze_table
+
+from .conftest import KEY, Lake
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    d = tmp_path_factory.mktemp("tables")
+    data = tt.make_users_data(rng=5, covariates=True, n_users=2000, return_type="pyarrow")
+    pq.write_table(data, d / "users.parquet")
+    pacsv.write_csv(data, d / "users.csv")
+    return {"parquet": d / "users.parquet", "csv": d / "users.csv", "data": data}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_analyze_table_json(files: dict, fmt: str) -> None:
+    args = ["experiment", "analyze", "--table", str(files[fmt]), "--variant", "variant",
+            "--control", "0", "--metric", "revenue", "--metric", "orders/sessions",
+            "--covariate", "revenue_covariate", "--correction", "bh", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # exactly one JSON document
+    want = analyze_table(files["data"], variant="variant", control="0",
+                         metrics=["revenue", "orders/sessions"], covariate="revenue_covariate",
+                         correction="bh")
+    assert [m["metric"] for m in doc["metrics"]] == ["revenue", "orders/sessions"]
+    for got, ref in zip(doc["metrics"], want.metrics, strict=True):
+        assert got["effect"] == pytest.approx(ref.effect, rel=1e-12)
+        assert got["pvalue_adjusted"] == pytest.approx(ref.pvalue_adjusted, rel=1e-9)
+    assert doc["srm"]["mismatch"] is False
+
+
+def test_analyze_table_human_output(files: dict) -> None:
+    result = runner.invoke(app, ["experiment", "analyze", "--table", str(files["parquet"]),
+                                 "--control", "0", "--metric", "orders"])
+    assert result.exit_code == 0, result.output
+    assert "orders" in result.stdout and "SRM" in result.stdout
+
+
+def test_analyze_lake_json(lake: Lake) -> None:
+    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["experiment"] == KEY
+    assert {a["variant"] for a in doc["arms"]} == {"control", "short_copy"}
+    assert "multiple_variants" in doc["flags"]
+    assert {s["dimension"] for s in doc["segments"]} == {"platform", "locale", "buyer_type"}
+
+
+def test_analyze_lake_uses_config_file(lake: Lake, tmp_path) -> None:
+    cfg = tmp_path / "experiments.toml"
+    cfg.write_text(f'[[experiment]]\nkey = "{KEY}"\nvariants = ["short_copy", "control"]\n'
+                   'control = "control"\n')
+    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path),
+                                 "--config", str(cfg), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["control"] == "control"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--table", "missing.parquet", "--control", "0", "--metric", "m"], "existing"),
+        (["--table", "{parquet}", "--metric", "m"], "--control"),
+        (["--table", "{parquet}", "--control", "0"], "--metric"),
+        (["--table", "{parquet}", "--control", "0", "--metric", "nope"], "column == 'nope'"),
+        ([], "KEY"),
+    ],
+)
+def test_misuse_is_one_json_error(files: dict, args: list[str], message: str) -> None:
+    args = [a.format(parquet=files["parquet"]) for a in args]
+    result = runner.invoke(app, ["experiment", "analyze", *args, "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert message in doc["error"]
+
+
+def test_power_json() -> None:
+    result = runner.invoke(app, ["experiment", "power", "--proportion", "0.1", "--mde-rel",
+                                 "0.05", "--variance-reduction", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    ref = plan(sd=math.sqrt(0.09), baseline=0.1, mde_rel=0.05, variance_reduction=0.2)
+    assert doc["units_per_arm"] == ref.units_per_arm
+    assert doc["power"] >= 0.8
+
+
+def test_power_estimates_from_a_table(files: dict) -> None:
+    result = runner.invoke(app, ["experiment", "power", "--table", str(files["parquet"]),
+                                 "--metric", "revenue", "--covariate", "revenue_covariate",
+                                 "--units-per-arm", "5000", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert 0 < doc["variance_reduction"] < 1
+    assert doc["mde_rel"] > 0
+
+
+def test_power_needs_a_spread() -> None:
+    result = runner.invoke(app, ["experiment", "power", "--mde-rel", "0.1", "--json"])
+    assert result.exit_code == 2
+    assert "--sd" in json.loads(result.stdout)["error"]
+
+
+def test_report_writes_self_contained_html(lake: Lake, tmp_path) -> None:
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["experiment", "report", KEY, "--data", str(lake.path),
+                                 "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["out"] == str(out)
+    html = out.read_text()
+    assert html.count("<svg") >= 5  # intervals + one cumulative chart per metric
+    assert "<script" not in html and "http" not in html
