@@ -27,13 +27,20 @@ class Lake:
     units: pa.Table  # the per-unit truth, computed in Python from the generated events
 
 
-def _purchase(i: int, buyer: str, ts: dt.datetime, session: str, amount: float,
-              platform: str) -> Purchase:
+def _purchase(  # noqa: PLR0917 - one field each
+    i: int, buyer: str, ts: dt.datetime, session: str, amount: float, platform: str
+) -> Purchase:
     money = Money(f"{amount:.2f}", "EUR")
     return Purchase(
-        event_id=f"p-{i}", schema_version=1, ts=ts, platform=platform, buyer_id=buyer,
-        session_id=session, order_id=f"o-{i}",
-        line_items=[LineItem(listing_id="l-1", quantity=1, unit_price=money)], revenue=money,
+        event_id=f"p-{i}",
+        schema_version=1,
+        ts=ts,
+        platform=platform,
+        buyer_id=buyer,
+        session_id=session,
+        order_id=f"o-{i}",
+        line_items=[LineItem(listing_id="l-1", quantity=1, unit_price=money)],
+        revenue=money,
     )
 
 
@@ -50,36 +57,73 @@ def build_lake(path: Path, n_units: int = 800, seed: int = 0) -> Lake:
         locale = rng.choice(["de-DE", "en-US"])
         first = START + dt.timedelta(days=rng.randrange(7), minutes=rng.randrange(1440))
         # pre-period purchases (the CUPED covariate)
-        pre = [(first - dt.timedelta(days=rng.randrange(1, 20)), f"s{u}-pre{k}",
-                round(rng.uniform(5, 80), 2)) for k in range(rng.choice([0, 0, 1, 2]))]
+        pre = [
+            (
+                first - dt.timedelta(days=rng.randrange(1, 20)),
+                f"s{u}-pre{k}",
+                round(rng.uniform(5, 80), 2),
+            )
+            for k in range(rng.choice([0, 0, 1, 2]))
+        ]
         lift = 1.3 if variant == "short_copy" else 1.0
         n_post = rng.choice([0, 0, 0, 1, 1, 2]) if rng.random() < 0.5 * lift else 0
-        post = [(first + dt.timedelta(hours=rng.randrange(1, 72)), f"s{u}-{k % 2}",
-                 round(rng.uniform(5, 80) * (1 + 0.1 * len(pre)), 2)) for k in range(n_post)]
+        post = [
+            (
+                first + dt.timedelta(hours=rng.randrange(1, 72)),
+                f"s{u}-{k % 2}",
+                round(rng.uniform(5, 80) * (1 + 0.1 * len(pre)), 2),
+            )
+            for k in range(n_post)
+        ]
         exposures = [first] + ([first + dt.timedelta(days=1)] if rng.random() < 0.3 else [])
         for k, ts in enumerate(exposures):
-            events.append(Exposure(
-                event_id=f"x-{u}-{k}", schema_version=1, ts=ts, platform=platform, locale=locale,
-                buyer_id=buyer, session_id=f"s{u}-0", experiment_key=KEY, variant=variant,
-            ))
+            events.append(
+                Exposure(
+                    event_id=f"x-{u}-{k}",
+                    schema_version=1,
+                    ts=ts,
+                    platform=platform,
+                    locale=locale,
+                    buyer_id=buyer,
+                    session_id=f"s{u}-0",
+                    experiment_key=KEY,
+                    variant=variant,
+                )
+            )
         for ts, session, amount in pre + post:
             eid += 1
             events.append(_purchase(eid, buyer, ts, session, amount, platform))
         sessions_post = {s for _, s, _ in post} | {f"s{u}-0"}
-        rows.append({
-            "unit": buyer, "variant": variant, "platform": platform, "locale": locale,
-            "orders": len(post), "revenue": sum(a for _, _, a in post),
-            "sessions": len(sessions_post), "converted": int(bool(post)),
-            "pre_orders": len(pre), "pre_revenue": sum(a for _, _, a in pre),
-            "pre_sessions": len({s for _, s, _ in pre}), "pre_converted": int(bool(pre)),
-            "buyer_type": "returning" if pre else "new",
-        })
+        rows.append(
+            {
+                "unit": buyer,
+                "variant": variant,
+                "platform": platform,
+                "locale": locale,
+                "orders": len(post),
+                "revenue": sum(a for _, _, a in post),
+                "sessions": len(sessions_post),
+                "converted": int(bool(post)),
+                "pre_orders": len(pre),
+                "pre_revenue": sum(a for _, _, a in pre),
+                "pre_sessions": len({s for _, s, _ in pre}),
+                "pre_converted": int(bool(pre)),
+                "buyer_type": "returning" if pre else "new",
+            }
+        )
     # a buyer seen in both variants, and purchases of a buyer never exposed
     for k, v in enumerate(["control", "short_copy"]):
-        events.append(Exposure(
-            event_id=f"mixed-{k}", schema_version=1, ts=START, platform="web", buyer_id="mixed",
-            experiment_key=KEY, variant=v,
-        ))
+        events.append(
+            Exposure(
+                event_id=f"mixed-{k}",
+                schema_version=1,
+                ts=START,
+                platform="web",
+                buyer_id="mixed",
+                experiment_key=KEY,
+                variant=v,
+            )
+        )
     events.append(_purchase(10**6, "outsider", START, "s-out", 50.0, "web"))
     with LakeWriter(path, background=False) as writer:
         writer.append(events_to_arrow(events, received_at=START + dt.timedelta(days=30)))

@@ -11,21 +11,29 @@ from marketlift.experiments.stats import Moments
 def table() -> pa.Table:
     rng = np.random.default_rng(4)
     n = 5000
-    return pa.table({
-        "variant": rng.choice(["control", "treatment"], n),
-        "platform": rng.choice(["web", "ios", "android"], n),
-        "locale": rng.choice(["de-DE", "en-US", None], n),
-        "revenue": rng.gamma(2.0, 10.0, n),
-        "orders": rng.poisson(1.0, n).astype("int64"),
-    })
+    return pa.table(
+        {
+            "variant": rng.choice(["control", "treatment"], n),
+            "platform": rng.choice(["web", "ios", "android"], n),
+            "locale": rng.choice(["de-DE", "en-US", None], n),
+            "revenue": rng.gamma(2.0, 10.0, n),
+            "orders": rng.poisson(1.0, n).astype("int64"),
+        }
+    )
 
 
 def test_sql_moments_equal_in_memory_moments(table: pa.Table) -> None:
     con = duckdb.connect()
     con.register("t", table)
     pairs = [("revenue", "revenue"), ("orders", "revenue"), ("orders", "orders")]
-    groups = aggregate(con, "t", variant="variant", columns=["revenue", "orders"], pairs=pairs,
-                       dimensions=["platform", "locale"])
+    groups = aggregate(
+        con,
+        "t",
+        variant="variant",
+        columns=["revenue", "orders"],
+        pairs=pairs,
+        dimensions=["platform", "locale"],
+    )
     arms, segments = marginalize(groups, ["platform", "locale"])
     df = table.to_pandas()
     for name, arm in arms.items():

@@ -34,9 +34,7 @@ def test_srm_is_checked_with_configured_weights() -> None:
 
 
 def test_zero_control_mean_flag() -> None:
-    r = analyze_moments(
-        {"c": _arm([-1.0, 1.0] * 50), "t": _arm([0.0, 2.0] * 50)}, [Y], control="c"
-    )
+    r = analyze_moments({"c": _arm([-1.0, 1.0] * 50), "t": _arm([0.0, 2.0] * 50)}, [Y], control="c")
     assert "zero_control_mean" in r.metrics[0].flags
 
 
@@ -52,7 +50,10 @@ def test_correction_spans_metrics_and_variants() -> None:
     arms = {"c": arm(0.0), "t1": arm(0.15), "t2": arm(0.0)}
     r = analyze_moments(arms, metrics, control="c", correction="holm")
     assert [(m.variant, m.metric) for m in r.metrics] == [
-        ("t1", "y"), ("t1", "z"), ("t2", "y"), ("t2", "z"),
+        ("t1", "y"),
+        ("t1", "z"),
+        ("t2", "y"),
+        ("t2", "z"),
     ]
     assert [m.pvalue_adjusted for m in r.metrics] == pytest.approx(
         holm([m.pvalue for m in r.metrics])

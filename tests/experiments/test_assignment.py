@@ -44,7 +44,8 @@ def test_thresholds_follow_spec_float_arithmetic() -> None:
 @pytest.mark.parametrize("weights", [(1, 1), (1, 3), (0.2, 0.3, 0.5)])
 def test_split_follows_weights(weights: tuple[float, ...]) -> None:
     exp = Experiment(
-        key="split", variants=tuple(Variant(f"v{i}", w) for i, w in enumerate(weights)),
+        key="split",
+        variants=tuple(Variant(f"v{i}", w) for i, w in enumerate(weights)),
         holdout_pct=10,
     )
     n = 40_000
@@ -65,9 +66,12 @@ def test_layer_makes_experiments_mutually_exclusive() -> None:
 def test_targeting_and_schedule() -> None:
     start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     exp = Experiment(
-        key="t", variants=(Variant("c"), Variant("t")), unit="anonymous_id",
+        key="t",
+        variants=(Variant("c"), Variant("t")),
+        unit="anonymous_id",
         targeting=Targeting(platforms=("ios",), countries=("DE", "AT")),
-        start=start, end=start + dt.timedelta(days=7),
+        start=start,
+        end=start + dt.timedelta(days=7),
     )
     inside = start + dt.timedelta(days=1)
     ok = {"platform": "ios", "country": "AT"}
@@ -90,12 +94,23 @@ def test_targeting_and_schedule() -> None:
         ({"key": "k", "variants": [{"name": "a", "weight": 0}, "b"]}, "k.variants[0].weight"),
         ({"key": "k", "variants": ["a", "b"], "holdout_pct": 100}, "k.holdout_pct"),
         ({"key": "k", "variants": ["a", "b"], "unit": "email"}, "k.unit"),
-        ({"key": "k", "variants": ["a", "b"], "layer": {"salt": "l", "start": 5, "end": 5}},
-         "k.layer"),
-        ({"key": "k", "variants": ["a", "b"], "targeting": {"platform": ["tv"]}},
-         "k.targeting.platforms"),
-        ({"key": "k", "variants": ["a", "b"], "start": "2026-11-02T00:00:00+00:00",
-          "end": "2026-11-01T00:00:00+00:00"}, "k.end"),
+        (
+            {"key": "k", "variants": ["a", "b"], "layer": {"salt": "l", "start": 5, "end": 5}},
+            "k.layer",
+        ),
+        (
+            {"key": "k", "variants": ["a", "b"], "targeting": {"platform": ["tv"]}},
+            "k.targeting.platforms",
+        ),
+        (
+            {
+                "key": "k",
+                "variants": ["a", "b"],
+                "start": "2026-11-02T00:00:00+00:00",
+                "end": "2026-11-01T00:00:00+00:00",
+            },
+            "k.end",
+        ),
         ({"key": "k", "variants": ["a", "b"], "start": "2026-11-02T00:00:00"}, "k.start"),
         ({"key": "k", "variants": ["a", "b"], "control": "z"}, "k.control"),
     ],

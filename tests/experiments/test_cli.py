@@ -7,11 +7,10 @@ import pytest
 import tea_tasting as tt
 from typer.testing import CliRunner
 
+from experiments.conftest import KEY, Lake
 from marketlift.cli.main import app
 from marketlift.experiments.power import plan
 from marketlift.experiments.table import analyze_table
-
-from .conftest import KEY, Lake
 
 runner = CliRunner()
 
@@ -27,15 +26,36 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_analyze_table_json(files: dict, fmt: str) -> None:
-    args = ["experiment", "analyze", "--table", str(files[fmt]), "--variant", "variant",
-            "--control", "0", "--metric", "revenue", "--metric", "orders/sessions",
-            "--covariate", "revenue_covariate", "--correction", "bh", "--json"]
+    args = [
+        "experiment",
+        "analyze",
+        "--table",
+        str(files[fmt]),
+        "--variant",
+        "variant",
+        "--control",
+        "0",
+        "--metric",
+        "revenue",
+        "--metric",
+        "orders/sessions",
+        "--covariate",
+        "revenue_covariate",
+        "--correction",
+        "bh",
+        "--json",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)  # exactly one JSON document
-    want = analyze_table(files["data"], variant="variant", control="0",
-                         metrics=["revenue", "orders/sessions"], covariate="revenue_covariate",
-                         correction="bh")
+    want = analyze_table(
+        files["data"],
+        variant="variant",
+        control="0",
+        metrics=["revenue", "orders/sessions"],
+        covariate="revenue_covariate",
+        correction="bh",
+    )
     assert [m["metric"] for m in doc["metrics"]] == ["revenue", "orders/sessions"]
     for got, ref in zip(doc["metrics"], want.metrics, strict=True):
         assert got["effect"] == pytest.approx(ref.effect, rel=1e-12)
@@ -44,15 +64,26 @@ def test_analyze_table_json(files: dict, fmt: str) -> None:
 
 
 def test_analyze_table_human_output(files: dict) -> None:
-    result = runner.invoke(app, ["experiment", "analyze", "--table", str(files["parquet"]),
-                                 "--control", "0", "--metric", "orders"])
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "analyze",
+            "--table",
+            str(files["parquet"]),
+            "--control",
+            "0",
+            "--metric",
+            "orders",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert "orders" in result.stdout and "SRM" in result.stdout
+    assert "orders" in result.stdout
+    assert "SRM" in result.stdout
 
 
 def test_analyze_lake_json(lake: Lake) -> None:
-    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path),
-                                 "--json"])
+    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path), "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["experiment"] == KEY
@@ -63,10 +94,14 @@ def test_analyze_lake_json(lake: Lake) -> None:
 
 def test_analyze_lake_uses_config_file(lake: Lake, tmp_path) -> None:
     cfg = tmp_path / "experiments.toml"
-    cfg.write_text(f'[[experiment]]\nkey = "{KEY}"\nvariants = ["short_copy", "control"]\n'
-                   'control = "control"\n')
-    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path),
-                                 "--config", str(cfg), "--json"])
+    cfg.write_text(
+        f'[[experiment]]\nkey = "{KEY}"\nvariants = ["short_copy", "control"]\n'
+        'control = "control"\n'
+    )
+    result = runner.invoke(
+        app,
+        ["experiment", "analyze", KEY, "--data", str(lake.path), "--config", str(cfg), "--json"],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["control"] == "control"
 
@@ -90,8 +125,20 @@ def test_misuse_is_one_json_error(files: dict, args: list[str], message: str) ->
 
 
 def test_power_json() -> None:
-    result = runner.invoke(app, ["experiment", "power", "--proportion", "0.1", "--mde-rel",
-                                 "0.05", "--variance-reduction", "0.2", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "power",
+            "--proportion",
+            "0.1",
+            "--mde-rel",
+            "0.05",
+            "--variance-reduction",
+            "0.2",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     ref = plan(sd=math.sqrt(0.09), baseline=0.1, mde_rel=0.05, variance_reduction=0.2)
@@ -100,9 +147,22 @@ def test_power_json() -> None:
 
 
 def test_power_estimates_from_a_table(files: dict) -> None:
-    result = runner.invoke(app, ["experiment", "power", "--table", str(files["parquet"]),
-                                 "--metric", "revenue", "--covariate", "revenue_covariate",
-                                 "--units-per-arm", "5000", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "power",
+            "--table",
+            str(files["parquet"]),
+            "--metric",
+            "revenue",
+            "--covariate",
+            "revenue_covariate",
+            "--units-per-arm",
+            "5000",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert 0 < doc["variance_reduction"] < 1
@@ -117,10 +177,12 @@ def test_power_needs_a_spread() -> None:
 
 def test_report_writes_self_contained_html(lake: Lake, tmp_path) -> None:
     out = tmp_path / "r.html"
-    result = runner.invoke(app, ["experiment", "report", KEY, "--data", str(lake.path),
-                                 "--out", str(out), "--json"])
+    result = runner.invoke(
+        app, ["experiment", "report", KEY, "--data", str(lake.path), "--out", str(out), "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["out"] == str(out)
     html = out.read_text()
     assert html.count("<svg") >= 5  # intervals + one cumulative chart per metric
-    assert "<script" not in html and "http" not in html
+    assert "<script" not in html
+    assert "http" not in html

@@ -1,21 +1,26 @@
 import pytest
 
+from experiments.conftest import EXPERIMENT, KEY, Lake
 from marketlift.experiments.lake import LAKE_METRICS, analyze_lake, cumulative_lake
 from marketlift.experiments.table import analyze_table
-
-from .conftest import EXPERIMENT, KEY, Lake
 
 
 def test_lake_analysis_equals_analysis_of_the_known_unit_table(lake: Lake) -> None:
     got = analyze_lake(lake.path, KEY, experiment=EXPERIMENT)
     want = analyze_table(
-        lake.units, variant="variant", control="control", metrics=list(LAKE_METRICS),
+        lake.units,
+        variant="variant",
+        control="control",
+        metrics=list(LAKE_METRICS),
         segments=["platform", "locale", "buyer_type"],
     )
     assert got.arms == want.arms
     assert "multiple_variants" in got.flags
     assert [m.metric for m in got.metrics] == [
-        "conversion", "revenue_per_unit", "aov", "revenue_per_session",
+        "conversion",
+        "revenue_per_unit",
+        "aov",
+        "revenue_per_session",
     ]
     for a, b in zip(got.metrics, want.metrics, strict=True):
         assert a.effect == pytest.approx(b.effect, rel=1e-9, abs=1e-12), a.metric
@@ -37,7 +42,8 @@ def test_unknown_experiment_is_flagged_not_raised(lake: Lake) -> None:
 def test_cumulative_readouts_grow_to_the_full_analysis(lake: Lake) -> None:
     series = cumulative_lake(lake.path, KEY, experiment=EXPERIMENT)
     days = [d for d, _ in series]
-    assert days == sorted(days) and len(days) == 7
+    assert days == sorted(days)
+    assert len(days) == 7
     units = [sum(a.units for a in r.arms) for _, r in series]
     assert units == sorted(units)
     full = analyze_lake(lake.path, KEY, experiment=EXPERIMENT)

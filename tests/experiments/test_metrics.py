@@ -70,5 +70,29 @@ def test_zero_covariate_variance_means_no_adjustment() -> None:
 def test_metric_misuse() -> None:
     with pytest.raises(ConfigError, match="covariate_denominator"):
         Metric("m", "y", covariate_denominator="d")
-    with pytest.raises(ConfigError, match="metric.name"):
+    with pytest.raises(ConfigError, match=r"metric\.name"):
         Metric("", "y")
+
+
+def test_undefined_ratio_covariate_falls_back_to_plain_and_is_flagged() -> None:
+    aov = Metric("aov", "revenue", "orders", "pre_revenue", "pre_orders")
+    rng = np.random.default_rng(2)
+
+    def arm() -> Moments:
+        orders = rng.integers(1, 4, 200).astype(float)
+        return Moments.from_columns(
+            {
+                "revenue": (orders * rng.gamma(2, 10, 200)).tolist(),
+                "orders": orders.tolist(),
+                "pre_revenue": [0.0] * 200,
+                "pre_orders": [0.0] * 200,  # all new buyers
+            },
+            aov.pairs,
+        )
+
+    c, t = arm(), arm()
+    r = compare_arm(aov, c, t, "t")
+    assert "covariate_unused" in r.flags
+    assert np.isfinite(r.effect)
+    assert np.isfinite(r.pvalue)
+    assert r.effect == compare_arm(Metric("aov", "revenue", "orders"), c, t, "t").effect

@@ -50,7 +50,7 @@ def test_mean_var_cov_match_numpy(seed: int) -> None:
 
 
 def test_merge_of_different_columns_is_misuse() -> None:
-    with pytest.raises(ConfigError, match="other.columns"):
+    with pytest.raises(ConfigError, match=r"other\.columns"):
         _ = Moments.zero(("y",)) + Moments.zero(("x",))
     with pytest.raises(ConfigError, match="column == 'z'"):
         Moments.zero(("y",)).sum("z")

@@ -16,8 +16,12 @@ def users() -> pa.Table:
 def test_parquet_csv_arrow_and_pandas_agree(users: pa.Table, tmp_path) -> None:
     pq.write_table(users, tmp_path / "u.parquet")
     pacsv.write_csv(users, tmp_path / "u.csv")
-    kwargs = {"variant": "variant", "control": "0", "metrics": ["revenue", "orders/sessions"],
-              "covariate": None}
+    kwargs = {
+        "variant": "variant",
+        "control": "0",
+        "metrics": ["revenue", "orders/sessions"],
+        "covariate": None,
+    }
     results = [
         analyze_table(src, **kwargs)
         for src in (tmp_path / "u.parquet", str(tmp_path / "u.csv"), users, users.to_pandas())
@@ -31,15 +35,16 @@ def test_parquet_csv_arrow_and_pandas_agree(users: pa.Table, tmp_path) -> None:
 
 def test_event_rows_are_summed_per_unit(users: pa.Table) -> None:
     # split every user's revenue over two rows: per-unit sums must give the same answer
-    half = pa.table({
-        "user": pa.concat_arrays([users["user"].combine_chunks()] * 2),
-        "variant": pa.concat_arrays([users["variant"].combine_chunks()] * 2),
-        "revenue": pa.concat_arrays(
-            [pa.array([v / 2 for v in users["revenue"].to_pylist()])] * 2
-        ),
-    })
-    by_unit = analyze_table(half, variant="variant", control="0", metrics=["revenue"],
-                            unit="user")
+    half = pa.table(
+        {
+            "user": pa.concat_arrays([users["user"].combine_chunks()] * 2),
+            "variant": pa.concat_arrays([users["variant"].combine_chunks()] * 2),
+            "revenue": pa.concat_arrays(
+                [pa.array([v / 2 for v in users["revenue"].to_pylist()])] * 2
+            ),
+        }
+    )
+    by_unit = analyze_table(half, variant="variant", control="0", metrics=["revenue"], unit="user")
     direct = analyze_table(users, variant="variant", control="0", metrics=["revenue"])
     assert by_unit.metrics[0].effect == pytest.approx(direct.metrics[0].effect, rel=1e-12)
     assert by_unit.arms == direct.arms
@@ -47,19 +52,22 @@ def test_event_rows_are_summed_per_unit(users: pa.Table) -> None:
 
 
 def test_units_in_two_variants_are_dropped_and_flagged() -> None:
-    t = pa.table({
-        "u": ["a", "a", "b", "c", "d", "e"] * 20,
-        "v": ["x", "y", "x", "y", "x", "y"] * 20,
-        "m": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] * 20,
-    })
+    t = pa.table(
+        {
+            "u": ["a", "a", "b", "c", "d", "e"] * 20,
+            "v": ["x", "y", "x", "y", "x", "y"] * 20,
+            "m": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] * 20,
+        }
+    )
     r = analyze_table(t, variant="v", control="x", metrics=["m"], unit="u", min_units=1)
     assert "multiple_variants" in r.flags
     assert sum(a.units for a in r.arms) == 4
 
 
 def test_segments_on_a_table(users: pa.Table) -> None:
-    t = users.append_column("half", pa.array(["lo" if u % 2 else "hi" for u in
-                                               users["user"].to_pylist()]))
+    t = users.append_column(
+        "half", pa.array(["lo" if u % 2 else "hi" for u in users["user"].to_pylist()])
+    )
     r = analyze_table(t, variant="variant", control="0", metrics=["revenue"], segments=["half"])
     assert sorted(s.value for s in r.segments) == ["hi", "lo"]
     assert sum(s.arms[0].units for s in r.segments) == r.arms[0].units

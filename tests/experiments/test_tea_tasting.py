@@ -41,13 +41,19 @@ FIELDS = {
 def test_same_numbers_as_tea_tasting(seed: int, confidence: float) -> None:
     data = tt.make_users_data(rng=seed, covariates=True, n_users=3000, return_type="pyarrow")
     experiment = tt.Experiment(
-        {name: type(ref)(**{**_params(ref), "confidence_level": confidence})
-         for name, (ref, _) in METRICS.items()}
+        {
+            name: type(ref)(**{**_params(ref), "confidence_level": confidence})
+            for name, (ref, _) in METRICS.items()
+        }
     )
     expected = experiment.analyze(data)
     got = analyze_table(
-        data, variant="variant", control="0", metrics=[m for _, m in METRICS.values()],
-        alpha=1 - confidence, correction="none",
+        data,
+        variant="variant",
+        control="0",
+        metrics=[m for _, m in METRICS.values()],
+        alpha=1 - confidence,
+        correction="none",
     )
     assert len(got.metrics) == len(METRICS)
     for result in got.metrics:
@@ -68,7 +74,10 @@ def _params(metric: tt.Mean | tt.RatioOfMeans) -> dict:
 def test_cuped_variance_reduction_is_reported() -> None:
     data = tt.make_users_data(rng=3, covariates=True, n_users=3000, return_type="pyarrow")
     got = analyze_table(
-        data, variant="variant", control="0", metrics=["revenue"],
+        data,
+        variant="variant",
+        control="0",
+        metrics=["revenue"],
         covariate="revenue_covariate",
     )
     plain = analyze_table(data, variant="variant", control="0", metrics=["revenue"])

@@ -104,8 +104,15 @@ def _analyze(
 
             raise ConfigError("--control", None, "the control value of --variant with --table")
         return analyze_table(
-            table, variant=variant, control=control, metrics=metric, covariate=covariate,
-            unit=unit, segments=segment or (), alpha=alpha, correction=correction,
+            table,
+            variant=variant,
+            control=control,
+            metrics=metric,
+            covariate=covariate,
+            unit=unit,
+            segments=segment or (),
+            alpha=alpha,
+            correction=correction,
         )
     if key is None:
         from marketlift.errors import ConfigError
@@ -115,7 +122,12 @@ def _analyze(
 
     exp = _experiment(data, config, key)
     return analyze_lake(
-        data, key, experiment=exp, control=control, unit=unit, alpha=alpha,
+        data,
+        key,
+        experiment=exp,
+        control=control,
+        unit=unit,
+        alpha=alpha,
         correction=correction,
     )
 
@@ -131,13 +143,20 @@ def _print_result(result: AnalysisResult) -> None:
         f"SRM p={srm.pvalue:.3g} {'[red]MISMATCH[/]' if srm.mismatch else '[green]ok[/]'}"
         + (f"  flags={', '.join(result.flags)}" if result.flags else "")
     )
-    table = Table("metric", "variant", "control", "treatment", "lift", "95% CI", "p adj",
-                  "P(beat)", "flags")
+    table = Table(
+        "metric", "variant", "control", "treatment", "lift", "95% CI", "p adj", "P(beat)", "flags"
+    )
     for r in result.metrics:
         table.add_row(
-            r.metric, r.variant, f"{r.control_mean:.4g}", f"{r.treatment_mean:.4g}",
-            _pct(r.rel_effect), f"[{_pct(r.rel_lower)}, {_pct(r.rel_upper)}]",
-            f"{r.pvalue_adjusted:.3g}", f"{r.chance_to_beat_control:.3f}", ", ".join(r.flags),
+            r.metric,
+            r.variant,
+            f"{r.control_mean:.4g}",
+            f"{r.treatment_mean:.4g}",
+            _pct(r.rel_effect),
+            f"[{_pct(r.rel_lower)}, {_pct(r.rel_upper)}]",
+            f"{r.pvalue_adjusted:.3g}",
+            f"{r.chance_to_beat_control:.3f}",
+            ", ".join(r.flags),
         )
     console.print(table)
 
@@ -166,8 +185,20 @@ def analyze(
     from marketlift.errors import MarketliftError
 
     try:
-        result = _analyze(key, data, config, table, variant, control, metric, covariate, unit,
-                          segment, alpha, correction)
+        result = _analyze(
+            key,
+            data,
+            config,
+            table,
+            variant,
+            control,
+            metric,
+            covariate,
+            unit,
+            segment,
+            alpha,
+            correction,
+        )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)
     if json_output:
@@ -229,13 +260,25 @@ def power(
         if sd is None:
             raise ConfigError("--sd", None, "a standard deviation (or --proportion, --table)")
         result = plan(
-            sd=sd, baseline=baseline, mde_rel=mde_rel, units_per_arm=units_per_arm, arms=arms,
-            alpha=alpha, target_power=target_power, variance_reduction=variance_reduction,
+            sd=sd,
+            baseline=baseline,
+            mde_rel=mde_rel,
+            units_per_arm=units_per_arm,
+            arms=arms,
+            alpha=alpha,
+            target_power=target_power,
+            variance_reduction=variance_reduction,
         )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)
-    doc: dict[str, Any] = {**result._asdict(), "sd": sd, "baseline": baseline, "alpha": alpha,
-                           "arms": arms, "target_power": target_power}
+    doc: dict[str, Any] = {
+        **result._asdict(),
+        "sd": sd,
+        "baseline": baseline,
+        "alpha": alpha,
+        "arms": arms,
+        "target_power": target_power,
+    }
     if json_output:
         emit_json(doc)
     else:
@@ -256,7 +299,10 @@ def _estimate(table: Path, metric: str, covariate: str | None) -> tuple[float, f
     con = duckdb.connect()
     view = open_source(con, table)
     groups = aggregate(
-        con, f"(SELECT *, 'all' AS __arm FROM {view})", variant="__arm", columns=m.columns,
+        con,
+        f"(SELECT *, 'all' AS __arm FROM {view})",  # noqa: S608 - our view name
+        variant="__arm",
+        columns=m.columns,
         pairs=m.pairs,
     )
     moments = next(iter(groups.values()))
@@ -290,15 +336,31 @@ def report(
     from marketlift.experiments.report import render_report
 
     try:
-        result = _analyze(key, data, config, table, variant, control, metric, covariate, unit,
-                          segment, alpha, correction)
+        result = _analyze(
+            key,
+            data,
+            config,
+            table,
+            variant,
+            control,
+            metric,
+            covariate,
+            unit,
+            segment,
+            alpha,
+            correction,
+        )
         cumulative: list[tuple[str, AnalysisResult]] = []
         if table is None and key is not None:
             from marketlift.experiments.lake import cumulative_lake
 
             cumulative = cumulative_lake(
-                data, key, experiment=_experiment(data, config, key), control=control,
-                unit=unit, alpha=alpha,
+                data,
+                key,
+                experiment=_experiment(data, config, key),
+                control=control,
+                unit=unit,
+                alpha=alpha,
             )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)

@@ -58,6 +58,7 @@ def moments_sql(
         dimensions: Segment columns grouped on as well.
         extra_groups: SQL expressions grouped on after the dimensions (e.g. a day).
     """
+
     def val(c: str) -> str:
         return f"coalesce(CAST({quote(c)} AS DOUBLE), 0)"
 
@@ -92,7 +93,11 @@ def aggregate(
     keys = tuple(sorted({pair_key(*p) for p in pairs}))
     cols = tuple(columns)
     sql = moments_sql(
-        source, variant=variant, columns=cols, pairs=keys, dimensions=dimensions,
+        source,
+        variant=variant,
+        columns=cols,
+        pairs=keys,
+        dimensions=dimensions,
         extra_groups=extra_groups,
     )
     out: dict[GroupKey, Moments] = {}
@@ -116,4 +121,6 @@ def marginalize(
         for dim, value in zip(dimensions, values, strict=True):
             seg = segments.setdefault((dim, value), {})
             seg[variant] = seg[variant] + m if variant in seg else m
-    return arms, segments
+    order = {d: i for i, d in enumerate(dimensions)}
+    ordered = dict(sorted(segments.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])))
+    return arms, ordered

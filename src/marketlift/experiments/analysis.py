@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from marketlift.errors import ConfigError
 from marketlift.experiments.bayes import bayes
 from marketlift.experiments.metrics import Metric
@@ -69,6 +71,8 @@ def compare_arm(
         flags.append("zero_variance")
     if mean_c == 0 or not math.isfinite(mean_c):
         flags.append("zero_control_mean")
+    if metric.covariate is not None and (mean_c, var_c) == metric.plain(control):
+        flags.append("covariate_unused")
     seq = sequential_interval(
         lift.effect, lift.se, control.n + treatment.n, alpha=alpha, tuning_n=tuning_n
     )
@@ -124,35 +128,33 @@ def _block(
     )
     results = [
         compare_arm(
-            metric, arms[control], arms[v], v, alpha=alpha, tuning_n=tuning_n,
+            metric,
+            arms[control],
+            arms[v],
+            v,
+            alpha=alpha,
+            tuning_n=tuning_n,
             min_units=min_units,
         )
         for v in names[1:]
         for metric in metrics
     ]
     adjusted = adjust([r.pvalue for r in results], correction)
-    results = [
-        msgspec_replace(r, p, alpha) for r, p in zip(results, adjusted, strict=True)
-    ]
+    results = [_with_adjusted(r, p, alpha) for r, p in zip(results, adjusted, strict=True)]
     flags: list[str] = ["srm"] if srm.mismatch else []
-    for flag in ("empty_arm", "too_few_units"):
-        if any(flag in r.flags for r in results):
-            flags.append(flag)
-    return arm_counts, SrmStatus(srm.statistic, srm.pvalue, srm.mismatch), tuple(results), tuple(
-        flags
+    flags += [f for f in ("empty_arm", "too_few_units") if any(f in r.flags for r in results)]
+    return (
+        arm_counts,
+        SrmStatus(srm.statistic, srm.pvalue, srm.mismatch),
+        tuple(results),
+        tuple(flags),
     )
 
 
-def msgspec_replace(result: MetricResult, pvalue_adjusted: float, alpha: float) -> MetricResult:
+def _with_adjusted(result: MetricResult, pvalue_adjusted: float, alpha: float) -> MetricResult:
     """Set the corrected p-value and the significance decision that follows from it."""
-    import msgspec
-
-    significant = (
-        bool(pvalue_adjusted < alpha) and "zero_variance" not in result.flags
-    )
-    return msgspec.structs.replace(
-        result, pvalue_adjusted=pvalue_adjusted, significant=significant
-    )
+    significant = bool(pvalue_adjusted < alpha) and "zero_variance" not in result.flags
+    return msgspec.structs.replace(result, pvalue_adjusted=pvalue_adjusted, significant=significant)
 
 
 def analyze_moments(
@@ -199,8 +201,12 @@ def analyze_moments(
     if missing:
         raise ConfigError("weights", w, f"a weight for every variant (missing {sorted(missing)})")
     opts = {
-        "control": control, "weights": w, "alpha": alpha, "correction": correction,
-        "tuning_n": tuning_n, "min_units": min_units,
+        "control": control,
+        "weights": w,
+        "alpha": alpha,
+        "correction": correction,
+        "tuning_n": tuning_n,
+        "min_units": min_units,
     }
     arm_counts, srm, results, flags = _block(arms, metrics, **opts)  # type: ignore[arg-type]
     seg_results = []
@@ -209,7 +215,11 @@ def analyze_moments(
         s_counts, s_srm, s_results, s_flags = _block(full, metrics, **opts)  # type: ignore[arg-type]
         seg_results.append(
             SegmentResult(
-                dimension=dimension, value=value, arms=s_counts, srm=s_srm, metrics=s_results,
+                dimension=dimension,
+                value=value,
+                arms=s_counts,
+                srm=s_srm,
+                metrics=s_results,
                 flags=s_flags,
             )
         )

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import os
 import re
@@ -159,7 +160,7 @@ class Experiment:
         return not (self.end is not None and now >= self.end)
 
 
-def _validate(exp: Experiment) -> None:  # noqa: C901 - one flat list of rules
+def _validate(exp: Experiment) -> None:
     if not isinstance(exp.key, str) or not _SLUG.match(exp.key):
         raise ConfigError("key", exp.key, "a lower-case slug matching ^[a-z][a-z0-9_]{0,63}$")
     k = exp.key
@@ -206,8 +207,18 @@ def _validate(exp: Experiment) -> None:  # noqa: C901 - one flat list of rules
 
 
 _KNOWN: Final = frozenset(
-    {"key", "variants", "unit", "salt", "layer", "holdout_pct", "targeting", "start", "end",
-     "control"}
+    {
+        "key",
+        "variants",
+        "unit",
+        "salt",
+        "layer",
+        "holdout_pct",
+        "targeting",
+        "start",
+        "end",
+        "control",
+    }
 )
 
 
@@ -230,7 +241,9 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     unknown = set(raw) - _KNOWN
     if unknown:
         first = sorted(unknown)[0]
-        raise ConfigError(f"{key}.{first}", raw[first], f"one of the known fields: {sorted(_KNOWN)}")
+        raise ConfigError(
+            f"{key}.{first}", raw[first], f"one of the known fields: {sorted(_KNOWN)}"
+        )
     variants: list[Variant] = []
     raw_variants = raw.get("variants", [])
     if not isinstance(raw_variants, Sequence) or isinstance(raw_variants, str):
@@ -313,10 +326,8 @@ def _check_layers(experiments: Any) -> None:
         if exp.layer is not None:
             by_layer.setdefault(exp.layer.salt, []).append(exp)
     for salt, members in by_layer.items():
-        ranges = sorted(
-            (e.layer.start, e.layer.end, e.key) for e in members if e.layer is not None
-        )
-        for (_, end_a, key_a), (start_b, _, key_b) in zip(ranges, ranges[1:], strict=False):
+        ranges = sorted((e.layer.start, e.layer.end, e.key) for e in members if e.layer is not None)
+        for (_, end_a, key_a), (start_b, _, key_b) in itertools.pairwise(ranges):
             if start_b < end_a:
                 raise ConfigError(
                     f"{key_b}.layer", (salt, start_b), f"no overlap with {key_a} (ends at {end_a})"

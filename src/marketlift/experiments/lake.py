@@ -35,6 +35,7 @@ from marketlift.experiments.config import Experiment
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.results import AnalysisResult, SrmStatus
 from marketlift.experiments.stats import Moments
+from marketlift.lake import connect
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,6 +56,7 @@ LAKE_METRICS: Final = (
 )
 LAKE_SEGMENTS: Final = ("platform", "locale", "buyer_type")
 _UNIT_VIEW: Final = "__marketlift_exp_units"
+_SOURCE: Final = f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)"  # noqa: S608
 
 
 def unit_table_sql(unit: str) -> str:
@@ -149,13 +151,11 @@ def analyze_lake(
         The analysis; an experiment without exposures gives an empty result flagged
         ``no_exposures``; one whose control has no units is flagged ``no_control``.
     """
-    from marketlift.lake import connect
-
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
     total, mixed = _prepare(con, key, unit_col)
     flags = ["multiple_variants"] if mixed else []
-    source = f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)"
+    source = _SOURCE
     columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
     pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
     groups = aggregate(
@@ -168,12 +168,25 @@ def analyze_lake(
     if total == 0 or control_name not in arms or len(arms) < 2:
         flags.append("no_exposures" if total == 0 else "no_control")
         return AnalysisResult(
-            experiment=key, control=control_name, alpha=alpha, correction=correction,
-            arms=(), srm=SrmStatus(0.0, 1.0, False), metrics=(), flags=tuple(flags),
+            experiment=key,
+            control=control_name,
+            alpha=alpha,
+            correction=correction,
+            arms=(),
+            srm=SrmStatus(statistic=0.0, pvalue=1.0, mismatch=False),
+            metrics=(),
+            flags=tuple(flags),
         )
     result = analyze_moments(
-        arms, metrics, control=control_name, weights=weights, alpha=alpha,
-        correction=correction, tuning_n=tuning_n, min_units=min_units, segments=segs,
+        arms,
+        metrics,
+        control=control_name,
+        weights=weights,
+        alpha=alpha,
+        correction=correction,
+        tuning_n=tuning_n,
+        min_units=min_units,
+        segments=segs,
         experiment=key,
     )
     if flags:
@@ -196,16 +209,18 @@ def cumulative_lake(
 
     Returns ``(day, result)`` pairs in day order (for the report's lift-over-time chart).
     """
-    from marketlift.lake import connect
-
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
     _prepare(con, key, unit_col)
     columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
     pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
     groups = aggregate(
-        con, f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)", variant="variant",
-        columns=columns, pairs=pairs, extra_groups=["CAST(CAST(first_ts AS DATE) AS VARCHAR)"],
+        con,
+        _SOURCE,
+        variant="variant",
+        columns=columns,
+        pairs=pairs,
+        extra_groups=["CAST(CAST(first_ts AS DATE) AS VARCHAR)"],
     )
     days = sorted({values[0] for _, values in groups})
     running: dict[str, Moments] = {}
@@ -217,8 +232,19 @@ def cumulative_lake(
         if control_name in running and len(running) >= 2:
             arms: Mapping[str, Moments] = dict(running)
             w = None if weights is None else {v: weights.get(v, 1.0) for v in arms}
-            out.append((day, analyze_moments(
-                arms, metrics, control=control_name, weights=w, alpha=alpha,
-                correction="none", tuning_n=tuning_n, experiment=key,
-            )))
+            out.append(
+                (
+                    day,
+                    analyze_moments(
+                        arms,
+                        metrics,
+                        control=control_name,
+                        weights=w,
+                        alpha=alpha,
+                        correction="none",
+                        tuning_n=tuning_n,
+                        experiment=key,
+                    ),
+                )
+            )
     return out

@@ -51,7 +51,8 @@ class Metric:
             raise ConfigError("metric.name", self.name, "a non-empty name")
         if self.covariate_denominator is not None and self.covariate is None:
             raise ConfigError(
-                f"{self.name}.covariate_denominator", self.covariate_denominator,
+                f"{self.name}.covariate_denominator",
+                self.covariate_denominator,
                 "to come with a covariate numerator",
             )
 
@@ -76,8 +77,8 @@ class Metric:
     def adjusted(self, m: Moments, pooled: Moments) -> tuple[float, float]:
         """CUPED/CUPAC-adjusted ``(mean, unit variance)`` of one arm; ``pooled`` holds both arms.
 
-        Without a covariate, or when the pooled covariate has no variance, this is
-        :meth:`plain`.
+        Without a covariate, when the pooled covariate has no variance, or when the covariate
+        mean is undefined (a zero covariate denominator), this is :meth:`plain`.
         """
         if self.covariate is None:
             return self.plain(m)
@@ -86,6 +87,8 @@ class Metric:
         cx, cd = self.covariate, self.covariate_denominator
         cov_mean = _ratio_mean(m, cx, cd)
         pooled_cov_mean = _ratio_mean(pooled, cx, cd)
+        if theta == 0 or not (math.isfinite(cov_mean) and math.isfinite(pooled_cov_mean)):
+            return mean, var
         var_x = ratio_cov(m, cx, cd, cx, cd)
         cov_yx = ratio_cov(m, self.numerator, self.denominator, cx, cd)
         return (
@@ -99,9 +102,7 @@ def _ratio_mean(m: Moments, numer: str, denom: str | None) -> float:
     return m.mean(numer) / d if d != 0 else float("nan")
 
 
-def ratio_cov(
-    m: Moments, ln: str | None, ld: str | None, rn: str | None, rd: str | None
-) -> float:
+def ratio_cov(m: Moments, ln: str | None, ld: str | None, rn: str | None, rd: str | None) -> float:
     """Delta-method covariance of the unit-level ratios ``ln/ld`` and ``rn/rd``.
 
     ``cov(ln, rn) - cov(ln, rd) r_r - cov(ld, rn) r_l + cov(ld, rd) r_l r_r`` over
@@ -113,8 +114,10 @@ def ratio_cov(
     rl = m.mean(ln) / mld
     rr = m.mean(rn) / mrd
     return (
-        m.cov(ln, rn) - m.cov(ln, rd) * rr - m.cov(ld, rn) * rl + m.cov(ld, rd) * rl * rr
-    ) / mld / mrd
+        (m.cov(ln, rn) - m.cov(ln, rd) * rr - m.cov(ld, rn) * rl + m.cov(ld, rd) * rl * rr)
+        / mld
+        / mrd
+    )
 
 
 def covariate_theta(metric: Metric, pooled: Moments) -> float:

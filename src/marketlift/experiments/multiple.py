@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from marketlift.errors import ConfigError
+
 __all__ = ["adjust", "benjamini_hochberg", "holm"]
 
 
@@ -56,6 +58,4 @@ def adjust(pvalues: Sequence[float], method: str) -> list[float]:
         return benjamini_hochberg(pvalues)
     if method == "none":
         return [float(p) for p in pvalues]
-    from marketlift.errors import ConfigError
-
     raise ConfigError("correction", method, "'holm', 'bh' or 'none'")

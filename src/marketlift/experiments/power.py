@@ -90,13 +90,15 @@ def sample_size(
         raise ConfigError("effect", effect, "a non-zero finite effect")
 
     def gap(n: float) -> float:
-        return power(effect, sd, n, alpha=alpha, ratio=ratio,
-                     variance_reduction=variance_reduction) - target_power
+        return (
+            power(effect, sd, n, alpha=alpha, ratio=ratio, variance_reduction=variance_reduction)
+            - target_power
+        )
 
     hi = 2.0
     while gap(hi) < 0:
         hi *= 2.0
-    n = optimize.brentq(gap, 1e-9, hi, xtol=1e-10, rtol=1e-14)
+    n = float(optimize.brentq(gap, 1e-9, hi, xtol=1e-10, rtol=1e-14))
     return math.ceil(n - 1e-9)
 
 
@@ -119,8 +121,10 @@ def mde(
     _target(target_power)
 
     def gap(e: float) -> float:
-        return power(e, sd, n_per_arm, alpha=alpha, ratio=ratio,
-                     variance_reduction=variance_reduction) - target_power
+        return (
+            power(e, sd, n_per_arm, alpha=alpha, ratio=ratio, variance_reduction=variance_reduction)
+            - target_power
+        )
 
     hi = sd
     while gap(hi) < 0:
@@ -174,12 +178,18 @@ def plan(
         if baseline is None or baseline == 0:
             raise ConfigError("baseline", baseline, "a non-zero baseline mean with mde_rel")
         effect = abs(mde_rel * baseline)
-        n = sample_size(effect, sd, alpha=alpha, target_power=target_power,
-                        variance_reduction=variance_reduction)
+        n = sample_size(
+            effect,
+            sd,
+            alpha=alpha,
+            target_power=target_power,
+            variance_reduction=variance_reduction,
+        )
     else:
         n = int(units_per_arm or 0)
-        effect = mde(n, sd, alpha=alpha, target_power=target_power,
-                     variance_reduction=variance_reduction)
+        effect = mde(
+            n, sd, alpha=alpha, target_power=target_power, variance_reduction=variance_reduction
+        )
     rel = effect / abs(baseline) if baseline else float("nan")
     got = power(effect, sd, n, alpha=alpha, variance_reduction=variance_reduction)
     return PowerResult(n, n * arms, effect, rel, got, variance_reduction)

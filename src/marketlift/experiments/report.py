@@ -72,11 +72,15 @@ def _interval_chart(results: Sequence[MetricResult]) -> str:
         return left + (v - lo) / (hi - lo) * (width - left - right)
 
     parts = [
-        f'<svg class="chart intervals" role="img" aria-label="Relative lift intervals" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        '>',
-        f'<line x1="{x(0):.1f}" y1="5" x2="{x(0):.1f}" y2="{height - 20}" stroke="#9aa5b1" '
-        'stroke-dasharray="4 3"/>',
+        (
+            f'<svg class="chart intervals" role="img" aria-label="Relative lift intervals" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            ">"
+        ),
+        (
+            f'<line x1="{x(0):.1f}" y1="5" x2="{x(0):.1f}" y2="{height - 20}" stroke="#9aa5b1" '
+            'stroke-dasharray="4 3"/>'
+        ),
         f'<text x="{x(0):.1f}" y="{height - 6}" text-anchor="middle">0%</text>',
         f'<text x="{x(lo + pad):.1f}" y="{height - 6}" text-anchor="start">{_pct(lo + pad)}</text>',
         f'<text x="{x(hi - pad):.1f}" y="{height - 6}" text-anchor="end">{_pct(hi - pad)}</text>',
@@ -97,8 +101,10 @@ def _interval_chart(results: Sequence[MetricResult]) -> str:
                 f'<line x1="{x(r.rel_lower):.1f}" y1="{y}" x2="{x(r.rel_upper):.1f}" y2="{y}" '
                 f'stroke="{c}" stroke-width="6" stroke-linecap="round"/>'
             )
-        parts.append(f'<circle cx="{x(r.rel_effect):.1f}" cy="{y}" r="5" fill="#fff" '
-                     f'stroke="{c}" stroke-width="2"/>')
+        parts.append(
+            f'<circle cx="{x(r.rel_effect):.1f}" cy="{y}" r="5" fill="#fff" '
+            f'stroke="{c}" stroke-width="2"/>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -136,7 +142,7 @@ def _cumulative_chart(metric: str, series: Sequence[tuple[str, MetricResult]]) -
     return (
         f'<svg class="chart cumulative" role="img" aria-label="Cumulative lift of {name}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        '>'
+        ">"
         f'<polygon points="{band}" fill="{_NEUTRAL}" opacity="0.18"/>'
         f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - 20}" y2="{y(0):.1f}" stroke="#9aa5b1" '
         'stroke-dasharray="4 3"/>'
@@ -191,15 +197,19 @@ def render_report(
     )
     sections = [
         f"<h1>{name}</h1>",
-        f'<p class="muted">control: {escape(result.control)} · alpha {result.alpha} · '
-        f"correction: {escape(result.correction)}</p>",
+        (
+            f'<p class="muted">control: {escape(result.control)} · alpha {result.alpha} · '
+            f"correction: {escape(result.correction)}</p>"
+        ),
         f'<div id="srm" class="srm {srm_class}">{escape(srm_text)}</div>',
     ]
     if result.flags:
         sections.append(f'<p class="flags">flags: {escape(", ".join(result.flags))}</p>')
     sections += [
-        f"<h2>Arms</h2><table><tr><th>variant</th><th>units</th><th>expected</th></tr>{arms}"
-        "</table>",
+        (
+            f"<h2>Arms</h2><table><tr><th>variant</th><th>units</th><th>expected</th></tr>{arms}"
+            "</table>"
+        ),
         "<h2>Lift by metric</h2>",
         '<p class="muted">Bold bar: 95% interval; thin bar: always-valid sequential interval.</p>',
         _interval_chart(result.metrics),

@@ -7,6 +7,8 @@ Data conditions are flags (strings) on the results, never exceptions:
 - ``zero_control_mean``: the relative lift is undefined.
 - ``srm``: sample-ratio mismatch (chi-square p-value below the threshold); do not trust lifts.
 - ``empty_arm``: an arm has no units.
+- ``covariate_unused``: the covariate could not be used (no variance, or a zero
+  denominator); the metric is analyzed without CUPED.
 - ``multiple_variants``: some units were exposed to more than one variant (they are dropped).
 """
 

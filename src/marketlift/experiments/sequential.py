@@ -89,4 +89,3 @@ def sequential_interval(
     if all(np.ndim(x) == 0 for x in out):
         return SequentialInterval(float(out[0]), float(out[1]), bool(out[2]), float(out[3]))
     return SequentialInterval(*out)
-

@@ -57,7 +57,7 @@ def srm_check(
     wsum = float(sum(weights))
     expected = tuple(total * w / wsum for w in weights)
     if total == 0:
-        return SrmResult(0.0, 1.0, False, expected)
+        return SrmResult(statistic=0.0, pvalue=1.0, mismatch=False, expected=expected)
     stat = sum((c - e) ** 2 / e for c, e in zip(counts, expected, strict=True))
     pvalue = float(sps.chi2.sf(stat, len(counts) - 1))
     return SrmResult(float(stat), pvalue, pvalue < threshold, expected)

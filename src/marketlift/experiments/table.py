@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import duckdb
 import msgspec
 
 from marketlift.errors import ConfigError
@@ -25,9 +26,6 @@ from marketlift.experiments.aggregate import aggregate, marginalize, quote
 from marketlift.experiments.analysis import analyze_moments
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.results import AnalysisResult
-
-if TYPE_CHECKING:
-    import duckdb
 
 __all__ = ["analyze_table", "open_source", "parse_metric"]
 
@@ -72,7 +70,7 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Any) -> str:
             reader = f"read_csv({literal})"
         else:
             raise ConfigError("table", str(path), "a .parquet, .csv or .tsv file")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_VIEW} AS SELECT * FROM {reader}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_VIEW} AS SELECT * FROM {reader}")  # noqa: S608 - quoted literal
     else:
         con.register(_VIEW, source)
     return _VIEW
@@ -118,8 +116,6 @@ def analyze_table(
         min_units: Arms smaller than this are flagged ``too_few_units``.
         con: DuckDB connection to use; a new in-memory one when ``None``.
     """
-    import duckdb
-
     con = con if con is not None else duckdb.connect()
     parsed = [parse_metric(m, covariate) for m in metrics]
     columns = tuple(dict.fromkeys(c for m in parsed for c in m.columns))
@@ -145,8 +141,15 @@ def analyze_table(
     )
     arms, segs = marginalize(groups, segments)
     result = analyze_moments(
-        arms, parsed, control=str(control), weights=weights, alpha=alpha,
-        correction=correction, tuning_n=tuning_n, min_units=min_units, segments=segs,
+        arms,
+        parsed,
+        control=str(control),
+        weights=weights,
+        alpha=alpha,
+        correction=correction,
+        tuning_n=tuning_n,
+        min_units=min_units,
+        segments=segs,
         experiment=str(source) if isinstance(source, str | os.PathLike) else "table",
     )
     if flags:

@@ -60,7 +60,7 @@ def _scale_df(var_c: Any, n_c: Any, var_t: Any, n_t: Any) -> tuple[Any, Any]:
     return se, df
 
 
-def welch(
+def welch(  # noqa: PLR0917 - per-arm statistics, as scipy.stats.ttest_ind_from_stats
     mean_c: Any,
     var_c: Any,
     n_c: Any,
@@ -97,7 +97,9 @@ def welch(
         mean_c = np.asarray(mean_c, dtype=float)
         mean_t = np.asarray(mean_t, dtype=float)
         se, df = _scale_df(
-            np.asarray(var_c, float), np.asarray(n_c, float), np.asarray(var_t, float),
+            np.asarray(var_c, float),
+            np.asarray(n_c, float),
+            np.asarray(var_t, float),
             np.asarray(n_t, float),
         )
         q = 1.0 - alpha / 2.0
@@ -114,8 +116,18 @@ def welch(
         ratio = mean_t / mean_c
         rel_half = np.exp(sps.t.ppf(q, log_df) * log_se)
         fields = (
-            mean_c, mean_t, effect, effect - half, effect + half, ratio - 1.0,
-            ratio / rel_half - 1.0, ratio * rel_half - 1.0, pvalue, statistic, se, df,
+            mean_c,
+            mean_t,
+            effect,
+            effect - half,
+            effect + half,
+            ratio - 1.0,
+            ratio / rel_half - 1.0,
+            ratio * rel_half - 1.0,
+            pvalue,
+            statistic,
+            se,
+            df,
         )
     if all(np.ndim(f) == 0 for f in fields):
         return Lift(*(float(f) for f in fields))
