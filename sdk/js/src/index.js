@@ -107,6 +107,14 @@ const SIMPLE_KINDS = {
   object: [isObject, 'an object'],
 };
 
+/** @type {Record<string, string>} What a value of each composite kind looks like. */
+const COMPOSITE_KINDS = {
+  money: MONEY_HINT,
+  line_items: 'a non-empty array of {listing_id, quantity, unit_price}',
+  listings: 'a non-empty array of {listing_id, position}',
+  properties: 'an object of at most 50 keys',
+};
+
 function checkMoney(path, v, fail) {
   if (!isObject(v)) fail(path, v, MONEY_HINT);
   if (typeof v.amount !== 'string' || !DECIMAL.test(v.amount)) {
@@ -152,7 +160,7 @@ function checkValue(path, kind, v, fail) {
       checkKeys(p, it, ['listing_id', 'position'], fail);
     });
   } else if (kind === 'properties') {
-    if (!isObject(v)) fail(path, v, 'an object of at most 50 keys');
+    if (!isObject(v)) fail(path, v, COMPOSITE_KINDS.properties);
     const keys = Object.keys(v);
     if (keys.length > 50) fail(path, `<${keys.length} keys>`, 'at most 50 keys');
     for (const key of keys) {
@@ -181,7 +189,10 @@ export function validateFields(type, fields) {
   if (fields !== undefined && !isObject(fields)) fail('fields', fields, 'an object');
   const spec = EVENT_FIELDS[type];
   for (const [name, kind] of Object.entries(spec)) {
-    if (kind.endsWith('!') && (fields?.[name] ?? null) === null) fail(name, fields?.[name], kind.slice(0, -1));
+    const base = kind.slice(0, -1);
+    if (kind.endsWith('!') && (fields?.[name] ?? null) === null) {
+      fail(name, fields?.[name], SIMPLE_KINDS[base]?.[1] ?? COMPOSITE_KINDS[base]);
+    }
   }
   for (const [name, value] of Object.entries(fields ?? {})) {
     const kind = spec[name] ?? COMMON_FIELDS[name];
