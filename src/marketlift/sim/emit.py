@@ -53,7 +53,7 @@ _STRING_COLUMNS: Final = (
 class _Field:
     """One event field: its JSON fragments and, for promoted columns, its typed values."""
 
-    json: js.Piece
+    json: js.Piece | list[js.Piece]
     value: pa.Array | None = None
     currency: pa.Array | None = None
 
@@ -143,6 +143,8 @@ class EventBuilder:
 
     @staticmethod
     def _str(values: pa.Array) -> _Field:
+        if values.null_count == 0:
+            return _Field(['"', values, '"'], values)
         return _Field(js.string(values), values)
 
     def _take(self, table: pa.Array, idx: IntArray) -> pa.Array:
@@ -336,51 +338,63 @@ class EventBuilder:
     # -- assembly --------------------------------------------------------------------------
 
     def _assemble(self, day: Day, frames: list[_Frame]) -> pa.Table:
-        n_total = sum(len(f.session) for f in frames)
+        sizes = [len(f.session) for f in frames]
+        n_total = sum(sizes)
         session = np.concatenate([f.session for f in frames])
         recovery = np.concatenate([np.full(len(f.session), f.recovery) for f in frames])
         ts_us = np.concatenate([f.ts_us for f in frames]).astype(np.int64) | 1
         buyer = day.buyer[session]
         platform = day.platform[session]
-        sid_base = self._ids("s", day, np.arange(day.n_sessions, dtype=np.int64))
-        sid = pc.if_else(pa.array(recovery), js.join([self._take(sid_base, session), "r"]),
-                         self._take(sid_base, session))  # fmt: skip
+        n = day.n_sessions
+        sid_base = self._ids("s", day, np.arange(n, dtype=np.int64))
+        sid_all = pa.concat_arrays([sid_base, js.join([sid_base, "r"])])
+        sess_row = pa.array(session + n * recovery)
+        sid = sid_all.take(sess_row)
         event_id = self._ids("e", day, np.arange(n_total, dtype=np.int64))
-        buyer_id = self._take(self._buyer_id, buyer)
         plat_names = pa.array(PLATFORMS)
         letters = pa.array(["w", "i", "a"])
-        anon = js.join([self._take(self._device, buyer), self._take(letters, platform)])
-        app_version = pa.array(["5.3.0" if p == 1 else "5.2.1" if p == 2 else None
-                                for p in range(3)], pa.string()).take(pa.array(platform))  # fmt: skip
-        locale = self._take(self._locale, buyer)
-        currency = self._take(self._currency, buyer)
-        country = self._take(self._country, buyer)
-        props = pa.concat_arrays([
-            f.properties if isinstance(f.properties, pa.Array) else _const(f.properties,
-                                                                            len(f.session))
-            for f in frames])  # fmt: skip
-        heads = pa.concat_arrays([self._head(f) for f in frames])
-        tail = js.join([
-            ',"event_id":"', event_id, '","schema_version":1,"ts":', js.timestamps(ts_us),
-            ',"platform":"', self._take(plat_names, platform), '","buyer_id":',
-            js.string(buyer_id), ',"anonymous_id":"', anon, '","session_id":"', sid,
-            '","app_version":', self._take(pa.array(_APP_VERSION), platform),
-            ',"locale":"', locale, '","currency":"', currency, '","country":"', country,
-            '","properties":', props, "}",
+        s_buyer = day.buyer
+        s_anon = js.join([self._take(self._device, s_buyer), self._take(letters, day.platform)])
+        s_buyer_id = self._take(self._buyer_id, s_buyer)
+        s_fragment = js.join([
+            '"platform":"', self._take(plat_names, day.platform), '","buyer_id":',
+            js.string(s_buyer_id), ',"anonymous_id":"', s_anon, '","session_id":"',
+            sid_base, '","app_version":', self._take(pa.array(_APP_VERSION), day.platform),
+            ',"locale":"', self._take(self._locale, s_buyer), '","currency":"',
+            self._take(self._currency, s_buyer), '","country":"',
+            self._take(self._country, s_buyer), '"',
         ])  # fmt: skip
+        r_fragment = pc.replace_substring_regex(s_fragment, '("session_id":"[^"]+)"', r'\1r"')
+        fragments = pa.concat_arrays([s_fragment, r_fragment]).take(sess_row)
+        ts_pieces = js.timestamp_pieces(ts_us)
+        payloads = []
+        lo = 0
+        for frame, size in zip(frames, sizes, strict=True):
+            hi = lo + size
+            pieces = self._head(frame)
+            pieces += [',"event_id":"', event_id.slice(lo, size), '","schema_version":1,"ts":"']
+            pieces += [p if isinstance(p, str) else p.slice(lo, size) for p in ts_pieces]
+            pieces += ['Z",', fragments.slice(lo, size), ',"properties":', frame.properties, "}"]
+            payloads.append(js.join(pieces))
+            lo = hi
         ts = pa.array(ts_us, pa.int64()).cast(_TS)
         received = pa.array(np.full(n_total, int(ts_us.max()) + 1), pa.int64()).cast(_TS)
+        app_version = pa.array(["5.3.0" if p == 1 else "5.2.1" if p == 2 else None
+                                for p in range(3)], pa.string()).take(pa.array(platform))  # fmt: skip
         columns: dict[str, pa.Array] = {
             "event_id": event_id,
             "type": pa.concat_arrays([_const(f.type, len(f.session)) for f in frames]),
             "schema_version": pa.array(np.ones(n_total, np.int16)),
             "ts": ts, "received_at": received, "event_date": pc.cast(ts, pa.date32()),
-            "buyer_id": buyer_id, "anonymous_id": anon, "session_id": sid,
+            "buyer_id": self._take(self._buyer_id, buyer),
+            "anonymous_id": s_anon.take(pa.array(session)), "session_id": sid,
             "platform": self._take(plat_names, platform), "app_version": app_version,
-            "locale": locale, "currency": currency, "country": country,
+            "locale": self._take(self._locale, buyer),
+            "currency": self._take(self._currency, buyer),
+            "country": self._take(self._country, buyer),
             "quantity": self._promoted(frames, "quantity", pa.int32()),
             "propensity": self._promoted(frames, "propensity", pa.float64()),
-            "payload": js.join([heads, tail]),
+            "payload": pa.concat_arrays(payloads),
         }  # fmt: skip
         for name in _STRING_COLUMNS:
             columns[name] = self._promoted(frames, name, pa.string())
@@ -403,7 +417,7 @@ class EventBuilder:
         return pa.concat_arrays(parts)
 
     @staticmethod
-    def _head(frame: _Frame) -> pa.Array:
+    def _head(frame: _Frame) -> list[js.Piece]:
         struct = _STRUCTS[frame.type]
         own = struct.__struct_fields__[: struct.__struct_fields__.index("event_id")]
         if set(own) != set(frame.fields):
@@ -411,8 +425,6 @@ class EventBuilder:
             raise AssertionError(msg)
         pieces: list[js.Piece] = [f'{{"type":"{frame.type}"']
         for name in own:
-            pieces += [f',"{name}":', frame.fields[name].json]
-        n = len(frame.session)
-        if all(isinstance(p, str) for p in pieces):
-            return _const("".join(str(p) for p in pieces), n)
-        return js.join([p if isinstance(p, str) else p for p in pieces])
+            json = frame.fields[name].json
+            pieces += [f',"{name}":', *(json if isinstance(json, list) else [json])]
+        return pieces

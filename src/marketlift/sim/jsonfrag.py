@@ -25,14 +25,48 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Piece", "floats", "integers", "join", "money", "string", "timestamps"]
+__all__ = [
+    "Piece",
+    "floats",
+    "identifiers",
+    "integers",
+    "join",
+    "money",
+    "string",
+    "timestamp_pieces",
+    "timestamps",
+]
 
 Piece = pa.Array | str
 """A column of fragments, or a constant fragment."""
 _DAY_US: Final = 86_400_000_000
-_TWO: Final = pa.array([f"{i:02d}" for i in range(100)])
-_THREE: Final = pa.array([f"{i:03d}" for i in range(1000)])
 _EPOCH: Final = dt.date(1970, 1, 1)
+_TABLES: dict[str, pa.Array] = {}
+
+
+def _table(name: str) -> pa.Array:
+    """Lookup tables built once: ``HH:MM:SS`` for every second of a day, six-digit micros."""
+    if name not in _TABLES:
+        if name == "hms":
+            sec = np.arange(86_400)
+            two = [pc.utf8_lpad(pc.cast(pa.array(x), pa.string()), 2, "0")
+                   for x in (sec // 3600, sec // 60 % 60, sec % 60)]  # fmt: skip
+            _TABLES[name] = join([two[0], ":", two[1], ":", two[2]])
+        else:
+            _TABLES[name] = pc.utf8_lpad(pc.cast(pa.array(np.arange(1_000_000)), pa.string()), 6,
+                                         "0")  # fmt: skip
+    return _TABLES[name]
+
+
+def identifiers(prefix: str, idx: npt.NDArray[np.integer], width: int) -> pa.Array:
+    """Identifiers such as ``b0000042``: a prefix and a zero-padded number.
+
+    Example:
+        >>> identifiers("b", np.array([42]), 7).to_pylist()
+        ['b0000042']
+    """
+    digits = pc.utf8_lpad(pc.cast(pa.array(idx), pa.string()), width, "0")
+    return join([prefix, digits])
 
 
 def join(pieces: Sequence[Piece]) -> pa.Array:
@@ -64,6 +98,11 @@ def money(amount: pa.Array, currency: pa.Array) -> pa.Array:
 
 def timestamps(ts_us: npt.NDArray[np.int64]) -> pa.Array:
     """JSON strings of UTC times given in microseconds since the epoch (never whole seconds)."""
+    return join(['"', *timestamp_pieces(ts_us), 'Z"'])
+
+
+def timestamp_pieces(ts_us: npt.NDArray[np.int64]) -> list[Piece]:
+    """The pieces of :func:`timestamps` without quotes and ``Z`` (to inline in a larger join)."""
     days = ts_us // _DAY_US
     first = int(days.min()) if len(days) else 0
     last = int(days.max()) if len(days) else 0
@@ -73,12 +112,7 @@ def timestamps(ts_us: npt.NDArray[np.int64]) -> pa.Array:
     tod = ts_us - days * _DAY_US
     sec = tod // 1_000_000
     micro = tod - sec * 1_000_000
-
-    def take(table: pa.Array, idx: npt.NDArray[np.int64]) -> pa.Array:
-        return table.take(pa.array(idx))
-
-    return join([
-        '"', take(dates, days - first), "T", take(_TWO, sec // 3600), ":",
-        take(_TWO, sec // 60 % 60), ":", take(_TWO, sec % 60), ".",
-        take(_THREE, micro // 1000), take(_THREE, micro % 1000), 'Z"',
-    ])  # fmt: skip
+    return [
+        dates.take(pa.array(days - first)), "T", _table("hms").take(pa.array(sec)), ".",
+        _table("micro").take(pa.array(micro)),
+    ]  # fmt: skip

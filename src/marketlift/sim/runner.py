@@ -401,7 +401,7 @@ class _Sink:
     def __init__(self, data_dir: str | os.PathLike[str], via_collector: bool) -> None:
         from marketlift.lake import LakeWriter
 
-        self.writer = LakeWriter(data_dir, compact_after_files=4)
+        self.writer = LakeWriter(data_dir, compact_after_files=2)
         self.via_collector = via_collector
         self.pending: list[Future[list[bool]]] = []
         self.written = 0

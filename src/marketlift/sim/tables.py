@@ -16,17 +16,19 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from marketlift.sim.effects import ACTIONS, MOMENTS
 from marketlift.sim.funnel import Day
+from marketlift.sim.jsonfrag import identifiers
 from marketlift.sim.text import CATEGORIES, COUNTRY_OF, CURRENCY_OF, LOCALES
 from marketlift.sim.world import PLATFORMS, TEXT_LOCALES, World
 
 __all__ = ["buyers_table", "decisions_table", "listings_table", "sessions_table"]
 
 
-def _ids(prefix: str, idx: npt.NDArray[np.int64], width: int) -> list[str]:
-    return [f"{prefix}{int(i):0{width}d}" for i in idx]
+def _ids(prefix: str, idx: npt.NDArray[np.int64], width: int) -> pa.Array:
+    return identifiers(prefix, idx, width)
 
 
 def _names(values: Sequence[str], idx: npt.NDArray[np.int64]) -> pa.Array:
@@ -42,8 +44,7 @@ def buyers_table(world: World, run: str, arm: npt.NDArray[np.int64],
     return pa.table({
         "run": pa.array([run] * b.n),
         "buyer_key": keys,
-        "buyer_id": pa.array([k if s else None for k, s in zip(keys, b.signed_in, strict=True)],
-                             pa.string()),
+        "buyer_id": pc.if_else(pa.array(b.signed_in), keys, pa.nulls(b.n, pa.string())),
         "anonymous_prefix": _ids("d", idx, 7),
         "locale": _names(LOCALES, b.locale),
         "country": _names([COUNTRY_OF[x] for x in LOCALES], b.locale),
@@ -66,7 +67,7 @@ def listings_table(world: World, run: str) -> pa.Table:
     """One row per listing with price, shop, popularity, reviews and texts in six languages."""
     lst = world.listings
     idx = np.arange(lst.n, dtype=np.int64)
-    columns: dict[str, pa.Array | list[str] | npt.NDArray[np.generic]] = {
+    columns: dict[str, pa.Array | npt.NDArray[np.generic]] = {
         "run": pa.array([run] * lst.n),
         "listing_id": _ids("l", idx, 7),
         "shop_id": _ids("s", lst.shop, 5),
@@ -79,8 +80,7 @@ def listings_table(world: World, run: str) -> pa.Table:
         "rating": lst.rating,
     }
     for lang in TEXT_LOCALES:
-        titles, descriptions = lst.texts(lang) if lang != "en" else (
-            lst.title_en, lst.texts("en")[1])
+        titles, descriptions = lst.text_arrays(lang)
         columns[f"title_{lang}"] = titles
         columns[f"description_{lang}"] = descriptions
     return pa.table(columns)
@@ -121,7 +121,7 @@ def decisions_table(day: Day, run: str, decision_ids: pa.Array, cart_decision_id
     value = np.where(avail, np.concatenate([day.values, c.values]), np.nan)
     action = np.concatenate([day.action, c.action])
     n = len(session)
-    columns: dict[str, pa.Array | list[str] | npt.NDArray[np.generic]] = {
+    columns: dict[str, pa.Array | npt.NDArray[np.generic]] = {
         "run": pa.array([run] * n),
         "day": np.full(n, day.day, dtype=np.int32),
         "decision_id": pa.concat_arrays([decision_ids, cart_decision_ids]),
