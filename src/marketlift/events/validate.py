@@ -269,13 +269,17 @@ def _explain(exc: msgspec.DecodeError, raw: bytes) -> FieldError:
     # Errors raised by __post_init__ (rules spanning fields) come through unchanged.
     if "buyer_id or anonymous_id" in message:
         return FieldError("buyer_id", None, "buyer_id or anonymous_id (at least one of them)")
-    return FieldError(field, None, message)
+    if message.startswith("Invalid RFC3339"):
+        expected = "an RFC 3339 time with a zone, such as '2026-11-26T10:00:00Z'"
+        return FieldError(field, _lookup(obj, field), expected)
+    return FieldError(field, _lookup(obj, field), message)
 
 
 def _field_name(path: str) -> str:
     if not path or path == "$":
         return "$"
-    return path.removeprefix("$").removeprefix(".")
+    # msgspec writes a map key as "[...]": name the map itself.
+    return path.removeprefix("$").removeprefix(".").split("[...]", 1)[0]
 
 
 def _join(parent: str, name: str) -> str:
