@@ -398,7 +398,9 @@ export class Client {
   #retryTimer = null;
   #persistTimer = null;
   #closed = false;
-  #onHide;
+  /** @type {object[]} Handed to sendBeacon, not known to have arrived: kept in storage only. */
+  #beaconed = [];
+  #onPageEvent;
 
   /** @param {ClientOptions} options */
   constructor(options) {
@@ -407,11 +409,17 @@ export class Client {
     const saved = this.#read('queue');
     if (Array.isArray(saved)) this.#queue = saved.filter((e) => isObject(e) && typeof e.event_id === 'string');
     if (!this.#read('anonymous_id')) this.#write('anonymous_id', uuid());
-    this.#onHide = (event) => {
-      if (event.type === 'pagehide' || globalThis.document?.visibilityState === 'hidden') this.#sendOnUnload();
+    this.#onPageEvent = (event) => {
+      if (event.type === 'pagehide' || globalThis.document?.visibilityState === 'hidden') {
+        this.#sendOnUnload();
+      } else {
+        // Visible again: the page lived on, so the beacons it sent have long been delivered.
+        this.#beaconed = [];
+        this.#persistSoon();
+      }
     };
-    globalThis.addEventListener?.('pagehide', this.#onHide);
-    globalThis.document?.addEventListener?.('visibilitychange', this.#onHide);
+    globalThis.addEventListener?.('pagehide', this.#onPageEvent);
+    globalThis.document?.addEventListener?.('visibilitychange', this.#onPageEvent);
     if (this.#queue.length > 0) this.#scheduleFlush();
   }
 
@@ -501,8 +509,8 @@ export class Client {
    * @returns {Promise<void>}
    */
   async shutdown() {
-    globalThis.removeEventListener?.('pagehide', this.#onHide);
-    globalThis.document?.removeEventListener?.('visibilitychange', this.#onHide);
+    globalThis.removeEventListener?.('pagehide', this.#onPageEvent);
+    globalThis.document?.removeEventListener?.('visibilitychange', this.#onPageEvent);
     await this.flush();
     this.#closed = true;
     clearTimeout(this.#flushTimer);
@@ -571,6 +579,7 @@ export class Client {
   #settle(events) {
     const ids = new Set(events.map((e) => e.event_id));
     this.#queue = this.#queue.filter((e) => !ids.has(e.event_id));
+    this.#beaconed = this.#beaconed.filter((e) => !ids.has(e.event_id));
     this.#batch = null;
     this.#persistSoon();
   }
@@ -620,7 +629,6 @@ export class Client {
    * acknowledged, so a lost beacon is resent; the collector dedupes on event_id.
    */
   #sendOnUnload() {
-    this.#persistNow();
     const { url, writeKey, batchSize } = this.#o;
     const beaconUrl = writeKey ? `${url}?write_key=${encodeURIComponent(writeKey)}` : url;
     const beaconed = new Set();
@@ -653,9 +661,11 @@ export class Client {
       bytes += size;
     }
     send();
-    // Forget beaconed events in memory only: if this page lives on they are not sent twice; if
-    // it dies, the copy in storage is sent again by the next page load.
+    // Beaconed events leave the send queue (if this page lives on they are not sent twice) but
+    // stay in storage: if the beacon was lost, the next page load sends them again.
+    this.#beaconed.push(...this.#queue.filter((e) => beaconed.has(e.event_id)));
     this.#queue = this.#queue.filter((e) => !beaconed.has(e.event_id));
+    this.#persistNow();
   }
 
   #headers() {
@@ -693,7 +703,8 @@ export class Client {
   #persistNow() {
     clearTimeout(this.#persistTimer);
     this.#persistTimer = null;
-    if (this.#queue.length > 0) this.#write('queue', this.#queue);
+    const unsent = [...this.#beaconed, ...this.#queue];
+    if (unsent.length > 0) this.#write('queue', unsent);
     else this.#o.storage.removeItem(`${this.#o.storagePrefix}:queue`);
   }
 
