@@ -37,8 +37,9 @@ def test_load_toml_and_assign(tmp_path) -> None:
     attrs = {"platform": "web", "country": "DE"}
     counts = {"checkout_copy": 0, "checkout_button": 0}
     for i in range(2000):
-        for a in assign(exps.values(), {"anonymous_id": f"d{i}", "buyer_id": f"d{i}"}, attrs,
-                        now=now):
+        for a in assign(
+            exps.values(), {"anonymous_id": f"d{i}", "buyer_id": f"d{i}"}, attrs, now=now
+        ):
             counts[a.experiment_key] += 1
     # the layer splits units between the two experiments; the holdout removes ~5 percent
     assert 850 < counts["checkout_button"] < 1150

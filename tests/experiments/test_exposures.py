@@ -33,8 +33,9 @@ def test_memory_stays_bounded() -> None:
     dedupe = ExposureDeduplicator(keep_days=2)
     for day in range(10):
         for u in range(100):
-            dedupe.should_log(Assignment("e", "v", "buyer_id", f"b{u}"),
-                              NOW + dt.timedelta(days=day))
+            dedupe.should_log(
+                Assignment("e", "v", "buyer_id", f"b{u}"), NOW + dt.timedelta(days=day)
+            )
     assert len(dedupe) == 200
     assert not dedupe.should_log(Assignment("e", "v", "buyer_id", "late"), NOW)
 
