@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -56,10 +57,8 @@ def jetstream_config(nats_url: str) -> Iterator[Any]:
 
     async def drop() -> None:
         nc = await nats.connect(nats_url)
-        try:
+        with contextlib.suppress(Exception):
             await nc.jetstream().delete_stream(config.stream)
-        except Exception:  # noqa: S110 - the stream may never have been created
-            pass
         await nc.close()
 
     asyncio.run(drop())

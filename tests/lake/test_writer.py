@@ -18,7 +18,9 @@ NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
 
 def _table(events: list[dict[str, Any]]) -> pa.Table:
     batch = validate_batch(
-        msgspec.json.encode(events), now=NOW, limits=Limits(max_past=None, max_future=None, max_events=100_000)
+        msgspec.json.encode(events),
+        now=NOW,
+        limits=Limits(max_past=None, max_future=None, max_events=100_000),
     )
     assert not batch.rejected
     return events_to_arrow(batch.events, received_at=NOW)
@@ -146,6 +148,7 @@ def test_concurrent_overlapping_submits_store_each_event_once(tmp_path: Path) ->
     tables = [_table(events[i : i + 200]) for i in range(0, 1000, 100)]  # every event twice
     results: list[list[bool]] = []
     with LakeWriter(tmp_path) as writer:
+
         def send(table: pa.Table) -> None:
             results.append(writer.append(table))
 
@@ -166,8 +169,11 @@ def test_reader_sees_a_consistent_lake_while_compacting(tmp_path: Path) -> None:
     def read() -> None:
         con_counts = []
         while not stop.is_set():
-            con_counts.append(query(tmp_path, "SELECT count(DISTINCT event_id) - count(*) AS d "
-                                    "FROM events").to_pylist()[0]["d"])
+            con_counts.append(
+                query(
+                    tmp_path, "SELECT count(DISTINCT event_id) - count(*) AS d FROM events"
+                ).to_pylist()[0]["d"]
+            )
         counts.extend(con_counts)
 
     tables = [_table(events[i : i + 100]) for i in range(0, 2000, 100)]

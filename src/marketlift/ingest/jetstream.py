@@ -131,7 +131,9 @@ class JetStreamSink:
         return [not ack.duplicate for ack in acks[: len(batch.events)]]
 
     def close(self) -> None:
-        """Drain the connection and stop the loop."""
+        """Drain the connection and stop the loop (idempotent)."""
+        if self._loop.is_closed():
+            return
         if self._nc is not None:
             self._run(self._nc.drain()).result(timeout=10)
             self._nc = None

@@ -1,0 +1,145 @@
+"""kill -9 under sustained ingestion loses no acknowledged event and duplicates none."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+from tests.conftest import free_port
+
+from marketlift.events.samples import sample_events
+from marketlift.lake import query
+
+pytestmark = pytest.mark.slow
+
+
+class Server:
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "marketlift",
+                "serve",
+                "--data",
+                str(self.data),
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"the server did not start: {self.proc.stderr}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_kill_9_loses_no_acknowledged_event(server: Server) -> None:
+    events = sample_events(40_000, random_state=41, buyers=5000)
+    batches = [events[i : i + 200] for i in range(0, len(events), 200)]
+    acked: list[str] = []
+    sent_bodies: list[bytes] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def pump(worker: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            for n, batch in enumerate(batches[worker::2]):
+                if stop.is_set():
+                    return
+                body = msgspec.json.encode(batch)
+                try:
+                    response = client.post("/v1/events", content=body)
+                    if n % 5 == 4:  # a client retrying a batch it already sent
+                        response = client.post("/v1/events", content=body)
+                except httpx.TransportError:
+                    return
+                if response.status_code == 200:
+                    with lock:
+                        acked.extend(e["event_id"] for e in batch)
+                        sent_bodies.append(body)
+
+    workers = [threading.Thread(target=pump, args=(w,)) for w in range(2)]
+    for w in workers:
+        w.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 6000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill9()
+    stop.set()
+    for w in workers:
+        w.join()
+    assert len(acked) >= 6000, "the load did not get going before the kill"
+
+    server.start()  # same data directory, a new process
+    stored = query(server.data, "SELECT event_id, count(*) AS n FROM events GROUP BY 1").to_pylist()
+    counts = {r["event_id"]: r["n"] for r in stored}
+    missing = set(acked) - counts.keys()
+    assert not missing, f"{len(missing)} acknowledged events were lost"
+    assert max(counts.values()) == 1, "an event was stored twice"
+    # The id index was rebuilt from disk: every acknowledged batch is now a duplicate.
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for body in sent_bodies[:10]:
+            report = client.post("/v1/events", content=body).json()
+            assert report["accepted"] == 0
+            assert report["duplicates"] == 200
+    server.stop()
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status shows it.
+    assert server.proc is not None
+    assert server.proc.returncode in (0, -signal.SIGTERM)
+    assert server.proc.stderr is not None
+    assert b"Traceback" not in server.proc.stderr.read()
+    # A graceful stop compacts: nothing is left in incoming.
+    assert not list((server.data / "lake/events/incoming").glob("*.parquet"))
+    assert len(query(server.data, "SELECT event_id FROM events")) == len(counts)
+
+
+def test_pid_file_names_the_holder(server: Server) -> None:
+    lock = (server.data / ".writer.lock").read_text()
+    assert server.proc is not None
+    assert lock == str(server.proc.pid)
+    result = subprocess.run(
+        [sys.executable, "-m", "marketlift", "compact", "--data", str(server.data), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert result.returncode == 2
+    assert f"pid {server.proc.pid}" in msgspec.json.decode(result.stdout)["error"]
