@@ -1,4 +1,4 @@
-"""Benchmark of the simulator: events/s end to end (lake write included), peak RSS, funnel, policy values.
+"""Benchmark of the simulator: events/s end to end (lake write included), RSS, funnel, values.
 
 Prints ONE JSON line. Defaults are the issue's size: 100,000 buyers over 30 days.
 

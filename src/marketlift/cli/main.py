@@ -12,6 +12,7 @@ import typer
 
 from marketlift._version import __version__
 from marketlift.cli import events_cmd, experiment_cmd, lake_cmd, serve_cmd
+from marketlift.cli import simulate_cmd
 
 __all__ = ["app", "main"]
 
@@ -45,6 +46,7 @@ def _root(
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(experiment_cmd.app, name="experiment")
 lake_cmd.register(app)
+simulate_cmd.register(app)
 serve_cmd.register(app)
 
 

@@ -109,12 +109,13 @@ def logit_shift(
     meaningless; combine with :func:`available`.
     """
     annoyance = (fatigue * fatigue_sensitivity)[:, None] * _FATIGUE[None, :]
-    return (
+    shift: FloatArray = (
         _BASE[moment]
         + price_sensitivity[:, None] * _PRICE[None, :]
         + is_new[:, None].astype(np.float64) * _NEW[None, :]
         - annoyance
     )
+    return shift
 
 
 def available(
@@ -147,7 +148,7 @@ def unsubscribe_probability(fatigue: FloatArray, fatigue_sensitivity: FloatArray
         >>> bool(p[0] < 0.01 < 0.3 < p[1])
         True
     """
-    return 1.0 / (1.0 + np.exp(5.0 - 0.9 * fatigue * fatigue_sensitivity))
+    return np.asarray(1.0 / (1.0 + np.exp(5.0 - 0.9 * fatigue * fatigue_sensitivity)))
 
 
 def is_message(action: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:

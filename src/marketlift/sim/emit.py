@@ -42,7 +42,7 @@ IntArray = npt.NDArray[np.int64]
 _TS: Final = pa.timestamp("us", tz="UTC")
 _MONEY: Final = pa.decimal128(19, 6)
 _APP_VERSION: Final = ("null", '"5.3.0"', '"5.2.1"')
-_STRUCTS: Final = {cls.__struct_config__.tag: cls for cls in ev.Event.__args__}  # type: ignore[attr-defined]
+_STRUCTS: Final = {cls.__struct_config__.tag: cls for cls in ev.Event.__args__}
 _STRING_COLUMNS: Final = (
     "listing_id", "shop_id", "order_id", "query", "surface", "action", "channel",
     "decision_id", "experiment_key", "variant",
@@ -118,13 +118,15 @@ class EventBuilder:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _amount(self, usd_cents: npt.NDArray[np.float64], buyer: IntArray) -> tuple[
-        pa.Array, IntArray
-    ]:
+    def _amount(
+        self, usd_cents: npt.NDArray[np.float64], buyer: IntArray
+    ) -> tuple[pa.Array, IntArray]:
         """Display-currency amounts (decimal strings) and their minor units."""
         jpy = self._jpy[buyer]
         minor = np.where(
-            jpy, np.round(usd_cents / 100.0 * self._fx[buyer]), np.round(usd_cents * self._fx[buyer])
+            jpy,
+            np.round(usd_cents / 100.0 * self._fx[buyer]),
+            np.round(usd_cents * self._fx[buyer]),
         ).astype(np.int64)
         whole = pc.cast(pa.array(np.where(jpy, minor, minor // 100)), pa.string())
         cents = pc.utf8_lpad(pc.cast(pa.array(minor % 100), pa.string()), 2, "0")
@@ -157,7 +159,11 @@ class EventBuilder:
         frames = self._session_frames(day) + self._cart_frames(day)
         return self._assemble(day, [f for f in frames if len(f.session)])
 
-    def _ids(self, prefix: str, day: Day, rows: IntArray, suffix: str = "") -> pa.Array:
+    def ids(self, prefix: str, day: Day, rows: IntArray, suffix: str = "") -> pa.Array:
+        """Ids for rows of a day: ``<prefix><run>-<day>-<row><suffix>``.
+
+        Prefixes: ``e`` event, ``s`` session, ``d`` decision, ``o`` order.
+        """
         num = pc.cast(pa.array(rows), pa.string())
         return js.join([f"{prefix}{self.run}-{day.day:03d}-", num, suffix])
 
@@ -188,31 +194,64 @@ class EventBuilder:
         props = self._take(moment_props, day.moment)
         # page views and exposures
         surface = pc.if_else(pa.array(day.moment > 0), "cart", "home")
-        frames.append(_Frame("page_view", s, start + off[:, 0], {
-            "url": _Field("null"), "referrer": _Field("null"), "surface": self._str(surface)}))
+        frames.append(
+            _Frame(
+                "page_view",
+                s,
+                start + off[:, 0],
+                {"url": _Field("null"), "referrer": _Field("null"), "surface": self._str(surface)},
+            )
+        )
         if day.exposure.any() and self.experiment_key is not None:
             e = np.flatnonzero(day.exposure)
             variants = pa.array(self.policy_names)
-            frames.append(_Frame("exposure", e, start[e] - 1, {
-                "experiment_key": self._str(_const(self.experiment_key, len(e))),
-                "variant": self._str(self._take(variants, day.arm[e])),
-                "decision_id": _Field("null")}))
+            frames.append(
+                _Frame(
+                    "exposure",
+                    e,
+                    start[e] - 1,
+                    {
+                        "experiment_key": self._str(_const(self.experiment_key, len(e))),
+                        "variant": self._str(self._take(variants, day.arm[e])),
+                        "decision_id": _Field("null"),
+                    },
+                )
+            )
         # search
         q = np.flatnonzero(day.searched)
         buyer = day.buyer
         cat = self.world.listings.category[day.listing[q]]
         qi = (self.world.buyers.locale[buyer[q]] * len(CATEGORIES) + cat) * self._n_query
         qi = qi + day.query_variant[q] % self._n_query
-        frames.append(_Frame("search", q, start[q] + off[q, 1], {
-            "query": self._str(self._take(self._queries, qi)),
-            "results_count": _Field(js.integers(day.results_count[q])),
-            "category": _Field(js.string(self._take(pa.array(CATEGORIES), cat)))}))
+        frames.append(
+            _Frame(
+                "search",
+                q,
+                start[q] + off[q, 1],
+                {
+                    "query": self._str(self._take(self._queries, qi)),
+                    "results_count": _Field(js.integers(day.results_count[q])),
+                    "category": _Field(js.string(self._take(pa.array(CATEGORIES), cat))),
+                },
+            )
+        )
         # the in-session decision and its engagement events
-        did = self._ids("d", day, s)
-        frames.append(_Frame("decision", s, start + off[:, 2], {
-            **self._decision_fields(day.action, day.propensity, did, with_policy=day.arm,
-                                    surface="onsite"),
-            "listing_ids": _Field("null"), "model_versions": _Field("null")}, props))
+        did = self.ids("d", day, s)
+        frames.append(
+            _Frame(
+                "decision",
+                s,
+                start + off[:, 2],
+                {
+                    **self._decision_fields(
+                        day.action, day.propensity, did, with_policy=day.arm, surface="onsite"
+                    ),
+                    "listing_ids": _Field("null"),
+                    "model_versions": _Field("null"),
+                },
+                props,
+            )
+        )
         for kind, mask, slot in (("engagement_shown", day.shown, 3),
                                  ("engagement_clicked", day.clicked, 4),
                                  ("engagement_dismissed", day.dismissed, 4)):  # fmt: skip
@@ -222,12 +261,16 @@ class EventBuilder:
                 self._take(props, e)))  # fmt: skip
         # the impression and the listing views
         similar = day.action == 2
-        imp_surface = pc.if_else(pa.array(similar), "similar_items",
-                                 pc.if_else(pa.array(day.searched), "search", "home"))
+        imp_surface = pc.if_else(
+            pa.array(similar), "similar_items", pc.if_else(pa.array(day.searched), "search", "home")
+        )
         pieces: list[js.Piece] = ["["]
         for k in range(N_IMPRESSIONS):
-            pieces += ['{"listing_id":"', self._take(self._listing_id, day.impressions[:, k]),
-                       f'","position":{k}}}' + ("," if k < N_IMPRESSIONS - 1 else "]")]
+            pieces += [
+                '{"listing_id":"',
+                self._take(self._listing_id, day.impressions[:, k]),
+                f'","position":{k}}}' + ("," if k < N_IMPRESSIONS - 1 else "]"),
+            ]
         frames.append(_Frame("impression", s, start + off[:, 5], {
             "surface": self._str(imp_surface), "listings": _Field(js.join(pieces)),
             "decision_id": self._str(pc.if_else(pa.array(similar), did,
@@ -235,32 +278,68 @@ class EventBuilder:
         vs, vk = np.nonzero(np.arange(MAX_VIEWS)[None, :] < day.n_views[:, None])
         vl = day.views[vs, vk]
         amount, _ = self._amount(self.world.listings.price_cents[vl].astype(float), buyer[vs])
-        frames.append(_Frame("listing_view", vs, start[vs] + off[vs, 6 + vk], {
-            "listing_id": self._str(self._take(self._listing_id, vl)),
-            "shop_id": self._str(self._take(self._shop_id, vl)),
-            "price": self._money(amount, buyer[vs]),
-            "surface": self._str(self._take(imp_surface, vs)),
-            "position": _Field(js.integers(vk)), "decision_id": _Field("null")}))
+        frames.append(
+            _Frame(
+                "listing_view",
+                vs,
+                start[vs] + off[vs, 6 + vk],
+                {
+                    "listing_id": self._str(self._take(self._listing_id, vl)),
+                    "shop_id": self._str(self._take(self._shop_id, vl)),
+                    "price": self._money(amount, buyer[vs]),
+                    "surface": self._str(self._take(imp_surface, vs)),
+                    "position": _Field(js.integers(vk)),
+                    "decision_id": _Field("null"),
+                },
+            )
+        )
         # favorite, cart, checkout, purchase
         lst = self.world.listings
         price_amount, price_minor = self._amount(lst.price_cents[day.listing].astype(float), buyer)
         lid = self._take(self._listing_id, day.listing)
         f = np.flatnonzero(day.favorited)
-        frames.append(_Frame("favorite", f, start[f] + off[f, 14],
-                             {"listing_id": self._str(self._take(lid, f))}))
+        frames.append(
+            _Frame(
+                "favorite", f, start[f] + off[f, 14], {"listing_id": self._str(self._take(lid, f))}
+            )
+        )
         a = np.flatnonzero(day.add_to_cart)
-        frames.append(_Frame("add_to_cart", a, start[a] + off[a, 15], {
-            "listing_id": self._str(self._take(lid, a)),
-            "quantity": _Field("1", pa.array(np.ones(len(a), np.int32))),
-            "price": self._money(self._take(price_amount, a), buyer[a])}))
+        frames.append(
+            _Frame(
+                "add_to_cart",
+                a,
+                start[a] + off[a, 15],
+                {
+                    "listing_id": self._str(self._take(lid, a)),
+                    "quantity": _Field("1", pa.array(np.ones(len(a), np.int32))),
+                    "price": self._money(self._take(price_amount, a), buyer[a]),
+                },
+            )
+        )
         r = np.flatnonzero(day.removed)
-        frames.append(_Frame("remove_from_cart", r, start[r] + off[r, 16], {
-            "listing_id": self._str(self._take(lid, r)),
-            "quantity": _Field("1", pa.array(np.ones(len(r), np.int32)))}))
-        frames += self._checkout_frames(day, np.flatnonzero(day.checkout),
-                                        start + off[:, 17], day.action, recovery=False)
-        frames += self._purchase_frames(day, np.flatnonzero(day.purchased), start + off[:, 18],
-                                        day.action, price_minor, lid, recovery=False)
+        frames.append(
+            _Frame(
+                "remove_from_cart",
+                r,
+                start[r] + off[r, 16],
+                {
+                    "listing_id": self._str(self._take(lid, r)),
+                    "quantity": _Field("1", pa.array(np.ones(len(r), np.int32))),
+                },
+            )
+        )
+        frames += self._checkout_frames(
+            day, np.flatnonzero(day.checkout), start + off[:, 17], day.action, recovery=False
+        )
+        frames += self._purchase_frames(
+            day,
+            np.flatnonzero(day.purchased),
+            start + off[:, 18],
+            day.action,
+            price_minor=price_minor,
+            lid=lid,
+            recovery=False,
+        )
         return frames
 
     def _order(self, day: Day, rows: IntArray, action: IntArray, price_minor: IntArray
@@ -281,12 +360,21 @@ class EventBuilder:
         listing = day.listing[rows]
         value = lst.price_cents[listing] + lst.shipping_cents[listing]
         amount, _ = self._amount(value.astype(float), buyer)
-        return [_Frame("checkout_start", rows, ts[rows] if not recovery else ts, {
-            "cart_value": _Field(js.money(amount, self._currency.take(pa.array(buyer)))),
-            "item_count": _Field("1")}, recovery=recovery)]
+        return [
+            _Frame(
+                "checkout_start",
+                rows,
+                ts[rows] if not recovery else ts,
+                {
+                    "cart_value": _Field(js.money(amount, self._currency.take(pa.array(buyer)))),
+                    "item_count": _Field("1"),
+                },
+                recovery=recovery,
+            )
+        ]
 
-    def _purchase_frames(self, day: Day, rows: IntArray, ts: IntArray, action: IntArray,
-                         price_minor: IntArray, lid: pa.Array, *, recovery: bool
+    def _purchase_frames(self, day: Day, rows: IntArray, ts: IntArray, action: IntArray, *,
+                         price_minor: IntArray, lid: pa.Array, recovery: bool
                          ) -> list[_Frame]:  # fmt: skip
         act = action if recovery else action[rows]
         unit, revenue = self._order(day, rows, act, price_minor)
@@ -294,10 +382,20 @@ class EventBuilder:
         currency = self._currency.take(pa.array(buyer))
         items = js.join(['[{"listing_id":"', self._take(lid, rows), '","quantity":1,"unit_price":',
                          js.money(unit, currency), "}]"])  # fmt: skip
-        oid = self._ids("o", day, rows, "r" if recovery else "")
-        return [_Frame("purchase", rows, ts if recovery else ts[rows], {
-            "order_id": self._str(oid), "line_items": _Field(items),
-            "revenue": self._money(revenue, buyer)}, recovery=recovery)]
+        oid = self.ids("o", day, rows, "r" if recovery else "")
+        return [
+            _Frame(
+                "purchase",
+                rows,
+                ts if recovery else ts[rows],
+                {
+                    "order_id": self._str(oid),
+                    "line_items": _Field(items),
+                    "revenue": self._money(revenue, buyer),
+                },
+                recovery=recovery,
+            )
+        ]
 
     def _cart_frames(self, day: Day) -> list[_Frame]:
         c = day.carts
@@ -307,32 +405,57 @@ class EventBuilder:
         moment_props = pa.array([f'{{"moment":"{m}"}}' for m in MOMENTS])
         props = self._take(moment_props, c.moment)
         suffix = pc.if_else(pa.array(c.moment == 2), "h", "d")
-        did = js.join([self._ids("d", day, s), suffix])
-        frames = [_Frame("decision", s, c.ts_us, {
-            **self._decision_fields(c.action, c.propensity, did, with_policy=c.arm,
-                                    surface="cart_recovery"),
-            "listing_ids": _Field("null"), "model_versions": _Field("null")}, props)]
+        did = js.join([self.ids("d", day, s), suffix])
+        frames = [
+            _Frame(
+                "decision",
+                s,
+                c.ts_us,
+                {
+                    **self._decision_fields(
+                        c.action, c.propensity, did, with_policy=c.arm, surface="cart_recovery"
+                    ),
+                    "listing_ids": _Field("null"),
+                    "model_versions": _Field("null"),
+                },
+                props,
+            )
+        ]
         for kind, mask, delay in (("engagement_shown", c.shown, None),
                                   ("engagement_clicked", c.clicked, None),
                                   ("engagement_dismissed", c.dismissed, 600_000_000)):  # fmt: skip
             e = np.flatnonzero(mask)
-            ts = (c.purchase_ts_us[e] - 300_000_000) if kind == "engagement_clicked" else (
-                c.ts_us[e] + (delay or 2))
+            ts = (
+                (c.purchase_ts_us[e] - 300_000_000)
+                if kind == "engagement_clicked"
+                else (c.ts_us[e] + (delay or 2))
+            )
             frames.append(_Frame(kind, s[e], ts, self._decision_fields(
                 c.action[e], c.propensity[e], self._take(did, e), with_policy=None),
                 self._take(props, e)))  # fmt: skip
         rec = np.flatnonzero(c.recovered)
         rs = s[rec]
         pts = c.purchase_ts_us[rec]
-        frames.append(_Frame("page_view", rs, pts - 240_000_000, {
-            "url": _Field("null"), "referrer": _Field("null"),
-            "surface": self._str(_const("cart", len(rs)))}, recovery=True))
+        frames.append(
+            _Frame(
+                "page_view",
+                rs,
+                pts - 240_000_000,
+                {
+                    "url": _Field("null"),
+                    "referrer": _Field("null"),
+                    "surface": self._str(_const("cart", len(rs))),
+                },
+                recovery=True,
+            )
+        )
         frames += self._checkout_frames(day, rs, pts - 120_000_000, c.action[rec], recovery=True)
         lst = self.world.listings
         _, price_minor = self._amount(lst.price_cents[day.listing].astype(float), day.buyer)
         lid = self._take(self._listing_id, day.listing)
-        frames += self._purchase_frames(day, rs, pts, c.action[rec], price_minor, lid,
-                                        recovery=True)
+        frames += self._purchase_frames(
+            day, rs, pts, c.action[rec], price_minor=price_minor, lid=lid, recovery=True
+        )
         return frames
 
     # -- assembly --------------------------------------------------------------------------
@@ -346,11 +469,11 @@ class EventBuilder:
         buyer = day.buyer[session]
         platform = day.platform[session]
         n = day.n_sessions
-        sid_base = self._ids("s", day, np.arange(n, dtype=np.int64))
+        sid_base = self.ids("s", day, np.arange(n, dtype=np.int64))
         sid_all = pa.concat_arrays([sid_base, js.join([sid_base, "r"])])
         sess_row = pa.array(session + n * recovery)
         sid = sid_all.take(sess_row)
-        event_id = self._ids("e", day, np.arange(n_total, dtype=np.int64))
+        event_id = self.ids("e", day, np.arange(n_total, dtype=np.int64))
         plat_names = pa.array(PLATFORMS)
         letters = pa.array(["w", "i", "a"])
         s_buyer = day.buyer
@@ -379,8 +502,8 @@ class EventBuilder:
             lo = hi
         ts = pa.array(ts_us, pa.int64()).cast(_TS)
         received = pa.array(np.full(n_total, int(ts_us.max()) + 1), pa.int64()).cast(_TS)
-        app_version = pa.array(["5.3.0" if p == 1 else "5.2.1" if p == 2 else None
-                                for p in range(3)], pa.string()).take(pa.array(platform))  # fmt: skip
+        versions = pa.array([None, "5.3.0", "5.2.1"], pa.string())
+        app_version = versions.take(pa.array(platform))
         columns: dict[str, pa.Array] = {
             "event_id": event_id,
             "type": pa.concat_arrays([_const(f.type, len(f.session)) for f in frames]),

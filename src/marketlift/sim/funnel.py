@@ -39,8 +39,15 @@ from marketlift.sim.effects import (
 from marketlift.sim.policies import ContextBatch, Policy, choose
 from marketlift.sim.world import World
 
-__all__ = ["N_IMPRESSIONS", "N_SLOTS", "MAX_VIEWS", "BuyerState", "CartDecisions", "Day",
-           "simulate_day"]  # fmt: skip
+__all__ = [
+    "MAX_VIEWS",
+    "N_IMPRESSIONS",
+    "N_SLOTS",
+    "BuyerState",
+    "CartDecisions",
+    "Day",
+    "simulate_day",
+]  # fmt: skip
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -160,7 +167,7 @@ def _sigmoid(x: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)))
 
 
-def simulate_day(
+def simulate_day(  # noqa: PLR0915 - one pass over the day, in the order things happen
     world: World,
     state: BuyerState,
     day: int,
@@ -255,8 +262,11 @@ def simulate_day(
     # -- idle carts --------------------------------------------------------------------------
     idle = atc & ~purchased & ~removed
     abandon_us = start_us + offsets_us[:, 15]
-    carts = _cart_decisions(world, state, np.flatnonzero(idle), u, abandon_us, price, ship,
-                            intent, ps, is_new, fsens, policies, session_arm, buyer)  # fmt: skip
+    carts = _cart_decisions(
+        world, state, sessions=np.flatnonzero(idle), u=u, abandon_us=abandon_us, price=price,
+        ship=ship, intent=intent, ps=ps, is_new=is_new, fsens=fsens, policies=policies,
+        session_arm=session_arm, buyer=buyer,
+    )  # fmt: skip
     # -- state at the end of the day ---------------------------------------------------------
     recovered_sessions = carts.session[carts.recovered]
     bought = purchased.copy()
@@ -306,6 +316,7 @@ def _decide(
 def _cart_decisions(
     world: World,
     state: BuyerState,
+    *,
     sessions: IntArray,
     u: FloatArray,
     abandon_us: IntArray,
@@ -365,4 +376,4 @@ def _cart_decisions(
         })  # fmt: skip
         pending = s[~recovered]
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return CartDecisions(**merged)  # type: ignore[arg-type]
+    return CartDecisions(**merged)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,7 @@ __all__ = [
     "timestamps",
 ]
 
-Piece = pa.Array | str
+Piece: TypeAlias = pa.Array | str
 """A column of fragments, or a constant fragment."""
 _DAY_US: Final = 86_400_000_000
 _EPOCH: Final = dt.date(1970, 1, 1)
@@ -106,9 +106,7 @@ def timestamp_pieces(ts_us: npt.NDArray[np.int64]) -> list[Piece]:
     days = ts_us // _DAY_US
     first = int(days.min()) if len(days) else 0
     last = int(days.max()) if len(days) else 0
-    dates = pa.array(
-        [(_EPOCH + dt.timedelta(days=d)).isoformat() for d in range(first, last + 1)]
-    )
+    dates = pa.array([(_EPOCH + dt.timedelta(days=d)).isoformat() for d in range(first, last + 1)])
     tod = ts_us - days * _DAY_US
     sec = tod // 1_000_000
     micro = tod - sec * 1_000_000

@@ -295,10 +295,7 @@ class EpsilonGreedy:
         u_base = float(_rescale(np.array([u]), eps)[0])
         greedy = self._base().select(dataclasses.replace(context, u=u_base), actions)
         _check_deterministic(greedy.propensity, self)
-        if u < eps:
-            action = actions[min(int(u / eps * k), k - 1)]
-        else:
-            action = greedy.action
+        action = actions[min(int(u / eps * k), k - 1)] if u < eps else greedy.action
         return PolicyDecision(action, (1.0 - eps) * (action == greedy.action) + eps / k)
 
     def select_batch(self, batch: ContextBatch) -> tuple[IntArray, FloatArray]:
@@ -354,16 +351,18 @@ _NAMED = ("never", "always", "random", "logging", "oracle")
 
 
 def make_policy(name: str) -> Policy:
-    """A built-in policy by name: never, always, random, logging (epsilon 0.5 around never),
-    oracle; ``always:<slug>`` picks the action of always-nudge.
+    """A built-in policy by name.
+
+    Names: never, always, random, logging (epsilon 0.5 around never), oracle;
+    ``always:<slug>`` picks the action of always-nudge.
 
     Example:
         >>> policy_name(make_policy("always:cart_reminder"))
         'always_cart_reminder'
-        >>> make_policy("best")
+        >>> make_policy("best")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        marketlift.errors.ConfigError: policy == 'best', expected one of never, always, random, logging, oracle (or always:<action>).
+        marketlift.errors.ConfigError: policy == 'best', expected one of never, ...
     """
     head, _, arg = name.partition(":")
     if head == "never":

@@ -21,20 +21,25 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Final
 
+import duckdb
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from marketlift.errors import ConfigError
+from marketlift.events.limits import Limits
+from marketlift.ingest import Collector, LakeSink
+from marketlift.lake import LakeWriter
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS
 from marketlift.sim.emit import EventBuilder
 from marketlift.sim.funnel import BuyerState, Day, simulate_day
+from marketlift.sim.jsonfrag import join
 from marketlift.sim.policies import Policy, make_policy, policy_name
 from marketlift.sim.tables import buyers_table, decisions_table, listings_table, sessions_table
-from marketlift.sim.truth import write_table
-from marketlift.sim.world import World, make_world
+from marketlift.sim.truth import register_views, write_table
+from marketlift.sim.world import make_world
 
 __all__ = [
     "ExperimentTruth",
@@ -50,6 +55,7 @@ __all__ = [
 Progress = Callable[[int, int, int], None]
 """Called after each day with ``(days_done, n_days, events_so_far)``."""
 _MAX_PENDING: Final = 2
+_MAX_INCOMING: Final = 2
 _COLLECTOR_BATCH: Final = 5000
 
 
@@ -214,7 +220,9 @@ def run_ab(
     return dataclasses.replace(result, experiment=experiment)
 
 
-def evaluate_policies(config: SimConfig, policies: Mapping[str, Policy | str]) -> dict[str, PolicyValue]:
+def evaluate_policies(
+    config: SimConfig, policies: Mapping[str, Policy | str]
+) -> dict[str, PolicyValue]:
     """The true value of each policy over all buyers, with common random numbers.
 
     Every policy faces the same buyers, sessions and uniforms; nothing is written.
@@ -313,7 +321,7 @@ def _run(
                 sink.put(table)
                 if truth:
                     assert data_dir is not None
-                    _write_day_truth(data_dir, world, day, run, builder, names)
+                    _write_day_truth(data_dir, day, run, builder, names)
             if progress is not None:
                 progress(d + 1, config.n_days, totals.events)
     finally:
@@ -341,48 +349,44 @@ def _run(
     return result
 
 
-def _write_day_truth(data_dir: str | os.PathLike[str], world: World, day: Day, run: str,
+def _write_day_truth(data_dir: str | os.PathLike[str], day: Day, run: str,
                      builder: EventBuilder, names: Sequence[str]) -> None:  # fmt: skip
-    sids = builder._ids("s", day, np.arange(day.n_sessions, dtype=np.int64))
-    dids = builder._ids("d", day, np.arange(day.n_sessions, dtype=np.int64))
+    sids = builder.ids("s", day, np.arange(day.n_sessions, dtype=np.int64))
+    dids = builder.ids("d", day, np.arange(day.n_sessions, dtype=np.int64))
     c = day.carts
-    cdids = builder._ids("d", day, c.session)
+    cdids = builder.ids("d", day, c.session)
     suffix = pa.array(np.where(c.moment == 2, "h", "d"))
-    from marketlift.sim.jsonfrag import join
-
     cdids = join([cdids, suffix]) if len(c.session) else pa.array([], pa.string())
     name = f"{run}-{day.day:03d}"
     write_table(data_dir, "sim_truth_sessions", name, sessions_table(day, run, sids, names))
     write_table(data_dir, "sim_truth_decisions", name,
-                decisions_table(day, run, dids, cdids, sids, names))  # fmt: skip
+                decisions_table(day, run, decision_ids=dids, cart_decision_ids=cdids,
+                                session_ids=sids, variants=names))  # fmt: skip
 
 
 def _write_run_truth(data_dir: str | os.PathLike[str], result: SimResult,
                      names: Sequence[str]) -> None:  # fmt: skip
-    import duckdb
-
-    from marketlift.sim.truth import register_views
-
     run = result.run
     con = duckdb.connect()
     try:
         register_views(con, data_dir)
         selects = " UNION ALL ".join(
-            f"SELECT moment, '{a.name}' AS action, '{a.slug}' AS slug, "
+            f"SELECT moment, '{a.name}' AS action, '{a.slug}' AS slug, "  # noqa: S608 - our names
             f"{'NULL' if a.channel is None else repr(a.channel)} AS channel, "
             f"p_{a.name} - p_none AS uplift, value_{a.name} - value_none AS value_uplift "
             f"FROM sim_truth_decisions WHERE run = $run AND p_{a.name} IS NOT NULL"
             for a in ACTIONS
         )
-        effects = con.sql(
-            f"SELECT $run AS run, moment, action, slug, channel, count(*) AS decisions, "  # noqa: S608
-            f"avg(uplift) AS mean_purchase_uplift, avg(value_uplift) AS mean_value_uplift_usd_cents, "
-            f"avg((value_uplift < 0)::DOUBLE) AS share_harmful, "
-            f"quantile_cont(value_uplift, 0.1) AS value_uplift_p10, "
-            f"quantile_cont(value_uplift, 0.9) AS value_uplift_p90 "
-            f"FROM ({selects}) GROUP BY ALL ORDER BY moment, action",
-            params={"run": run},
-        ).to_arrow_table()
+        sql = (  # noqa: S608 - the action names are ours
+            "SELECT $run AS run, moment, action, slug, channel, count(*) AS decisions, "
+            "avg(uplift) AS mean_purchase_uplift, "
+            "avg(value_uplift) AS mean_value_uplift_usd_cents, "
+            "avg((value_uplift < 0)::DOUBLE) AS share_harmful, "
+            "quantile_cont(value_uplift, 0.1) AS value_uplift_p10, "
+            "quantile_cont(value_uplift, 0.9) AS value_uplift_p90 "
+            f"FROM ({selects}) GROUP BY ALL ORDER BY moment, action"
+        )
+        effects = con.sql(sql, params={"run": run}).to_arrow_table()
     finally:
         con.close()
     write_table(data_dir, "sim_truth_effects", run, effects)
@@ -399,9 +403,7 @@ class _Sink:
     """Writes day tables to the lake: straight to the writer, or as JSON through the collector."""
 
     def __init__(self, data_dir: str | os.PathLike[str], via_collector: bool) -> None:
-        from marketlift.lake import LakeWriter
-
-        self.writer = LakeWriter(data_dir, compact_after_files=2)
+        self.writer = LakeWriter(data_dir, compact_after_files=1)
         self.via_collector = via_collector
         self.pending: list[Future[list[bool]]] = []
         self.written = 0
@@ -413,11 +415,14 @@ class _Sink:
         self.pending.append(self.writer.submit(table))
         while len(self.pending) > _MAX_PENDING:
             self.written += sum(self.pending.pop(0).result())
+        self._wait_for_compaction()
+
+    def _wait_for_compaction(self) -> None:
+        """Back-pressure: let the writer's compaction keep up, so memory stays bounded."""
+        while len(self.writer.layout.incoming_files("events")) > _MAX_INCOMING:
+            time.sleep(0.02)
 
     def _collect(self, table: pa.Table) -> None:
-        from marketlift.events.limits import Limits
-        from marketlift.ingest import Collector, LakeSink
-
         received = table.column("received_at")[0].as_py()
         limits = dataclasses.replace(Limits.unbounded_time(), max_events=_COLLECTOR_BATCH)
         collector = Collector(LakeSink("", writer=self.writer), limits=limits,

@@ -111,7 +111,7 @@ def sessions_table(day: Day, run: str, session_ids: pa.Array,
     })  # fmt: skip
 
 
-def decisions_table(day: Day, run: str, decision_ids: pa.Array, cart_decision_ids: pa.Array,
+def decisions_table(day: Day, run: str, *, decision_ids: pa.Array, cart_decision_ids: pa.Array,
                     session_ids: pa.Array, variants: Sequence[str]) -> pa.Table:  # fmt: skip
     """Per decision: true purchase probability and expected revenue of every action."""
     c = day.carts

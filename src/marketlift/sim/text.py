@@ -58,7 +58,8 @@ _NOUNS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
            ("portafoglio", "borsa tote")),
     "ja": (("ネックレス", "リング"), ("マグカップ", "花瓶"), ("タペストリー", "クッション"),
            ("デニムジャケット", "シルクスカーフ"), ("アートプリント", "ポスター"),
-           ("ソイキャンドル", "キャンドルセット"), ("セーター", "ニット帽"), ("財布", "トートバッグ")),
+           ("ソイキャンドル", "キャンドルセット"), ("セーター", "ニット帽"),
+           ("財布", "トートバッグ")),
 }  # fmt: skip
 _ADJECTIVES: Final[dict[str, tuple[str, ...]]] = {
     "en": ("Handmade", "Vintage", "Minimalist", "Rustic", "Boho", "Personalized"),
@@ -105,7 +106,7 @@ N_NOUNS: Final = 2
 
 
 def _lang(locale: str) -> str:
-    return locale.split("-")[0]
+    return locale.split("-", maxsplit=1)[0]
 
 
 def title_text(

@@ -139,8 +139,9 @@ class Listings:
         return np.clip(idx, lo, hi).astype(np.int64)
 
     def text_arrays(self, lang: str) -> tuple[pa.Array, pa.Array]:
-        """Titles and descriptions in ``lang`` as Arrow arrays, built from every word combination
-        once (fast for many listings); equal to :meth:`texts`.
+        """Titles and descriptions in ``lang`` as Arrow arrays, equal to :meth:`texts`.
+
+        Every word combination is formatted once, so this is fast for many listings.
 
         Example:
             >>> from marketlift.sim.config import SimConfig
