@@ -48,3 +48,14 @@ def test_cumulative_readouts_grow_to_the_full_analysis(lake: Lake) -> None:
     assert units == sorted(units)
     full = analyze_lake(lake.path, KEY, experiment=EXPERIMENT)
     assert series[-1][1].metrics[0].effect == pytest.approx(full.metrics[0].effect, rel=1e-12)
+
+
+def test_variants_missing_from_config_are_flagged(lake: Lake) -> None:
+    from marketlift.experiments.config import Experiment, Variant
+
+    only_control = Experiment(key=KEY, variants=(Variant("control"), Variant("long_copy")))
+    r = analyze_lake(lake.path, KEY, experiment=only_control)
+    assert "unknown_variant" in r.flags
+    assert [a.variant for a in r.arms] == ["control", "long_copy"]
+    assert r.arms[1].units == 0
+    assert "empty_arm" in r.flags

@@ -9,6 +9,7 @@ Module map:
 - ``stats``: ``Moments``, the mergeable sufficient statistics.
 - ``aggregate``: SQL (DuckDB) reduction of a unit table to moments, in one scan.
 - ``metrics``: metric definitions, delta method, CUPED/CUPAC.
+- ``cupac``: a model-predicted covariate (fit on history, predict for the experiment).
 - ``ttest``, ``sequential``, ``bayes``, ``srm``, ``multiple``: inference pieces.
 - ``analysis``: a full readout from moments; ``results``: its types.
 - ``table``, ``lake``: readouts over any table, and over the event lake.
@@ -25,6 +26,7 @@ from marketlift.experiments.aggregate import aggregate, marginalize, moments_sql
 from marketlift.experiments.analysis import analyze_moments, compare_arm
 from marketlift.experiments.assignment import Assignment, assign, assign_variant, thresholds
 from marketlift.experiments.bayes import BayesResult, bayes
+from marketlift.experiments.cupac import LinearCupac, with_cupac
 from marketlift.experiments.config import (
     Experiment,
     Layer,
@@ -67,6 +69,7 @@ __all__ = [
     "Experiment",
     "ExposureDeduplicator",
     "Layer",
+    "LinearCupac",
     "Lift",
     "Metric",
     "MetricResult",
@@ -109,4 +112,5 @@ __all__ = [
     "srm_check",
     "thresholds",
     "welch",
+    "with_cupac",
 ]

@@ -11,7 +11,8 @@ from the first exposure on; the same quantities before it form the CUPED covaria
 
 Segments: ``platform``, ``locale`` and ``buyer_type`` (``returning`` if the unit purchased
 before its first exposure, else ``new``). Units exposed to several variants are dropped and
-the result is flagged ``multiple_variants``.
+the result is flagged ``multiple_variants``; exposures of variants missing from the
+configuration are dropped and flagged ``unknown_variant``.
 
 Example:
     >>> import tempfile
@@ -163,6 +164,11 @@ def analyze_lake(
     )
     arms, segs = marginalize(groups, segments)
     if weights is not None:
+        unknown = set(arms) - set(weights)
+        if unknown:  # exposures of variants the configuration does not have
+            flags.append("unknown_variant")
+            arms = {v: m for v, m in arms.items() if v in weights}
+            segs = {k: {v: m for v, m in s.items() if v in weights} for k, s in segs.items()}
         for name in weights:
             arms.setdefault(name, Moments.zero(columns, pairs))
     if total == 0 or control_name not in arms or len(arms) < 2:

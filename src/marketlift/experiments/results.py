@@ -9,6 +9,8 @@ Data conditions are flags (strings) on the results, never exceptions:
 - ``empty_arm``: an arm has no units.
 - ``covariate_unused``: the covariate could not be used (no variance, or a zero
   denominator); the metric is analyzed without CUPED.
+- ``unknown_variant``: exposures name a variant the configuration lacks (they are dropped).
+- ``no_exposures`` / ``no_control``: nothing to analyze (lake readouts).
 - ``multiple_variants``: some units were exposed to more than one variant (they are dropped).
 """
 
