@@ -26,7 +26,6 @@ from marketlift.experiments.aggregate import aggregate, marginalize, moments_sql
 from marketlift.experiments.analysis import analyze_moments, compare_arm
 from marketlift.experiments.assignment import Assignment, assign, assign_variant, thresholds
 from marketlift.experiments.bayes import BayesResult, bayes
-from marketlift.experiments.cupac import LinearCupac, with_cupac
 from marketlift.experiments.config import (
     Experiment,
     Layer,
@@ -35,6 +34,7 @@ from marketlift.experiments.config import (
     experiment_from_dict,
     load_experiments,
 )
+from marketlift.experiments.cupac import LinearCupac, with_cupac
 from marketlift.experiments.exposures import (
     ExposureDeduplicator,
     exposure_event,
@@ -69,8 +69,8 @@ __all__ = [
     "Experiment",
     "ExposureDeduplicator",
     "Layer",
-    "LinearCupac",
     "Lift",
+    "LinearCupac",
     "Metric",
     "MetricResult",
     "Moments",
