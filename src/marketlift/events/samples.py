@@ -61,7 +61,8 @@ def sample_events(
     Args:
         n: Number of events.
         random_state: Seed; the same seed gives the same events.
-        start: Time of the first event (events follow within about an hour); now when ``None``.
+        start: Time of the first event (events spread over the hour that follows); an hour
+            ago when ``None``.
         buyers: Number of distinct buyers to spread events over.
     """
     rng = random.Random(random_state)  # noqa: S311 - sample data, not security
@@ -69,7 +70,8 @@ def sample_events(
     kinds = [k for k, _ in _WEIGHTS]
     weights = [w for _, w in _WEIGHTS]
     chosen = rng.choices(kinds, weights=weights, k=n)
-    return [_event(kind, i, rng, start) for i, kind in enumerate(chosen)]
+    step = 3600.0 / max(n, 1)
+    return [_event(kind, i, rng, start, step) for i, kind in enumerate(chosen)]
 
 
 def _money(rng: random.Random, currency: str) -> dict[str, str]:
@@ -78,10 +80,12 @@ def _money(rng: random.Random, currency: str) -> dict[str, str]:
     return {"amount": amount, "currency": currency}
 
 
-def _event(kind: str, i: int, rng: random.Random, start: dt.datetime) -> dict[str, Any]:
+def _event(
+    kind: str, i: int, rng: random.Random, start: dt.datetime, step: float
+) -> dict[str, Any]:
     buyer = rng.randrange(1000)
     locale, currency, country = _LOCALES[buyer % len(_LOCALES)]
-    ts = start + dt.timedelta(seconds=i * 0.5 + rng.random())
+    ts = start + dt.timedelta(seconds=(i + rng.random()) * step)
     event: dict[str, Any] = {
         "type": kind,
         "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),

@@ -107,8 +107,8 @@ class LakeWriter:
         self,
         data_dir: str | os.PathLike[str],
         *,
-        compact_after_files: int = 128,
-        compact_interval_s: float = 30.0,
+        compact_after_files: int = 512,
+        compact_interval_s: float = 60.0,
         merge_parts_over: int = 8,
         background: bool = True,
     ) -> None:
