@@ -293,12 +293,16 @@ export function assignVariant(experiment, unit) {
   if (typeof salt !== 'string') fail('salt', salt, 'a string');
   if (!Array.isArray(variants) || variants.length === 0) fail('variants', variants, 'a non-empty array');
   variants.forEach((v, i) => {
-    if (!(typeof v?.weight === 'number' && v.weight >= 0)) fail(`variants[${i}].weight`, v?.weight, 'a number >= 0');
+    if (typeof v?.name !== 'string') fail(`variants[${i}].name`, v?.name, 'a string');
+    if (!(Number.isFinite(v.weight) && v.weight > 0)) fail(`variants[${i}].weight`, v.weight, 'a positive finite number');
   });
   if (!(typeof holdoutPct === 'number' && holdoutPct >= 0 && holdoutPct <= 100)) {
     fail('holdout_pct', holdoutPct, 'a number from 0 to 100');
   }
   if (layer !== null) {
+    if (!isObject(layer) || typeof layer.salt !== 'string' || !Number.isInteger(layer.start) || !Number.isInteger(layer.end)) {
+      fail('layer', layer, 'null or {salt: string, start: integer, end: integer}');
+    }
     const b = bucket(layer.salt, unit);
     if (!(layer.start <= b && b < layer.end)) return null;
   }
@@ -307,7 +311,6 @@ export function assignVariant(experiment, unit) {
   if (b < hold) return null;
   let total = 0;
   const cumulative = variants.map((v) => (total += v.weight));
-  if (!(total > 0)) fail('variants', variants, 'weights with a positive sum');
   for (let i = 0; i < variants.length; i += 1) {
     const t = i === variants.length - 1 ? 10000 : hold + Math.floor(((10000 - hold) * cumulative[i]) / total);
     if (b < t) return variants[i].name;
