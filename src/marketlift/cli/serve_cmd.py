@@ -16,7 +16,7 @@ __all__ = ["register"]
 def serve_cmd(
     data: DataDir = Path("marketlift-data"),
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port (1 to 65535).")] = 8000,
     sink: Annotated[
         str, typer.Option(help="Where events go: lake (embedded) or jetstream (scale-out).")
     ] = "lake",

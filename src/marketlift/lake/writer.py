@@ -98,6 +98,7 @@ class LakeWriter:
         merge_parts_over: Merge a partition's parts once it has more than this many.
         background: Run the commit and compaction threads; ``False`` commits synchronously
             (tools and tests that write once).
+        compact_on_close: Compact what is incoming when the writer closes.
 
     Raises:
         LakeBusyError: Another process holds the lake's writer lock.
@@ -111,11 +112,13 @@ class LakeWriter:
         compact_interval_s: float = 60.0,
         merge_parts_over: int = 8,
         background: bool = True,
+        compact_on_close: bool = True,
     ) -> None:
         self.layout = LakeLayout(data_dir)
         self.compact_after_files = compact_after_files
         self.compact_interval_s = compact_interval_s
         self.merge_parts_over = merge_parts_over
+        self.compact_on_close = compact_on_close
         self.stats = WriterStats()
         self.layout.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._acquire_lock()
@@ -195,8 +198,9 @@ class LakeWriter:
             self._wake_compactor.set()
             for thread in self._threads:
                 thread.join()
-        with contextlib.suppress(Exception):
-            self.compact(force=True)
+        if self.compact_on_close:
+            with contextlib.suppress(Exception):
+                self.compact(force=True)
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
         self._lock_file.close()
 
