@@ -20,9 +20,10 @@ runner = CliRunner()
 
 
 def _commands() -> list[list[str]]:
-    names: list[list[str]] = []
-    for info in app.registered_commands:
-        names.append([info.name or info.callback.__name__])  # type: ignore[union-attr]
+    names: list[list[str]] = [
+        [info.name or info.callback.__name__]  # type: ignore[union-attr]
+        for info in app.registered_commands
+    ]
     for group in app.registered_groups:
         assert group.typer_instance is not None
         names.append([group.name or ""])
