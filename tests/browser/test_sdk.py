@@ -4,6 +4,7 @@ The test page and ``sdk/js/src/index.js`` are served from one origin and the col
 on another, so every request crosses CORS as in production. What is proven, through the lake:
 events land with their fields; a retry after a network failure does not duplicate them; events
 tracked right before navigating away arrive by beacon; a write key is sent and required.
+The SDK's own unit tests (``node --test sdk/js/test/``) run here too, so ``make test`` covers them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import http.server
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +33,7 @@ from marketlift.experiments.assignment import assign_variant
 from marketlift.experiments.config import experiment_from_dict
 from marketlift.lake import query
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -259,6 +261,7 @@ TRACK_JOURNEY = """async ({ endpoint, experiment }) => {
 }"""
 
 
+@pytest.mark.browser
 def test_events_land_in_the_lake_with_their_fields(
     page: Any, collector: Collector, site: str
 ) -> None:
@@ -336,6 +339,7 @@ def test_events_land_in_the_lake_with_their_fields(
     page.screenshot(path=str(ROOT / "test-artifacts/sdk-browser.png"), full_page=True)
 
 
+@pytest.mark.browser
 def test_retry_after_network_failure_does_not_duplicate(page: Any, collector: Collector) -> None:
     bodies: list[list[dict[str, Any]]] = []
     reports: list[dict[str, Any]] = []
@@ -376,6 +380,7 @@ def test_retry_after_network_failure_does_not_duplicate(page: Any, collector: Co
     assert page.evaluate("window.dropped") == []
 
 
+@pytest.mark.browser
 def test_events_tracked_before_navigating_away_arrive_by_beacon(
     page: Any, collector: Collector, site: str
 ) -> None:
@@ -423,6 +428,7 @@ def test_events_tracked_before_navigating_away_arrive_by_beacon(
     assert again == [{"n": 3}]
 
 
+@pytest.mark.browser
 def test_write_key_is_sent_and_required(page: Any, site: str, tmp_path: Path) -> None:
     with _collector(tmp_path / "data", write_key=WRITE_KEY) as keyed:
         requests = _collector_requests(page.context, keyed.url)
@@ -465,3 +471,21 @@ def test_write_key_is_sent_and_required(page: Any, site: str, tmp_path: Path) ->
         assert page.evaluate(BEACONS) == [
             {"url": beacon_url, "ok": True, "ids": result["beaconed"]}
         ]
+
+
+def test_node_unit_tests_pass() -> None:
+    """Run the SDK's Node test suite (batching, retries, assignment vectors, input errors)."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("node (>= 20) is missing")
+        pytest.skip("node (>= 20) is missing")
+    done = subprocess.run(
+        [node, "--test", str(ROOT / "sdk/js/test/")],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout
