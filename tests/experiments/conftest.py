@@ -25,6 +25,8 @@ START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 class Lake:
     path: Path
     units: pa.Table  # the per-unit truth, computed in Python from the generated events
+    key: str = KEY
+    experiment: Experiment = EXPERIMENT
 
 
 def _purchase(  # noqa: PLR0917 - one field each

@@ -7,7 +7,6 @@ import pytest
 import tea_tasting as tt
 from typer.testing import CliRunner
 
-from experiments.conftest import KEY, Lake
 from marketlift.cli.main import app
 from marketlift.experiments.power import plan
 from marketlift.experiments.table import analyze_table
@@ -82,25 +81,36 @@ def test_analyze_table_human_output(files: dict) -> None:
     assert "SRM" in result.stdout
 
 
-def test_analyze_lake_json(lake: Lake) -> None:
-    result = runner.invoke(app, ["experiment", "analyze", KEY, "--data", str(lake.path), "--json"])
+def test_analyze_lake_json(lake) -> None:
+    result = runner.invoke(
+        app, ["experiment", "analyze", lake.key, "--data", str(lake.path), "--json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["experiment"] == KEY
+    assert doc["experiment"] == lake.key
     assert {a["variant"] for a in doc["arms"]} == {"control", "short_copy"}
     assert "multiple_variants" in doc["flags"]
     assert {s["dimension"] for s in doc["segments"]} == {"platform", "locale", "buyer_type"}
 
 
-def test_analyze_lake_uses_config_file(lake: Lake, tmp_path) -> None:
+def test_analyze_lake_uses_config_file(lake, tmp_path) -> None:
     cfg = tmp_path / "experiments.toml"
     cfg.write_text(
-        f'[[experiment]]\nkey = "{KEY}"\nvariants = ["short_copy", "control"]\n'
+        f'[[experiment]]\nkey = "{lake.key}"\nvariants = ["short_copy", "control"]\n'
         'control = "control"\n'
     )
     result = runner.invoke(
         app,
-        ["experiment", "analyze", KEY, "--data", str(lake.path), "--config", str(cfg), "--json"],
+        [
+            "experiment",
+            "analyze",
+            lake.key,
+            "--data",
+            str(lake.path),
+            "--config",
+            str(cfg),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["control"] == "control"
@@ -175,10 +185,11 @@ def test_power_needs_a_spread() -> None:
     assert "--sd" in json.loads(result.stdout)["error"]
 
 
-def test_report_writes_self_contained_html(lake: Lake, tmp_path) -> None:
+def test_report_writes_self_contained_html(lake, tmp_path) -> None:
     out = tmp_path / "r.html"
     result = runner.invoke(
-        app, ["experiment", "report", KEY, "--data", str(lake.path), "--out", str(out), "--json"]
+        app,
+        ["experiment", "report", lake.key, "--data", str(lake.path), "--out", str(out), "--json"],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["out"] == str(out)

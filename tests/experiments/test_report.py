@@ -3,7 +3,6 @@ from pathlib import Path
 
 import pytest
 
-from experiments.conftest import EXPERIMENT, KEY, Lake
 from marketlift.experiments.lake import analyze_lake, cumulative_lake
 from marketlift.experiments.report import render_report
 from marketlift.experiments.results import AnalysisResult, SrmStatus
@@ -20,9 +19,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def html(lake: Lake) -> str:
-    result = analyze_lake(lake.path, KEY, experiment=EXPERIMENT)
-    return render_report(result, cumulative_lake(lake.path, KEY, experiment=EXPERIMENT))
+def html(lake) -> str:
+    result = analyze_lake(lake.path, lake.key, experiment=lake.experiment)
+    return render_report(result, cumulative_lake(lake.path, lake.key, experiment=lake.experiment))
 
 
 def test_report_is_self_contained(html: str) -> None:
@@ -51,8 +50,9 @@ def test_srm_mismatch_is_shown(html: str) -> None:
 
 
 @pytest.mark.browser
-def test_report_renders_in_chromium(html: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_report_renders_in_chromium(html: str, lake, tmp_path: Path) -> None:
+    from playwright import sync_api
+
     page_file = tmp_path / "report.html"
     page_file.write_text(html, encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -63,7 +63,7 @@ def test_report_renders_in_chromium(html: str, tmp_path: Path) -> None:
             requests: list[str] = []
             page.on("request", lambda r: requests.append(r.url))
             page.goto(page_file.as_uri())
-            assert page.locator("h1").inner_text() == f"Experiment {KEY}"
+            assert page.locator("h1").inner_text() == f"Experiment {lake.key}"
             assert page.locator("#srm").is_visible()
             assert "Sample ratio" in page.locator("#srm").inner_text()
             chart = page.locator("svg.intervals")
