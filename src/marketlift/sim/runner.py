@@ -377,8 +377,8 @@ def _write_run_truth(data_dir: str | os.PathLike[str], result: SimResult,
             f"FROM sim_truth_decisions WHERE run = $run AND p_{a.name} IS NOT NULL"
             for a in ACTIONS
         )
-        sql = (  # noqa: S608 - the action names are ours
-            "SELECT $run AS run, moment, action, slug, channel, count(*) AS decisions, "
+        sql = (
+            "SELECT $run AS run, moment, action, slug, channel, count(*) AS decisions, "  # noqa: S608 - the action names are ours
             "avg(uplift) AS mean_purchase_uplift, "
             "avg(value_uplift) AS mean_value_uplift_usd_cents, "
             "avg((value_uplift < 0)::DOUBLE) AS share_harmful, "
