@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest services browser bench clean
+.PHONY: demo test lint typecheck pytest jstest services browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP) services browser
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+jstest:
+	node --test sdk/js/test/
+
+test: lint typecheck jstest pytest
 
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f; done
