@@ -197,3 +197,41 @@ def test_report_writes_self_contained_html(lake, tmp_path) -> None:
     assert html.count("<svg") >= 5  # intervals + one cumulative chart per metric
     assert "<script" not in html
     assert "http" not in html
+
+
+def test_command_module_imports_no_heavy_packages() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, marketlift.cli.experiment_cmd as m; "
+        "print(','.join(x for x in ('scipy', 'duckdb', 'numpy', 'pyarrow') if x in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_report_from_a_table(files: dict, tmp_path) -> None:
+    out = tmp_path / "t.html"
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "report",
+            "--table",
+            str(files["csv"]),
+            "--control",
+            "0",
+            "--metric",
+            "revenue",
+            "--segment",
+            "variant",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert 'class="chart intervals"' in html
+    assert "variant = 1" in html  # the segment table
+    assert result.stdout == ""  # progress goes to stderr
