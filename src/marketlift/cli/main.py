@@ -11,8 +11,14 @@ from typing import Annotated
 import typer
 
 from marketlift._version import __version__
-from marketlift.cli import events_cmd, experiment_cmd, lake_cmd, serve_cmd
-from marketlift.cli import simulate_cmd
+from marketlift.cli import (
+    demo_cmd,
+    events_cmd,
+    experiment_cmd,
+    lake_cmd,
+    serve_cmd,
+    simulate_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -48,6 +54,7 @@ app.add_typer(experiment_cmd.app, name="experiment")
 lake_cmd.register(app)
 simulate_cmd.register(app)
 serve_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:
