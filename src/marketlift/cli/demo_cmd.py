@@ -126,7 +126,7 @@ def _collect(data: Path) -> dict[str, Any]:
     totals = {"accepted": 0, "duplicates": 0, "rejected": 0, "requests": 0}
     with _serving(server, port):
         url = f"http://127.0.0.1:{port}/v1/events"
-        batches = [events[i : i + 500] for i in range(0, 2000, 500)] + [events[:500] + [bad]]
+        batches = [events[i : i + 500] for i in range(0, 2000, 500)] + [[*events[:500], bad]]
         with httpx.Client(timeout=10) as client:
             for batch in batches:
                 report = client.post(url, content=msgspec.json.encode(batch)).json()
@@ -198,10 +198,8 @@ def _print(summary: dict[str, Any]) -> None:
     table.add_row("report", exp["report"])
     console = Console()
     console.print(table)
-    console.print(
-        f"Try: marketlift query --data {summary['data']} "
-        '"SELECT type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"'
-    )
+    example = '"SELECT type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"'
+    console.print(f"Try: marketlift query --data {summary['data']} {example}")
 
 
 def register(app: typer.Typer) -> None:
