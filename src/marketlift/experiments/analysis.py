@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -200,19 +201,21 @@ def analyze_moments(
     missing = set(arms) - set(w)
     if missing:
         raise ConfigError("weights", w, f"a weight for every variant (missing {sorted(missing)})")
-    opts = {
-        "control": control,
-        "weights": w,
-        "alpha": alpha,
-        "correction": correction,
-        "tuning_n": tuning_n,
-        "min_units": min_units,
-    }
-    arm_counts, srm, results, flags = _block(arms, metrics, **opts)  # type: ignore[arg-type]
+    block = functools.partial(
+        _block,
+        metrics=metrics,
+        control=control,
+        weights=w,
+        alpha=alpha,
+        correction=correction,
+        tuning_n=tuning_n,
+        min_units=min_units,
+    )
+    arm_counts, srm, results, flags = block(arms)
     seg_results = []
     for (dimension, value), seg_arms in (segments or {}).items():
         full = {v: seg_arms.get(v, Moments.zero(arms[v].columns, arms[v].pairs)) for v in arms}
-        s_counts, s_srm, s_results, s_flags = _block(full, metrics, **opts)  # type: ignore[arg-type]
+        s_counts, s_srm, s_results, s_flags = block(full)
         seg_results.append(
             SegmentResult(
                 dimension=dimension,
