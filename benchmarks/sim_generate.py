@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -19,6 +20,11 @@ import time
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -35,18 +41,26 @@ def main() -> None:
     from marketlift.lake import query
     from marketlift.sim import SimConfig, evaluate_policies, simulate
 
-    out: dict[str, object] = {"benchmark": "sim_generate", "python": sys.version.split()[0]}
+    out: dict[str, object] = {
+        "benchmark": "sim_generate",
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
     config = SimConfig(n_buyers=args.buyers, n_days=args.days, seed=args.seed)
     data = tempfile.mkdtemp(prefix="sim-bench-")
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         result = simulate(config, data)
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu
         stored = query(data, "SELECT count(*) AS n FROM events").column("n")[0].as_py()
         out.update(
             buyers=args.buyers, days=args.days, seed=args.seed, events=result.events,
             events_stored=stored, sessions=result.sessions, decisions=result.decisions,
             seconds=round(seconds, 2), events_per_second=round(result.events / seconds),
+            cpu_seconds=round(cpu, 2), cpu_us_per_event=round(cpu / result.events * 1e6, 2),
+            load_average_after=[round(x, 2) for x in os.getloadavg()],
             peak_rss_mb=round(_peak_rss_mb()), funnel=result.to_dict()["funnel"],
         )  # fmt: skip
     finally:

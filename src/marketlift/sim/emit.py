@@ -504,7 +504,7 @@ class EventBuilder:
         received = pa.array(np.full(n_total, int(ts_us.max()) + 1), pa.int64()).cast(_TS)
         versions = pa.array([None, "5.3.0", "5.2.1"], pa.string())
         app_version = versions.take(pa.array(platform))
-        columns: dict[str, pa.Array] = {
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
             "event_id": event_id,
             "type": pa.concat_arrays([_const(f.type, len(f.session)) for f in frames]),
             "schema_version": pa.array(np.ones(n_total, np.int16)),
@@ -517,7 +517,7 @@ class EventBuilder:
             "country": self._take(self._country, buyer),
             "quantity": self._promoted(frames, "quantity", pa.int32()),
             "propensity": self._promoted(frames, "propensity", pa.float64()),
-            "payload": pa.concat_arrays(payloads),
+            "payload": pa.chunked_array(payloads, pa.string()),
         }  # fmt: skip
         for name in _STRING_COLUMNS:
             columns[name] = self._promoted(frames, name, pa.string())
