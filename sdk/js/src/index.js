@@ -364,12 +364,23 @@ const DEFAULTS = {
   storagePrefix: 'marketlift',
 };
 
+/**
+ * @typedef {ClientOptions & typeof DEFAULTS & {url: string, now: () => number,
+ *   storage: Pick<Storage, 'getItem'|'setItem'|'removeItem'>}} ResolvedOptions
+ */
+
+/**
+ * Apply the defaults and check every option.
+ * @param {ClientOptions} options
+ * @returns {ResolvedOptions}
+ */
 function resolveOptions(options) {
   const fail = (field, value, expected) => {
     throw new MarketliftError(field, value, expected, 'createClient');
   };
   if (!isObject(options)) fail('options', options, 'an object with at least an endpoint');
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = /** @type {ResolvedOptions} */ ({ ...DEFAULTS, ...given });
   if (typeof o.endpoint !== 'string' || !/^https?:\/\//.test(o.endpoint)) fail('endpoint', o.endpoint, 'an http(s) URL');
   if (!['web', 'ios', 'android'].includes(o.platform)) fail('platform', o.platform, "one of 'web', 'ios', 'android'");
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 1000) fail('batchSize', o.batchSize, 'an integer from 1 to 1000');
@@ -452,6 +463,7 @@ export class Client {
     if (this.#closed) throw new MarketliftError('client', 'shut down', 'a client before shutdown()', `track(${show(type)})`);
     validateFields(type, fields);
     const o = this.#o;
+    /** @type {Record<string, any>} */
     const raw = {
       event_id: uuid(), type, schema_version: SCHEMA_VERSION, ts: new Date(o.now()).toISOString(),
       platform: o.platform, anonymous_id: this.anonymousId, buyer_id: this.buyerId,
