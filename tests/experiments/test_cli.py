@@ -235,3 +235,27 @@ def test_report_from_a_table(files: dict, tmp_path) -> None:
     assert 'class="chart intervals"' in html
     assert "variant = 1" in html  # the segment table
     assert result.stdout == ""  # progress goes to stderr
+
+
+def test_planned_units_tunes_the_sequential_interval(files: dict) -> None:
+    def width(planned: str) -> float:
+        args = [
+            "experiment",
+            "analyze",
+            "--table",
+            str(files["parquet"]),
+            "--control",
+            "0",
+            "--metric",
+            "revenue",
+            "--planned-units",
+            planned,
+            "--json",
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        m = json.loads(result.stdout)["metrics"][0]
+        return m["sequential_upper"] - m["sequential_lower"]
+
+    # 2,000 units are in the table: a sequence tuned for 2,000 is tighter there than one for 1M
+    assert width("2000") < width("1000000")

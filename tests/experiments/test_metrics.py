@@ -24,7 +24,7 @@ def _arms(y: np.ndarray, x: np.ndarray) -> list[Moments]:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cuped_is_unbiased_and_reduces_variance(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    k, n, effect, rho = 2000, 400, 0.5, 0.8
+    k, n, effect, rho = 1500, 400, 0.5, 0.8
     x_c, x_t = rng.normal(10, 3, (k, n)), rng.normal(10, 3, (k, n))
 
     def outcome(x: np.ndarray) -> np.ndarray:

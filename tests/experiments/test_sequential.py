@@ -58,3 +58,12 @@ def test_misuse_raises() -> None:
         confidence_sequence_halfwidth(0.1, 100, alpha=1.5, tuning_n=100)
     with pytest.raises(ConfigError, match="tuning_n"):
         confidence_sequence_halfwidth(0.1, 100, alpha=0.05, tuning_n=0)
+
+
+@pytest.mark.parametrize("tuning_n", [2_000, 50_000])
+def test_sequence_is_tightest_near_the_planned_size(tuning_n: int) -> None:
+    n = np.geomspace(100, 1_000_000, 400)
+    se = 3.0 / np.sqrt(n)  # any unit standard deviation: the tuning must not depend on it
+    ratio = confidence_sequence_halfwidth(se, n, alpha=0.05, tuning_n=tuning_n) / se
+    best = n[np.argmin(ratio)]
+    assert tuning_n / 1.5 < best < tuning_n * 1.5

@@ -60,6 +60,13 @@ SegmentOpt = Annotated[
     list[str] | None, typer.Option("--segment", help="Segment column (repeatable, --table).")
 ]
 AlphaOpt = Annotated[float, typer.Option("--alpha", help="One minus the confidence level.")]
+PlannedOpt = Annotated[
+    float,
+    typer.Option(
+        "--planned-units",
+        help="Units (all arms) where the always-valid sequential interval is tightest.",
+    ),
+]
 CorrectionOpt = Annotated[
     str, typer.Option("--correction", help="Multiple-testing correction: holm, bh or none.")
 ]
@@ -79,6 +86,7 @@ def _experiment(data: Path, config: Path | None, key: str) -> Experiment | None:
 
 
 def _analyze(
+    *,
     key: str | None,
     data: Path,
     config: Path | None,
@@ -91,6 +99,7 @@ def _analyze(
     segment: list[str] | None,
     alpha: float,
     correction: str,
+    planned_units: float,
 ) -> AnalysisResult:
     if table is not None:
         from marketlift.experiments.table import analyze_table
@@ -113,6 +122,7 @@ def _analyze(
             segments=segment or (),
             alpha=alpha,
             correction=correction,
+            tuning_n=planned_units,
         )
     if key is None:
         from marketlift.errors import ConfigError
@@ -129,6 +139,7 @@ def _analyze(
         unit=unit,
         alpha=alpha,
         correction=correction,
+        tuning_n=planned_units,
     )
 
 
@@ -179,6 +190,7 @@ def analyze(
     segment: SegmentOpt = None,
     alpha: AlphaOpt = 0.05,
     correction: CorrectionOpt = "holm",
+    planned_units: PlannedOpt = 10_000,
     json_output: JsonFlag = False,
 ) -> None:
     """Analyze an experiment: lifts, intervals, SRM, sequential and Bayesian readouts."""
@@ -186,18 +198,19 @@ def analyze(
 
     try:
         result = _analyze(
-            key,
-            data,
-            config,
-            table,
-            variant,
-            control,
-            metric,
-            covariate,
-            unit,
-            segment,
-            alpha,
-            correction,
+            key=key,
+            data=data,
+            config=config,
+            table=table,
+            variant=variant,
+            control=control,
+            metric=metric,
+            covariate=covariate,
+            unit=unit,
+            segment=segment,
+            alpha=alpha,
+            correction=correction,
+            planned_units=planned_units,
         )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)
@@ -329,6 +342,7 @@ def report(
     segment: SegmentOpt = None,
     alpha: AlphaOpt = 0.05,
     correction: CorrectionOpt = "holm",
+    planned_units: PlannedOpt = 10_000,
     json_output: JsonFlag = False,
 ) -> None:
     """Write a self-contained HTML report (intervals, cumulative lift, SRM status)."""
@@ -337,18 +351,19 @@ def report(
 
     try:
         result = _analyze(
-            key,
-            data,
-            config,
-            table,
-            variant,
-            control,
-            metric,
-            covariate,
-            unit,
-            segment,
-            alpha,
-            correction,
+            key=key,
+            data=data,
+            config=config,
+            table=table,
+            variant=variant,
+            control=control,
+            metric=metric,
+            covariate=covariate,
+            unit=unit,
+            segment=segment,
+            alpha=alpha,
+            correction=correction,
+            planned_units=planned_units,
         )
         cumulative: list[tuple[str, AnalysisResult]] = []
         if table is None and key is not None:
@@ -361,6 +376,7 @@ def report(
                 control=control,
                 unit=unit,
                 alpha=alpha,
+                tuning_n=planned_units,
             )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)

@@ -1,11 +1,11 @@
 """Always-valid intervals: asymptotic confidence sequences (Waudby-Smith et al., 2024).
 
 For an estimate ``d`` with standard error ``se`` after ``n`` units in total, the unit-level
-variance is ``sigma2 = n * se**2`` and the two-sided ``1 - alpha`` confidence sequence is
-``d +- sqrt(2 (n sigma2 rho2 + 1) / (n**2 rho2) * log(sqrt(n sigma2 rho2 + 1) / alpha))``.
-``rho2`` tunes where the sequence is tightest; we tune it for ``tuning_n`` units
-(``rho2 = (-2 log alpha + log(-2 log alpha + 1)) / tuning_n``). The interval may be read
-after every unit without inflating the false-positive rate.
+standard deviation is ``sigma = sqrt(n) * se`` and the two-sided ``1 - alpha`` confidence
+sequence is ``d +- sigma * sqrt(2 (n rho2 + 1) / (n**2 rho2) * log(sqrt(n rho2 + 1) / alpha))``.
+``rho2`` sets where the sequence is tightest; it is tuned for ``tuning_n`` units with
+``rho2 = (-2 log alpha + log(-2 log alpha + 1)) / tuning_n``. The interval may be read after
+every unit without inflating the false-positive rate.
 
 Example:
     >>> half = confidence_sequence_halfwidth(se=0.1, n=1000, alpha=0.05, tuning_n=1000)
@@ -54,9 +54,10 @@ def confidence_sequence_halfwidth(se: Any, n: Any, *, alpha: float, tuning_n: fl
         raise ConfigError("tuning_n", tuning_n, "a positive number of units")
     rho2 = _rho2(alpha, tuning_n)
     n = np.asarray(n, dtype=float)
-    v = n * n * np.asarray(se, dtype=float) ** 2 * rho2  # n * sigma2 * rho2
+    sigma = np.sqrt(n) * np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(2.0 * (v + 1.0) / (n * n * rho2) * np.log(np.sqrt(v + 1.0) / alpha))
+        v = n * rho2 + 1.0
+        return sigma * np.sqrt(2.0 * v / (n * n * rho2) * np.log(np.sqrt(v) / alpha))
 
 
 def sequential_interval(
@@ -80,10 +81,11 @@ def sequential_interval(
     effect = np.asarray(effect, dtype=float)
     rho2 = _rho2(alpha, tuning_n)
     n = np.asarray(n, dtype=float)
-    v = n * n * np.asarray(se, dtype=float) ** 2 * rho2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Solve |effect| == halfwidth(alpha') for alpha': the always-valid p-value.
-        log_p = 0.5 * np.log(v + 1.0) - effect * effect * n * n * rho2 / (2.0 * (v + 1.0))
+        sigma2 = n * np.asarray(se, dtype=float) ** 2
+        v = n * rho2 + 1.0
+        # Solve |effect| == halfwidth(alpha') for alpha' (rho fixed): the always-valid p-value.
+        log_p = 0.5 * np.log(v) - effect * effect * n * n * rho2 / (2.0 * sigma2 * v)
         pvalue = np.minimum(1.0, np.exp(log_p))
     out = (effect - half, effect + half, np.abs(effect) > half, pvalue)
     if all(np.ndim(x) == 0 for x in out):
