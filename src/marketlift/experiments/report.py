@@ -120,8 +120,12 @@ def _cumulative_chart(metric: str, series: Sequence[tuple[str, MetricResult]]) -
     pts = [(d, r) for d, r in series if math.isfinite(r.rel_effect)]
     if len(pts) < 2:
         return ""
+    # Scale to the days with at least a fifth of the final units: the first days' intervals
+    # are so wide that they would flatten the rest; they are clipped to the frame instead.
+    final = pts[-1][1].n_control + pts[-1][1].n_treatment
+    settled = [r for _, r in pts if r.n_control + r.n_treatment >= 0.2 * final]
     vals = [0.0]
-    for _, r in pts:
+    for r in settled:
         vals += [v for v in (r.rel_effect, r.rel_lower, r.rel_upper) if math.isfinite(v)]
     lo, hi = min(vals), max(vals)
     pad = (hi - lo) * 0.08 or 0.01
@@ -132,7 +136,7 @@ def _cumulative_chart(metric: str, series: Sequence[tuple[str, MetricResult]]) -
         return left + i / (len(pts) - 1) * (width - left - 20)
 
     def y(v: float) -> float:
-        return 10 + (hi - v) / (hi - lo) * (height - bottom - 10)
+        return 10 + (hi - min(max(v, lo), hi)) / (hi - lo) * (height - bottom - 10)
 
     upper = [(x(i), y(r.rel_upper)) for i, (_, r) in enumerate(pts) if math.isfinite(r.rel_upper)]
     lower = [(x(i), y(r.rel_lower)) for i, (_, r) in enumerate(pts) if math.isfinite(r.rel_lower)]
