@@ -198,7 +198,7 @@ def simulate_day(  # noqa: PLR0915 - one pass over the day, in the order things 
     sampled = lst.sample(category, u[:, 5])
     others = lst.sample(np.repeat(category, MAX_VIEWS + N_IMPRESSIONS), rng.random(n * 14))
     others = others.reshape(n, MAX_VIEWS + N_IMPRESSIONS)
-    n_views = np.minimum(1 + rng.geometric(0.45, n) - 1, MAX_VIEWS).astype(np.int64)
+    n_views = np.minimum(rng.geometric(0.45, n), MAX_VIEWS).astype(np.int64)
     searched = u[:, 6] < 0.55
     query_variant = (u[:, 7] * 6).astype(np.int64)
     results_count = rng.poisson(120, n).astype(np.int64)

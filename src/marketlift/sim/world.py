@@ -25,7 +25,6 @@ import pyarrow.compute as pc
 from marketlift.sim.config import SimConfig
 from marketlift.sim.text import (
     CATEGORIES,
-    CURRENCY_OF,
     LOCALES,
     N_ADJECTIVES,
     N_COLORS,
@@ -35,7 +34,7 @@ from marketlift.sim.text import (
     title_text,
 )
 
-__all__ = ["FX", "PLATFORMS", "Buyers", "Listings", "World", "make_world"]
+__all__ = ["FX", "PLATFORMS", "TEXT_LOCALES", "Buyers", "Listings", "World", "make_world"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -47,7 +46,8 @@ FX: Final = {"USD": 1.0, "GBP": 0.79, "EUR": 0.92, "JPY": 150.0}
 _LOCALE_WEIGHTS: Final = np.array([0.36, 0.12, 0.16, 0.11, 0.09, 0.08, 0.08])
 _CATEGORY_WEIGHTS: Final = np.array([0.2, 0.12, 0.16, 0.12, 0.1, 0.1, 0.1, 0.1])
 _LOG_PRICE_MEAN: Final = np.log([38.0, 30.0, 42.0, 55.0, 22.0, 20.0, 48.0, 60.0])
-_TEXT_LOCALES: Final = ("en", "de", "fr", "es", "it", "ja")
+TEXT_LOCALES: Final = ("en", "de", "fr", "es", "it", "ja")
+"""Languages of listing texts."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -258,11 +258,3 @@ def _make_listings(config: SimConfig) -> Listings:
     titles, _ = listings.text_arrays("en")
     listings.title_en.extend(titles.to_pylist())
     return listings
-
-
-def display_currency(locale: IntArray) -> list[str]:
-    """Currency codes of buyer locales (helper for tables)."""
-    return [CURRENCY_OF[LOCALES[int(i)]] for i in locale]
-
-
-TEXT_LOCALES: Final = _TEXT_LOCALES
