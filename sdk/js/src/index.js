@@ -414,6 +414,8 @@ export class Client {
   #closed = false;
   /** @type {object[]} Handed to sendBeacon, not known to have arrived: kept in storage only. */
   #beaconed = [];
+  /** @type {string | undefined} */
+  #anonymousId;
   #onPageEvent;
 
   /** @param {ClientOptions} options */
@@ -422,7 +424,7 @@ export class Client {
     this.#limit = this.#o.batchSize;
     const saved = this.#read('queue');
     if (Array.isArray(saved)) this.#queue = saved.filter((e) => isObject(e) && typeof e.event_id === 'string');
-    if (!this.#read('anonymous_id')) this.#write('anonymous_id', uuid());
+    void this.anonymousId; // made and persisted on first use
     this.#onPageEvent = (event) => {
       if (event.type === 'pagehide' || globalThis.document?.visibilityState === 'hidden') {
         this.#sendOnUnload();
@@ -437,9 +439,13 @@ export class Client {
     if (this.#queue.length > 0) this.#scheduleFlush();
   }
 
-  /** @returns {string} The persisted id of this browser. */
+  /** @returns {string} The persisted id of this browser (made anew if storage was cleared). */
   get anonymousId() {
-    return this.#read('anonymous_id');
+    const stored = this.#read('anonymous_id');
+    if (typeof stored === 'string') return (this.#anonymousId = stored);
+    this.#anonymousId ??= uuid();
+    this.#write('anonymous_id', this.#anonymousId);
+    return this.#anonymousId;
   }
 
   /** @returns {string | null} The signed-in buyer, set by {@link Client#identify}. */
@@ -626,6 +632,8 @@ export class Client {
       const report = await response.json().catch(() => null);
       const rejected = Array.isArray(report?.rejected) ? report.rejected : [];
       if (rejected.length > 0) this.#report('onRejected', rejected.map((r) => ({ ...r, event: events[r.index] })));
+      // A 422 without per-event errors refused the body as a whole (not a batch at all).
+      if (status === 422 && rejected.length === 0) return { kind: 'drop', reason: `HTTP 422: ${report?.error ?? ''}` };
       return { kind: 'done' };
     }
     if (status >= 200 && status < 300) return { kind: 'done' };

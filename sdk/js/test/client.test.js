@@ -276,3 +276,24 @@ test('createClient checks its options', () => {
   assert.throws(() => createClient({ endpoint: 'http://x', platform: 'tv' }), /platform == "tv"/);
   assert.throws(() => createClient({ endpoint: 'http://x', batchSize: 5000 }), /batchSize == 5000, expected an integer from 1 to 1000/);
 });
+
+test('a 422 that refuses the body as a whole goes to onDropped, not silently away', async () => {
+  collector.script = [() => [422, { error: 'the body is not JSON', accepted: 0, duplicates: 0, rejected: [] }]];
+  const dropped = [];
+  const ml = client({ onDropped: (events, reason) => dropped.push(reason) });
+  ml.track('page_view');
+  await ml.flush();
+  assert.deepEqual(dropped, ['HTTP 422: the body is not JSON']);
+  assert.equal(ml.queued, 0);
+});
+
+test('a cleared storage does not lose the anonymous id: it is written back', async () => {
+  const storage = memory();
+  const ml = client({ storage });
+  const first = ml.anonymousId;
+  storage.m.clear();
+  ml.track('page_view');
+  await ml.flush();
+  assert.equal(collector.requests[0].events[0].anonymous_id, first);
+  assert.equal(storage.m.get('marketlift:anonymous_id'), JSON.stringify(first));
+});
