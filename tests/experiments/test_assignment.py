@@ -4,6 +4,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from marketlift.errors import ConfigError
 from marketlift.experiments.assignment import assign, assign_variant, thresholds
@@ -120,3 +122,20 @@ def test_invalid_configs_name_field_and_rule(raw: dict, field: str) -> None:
         experiment_from_dict(raw)
     assert err.value.name == field
     assert "expected" in str(err.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(min_value=1e-3, max_value=1e6), min_size=2, max_size=8),
+    st.floats(min_value=0, max_value=99.99),
+)
+def test_thresholds_partition_the_buckets(weights: list[float], holdout: float) -> None:
+    ts = thresholds(weights, holdout)
+    hold = int(holdout * 100)
+    assert ts[-1] == 10_000
+    assert all(a <= b for a, b in zip([hold, *ts], ts, strict=False))
+    # each variant's share of the non-held buckets is its weight share, to one bucket
+    total = sum(weights)
+    widths = [b - a for a, b in zip([hold, *ts], ts, strict=False)]
+    for w, width in zip(weights, widths, strict=True):
+        assert abs(width - (10_000 - hold) * w / total) < 1.0 + 1e-6
