@@ -27,13 +27,58 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _breakdown(buyers: int, days: int, seed: int) -> dict[str, float]:
+    """CPU time per event of each phase, run serially (no threads) for a few days."""
+    import numpy as np
+
+    from marketlift.lake import LakeWriter
+    from marketlift.sim import SimConfig, make_policy, make_world
+    from marketlift.sim.emit import EventBuilder
+    from marketlift.sim.funnel import BuyerState, simulate_day
+    from marketlift.sim.runner import _write_day_truth
+
+    world = make_world(SimConfig(n_buyers=buyers, n_days=days, seed=seed))
+    state, arm = BuyerState.start(world), np.zeros(buyers, dtype=np.int64)
+    builder = EventBuilder(world, run="bench", policy_names=["logging"])
+    names = ("simulate", "build_events", "truth", "lake_append", "lake_compact")
+    phases = dict.fromkeys(names, 0.0)
+    data = tempfile.mkdtemp(prefix="sim-bench-")
+    n = 0
+    try:
+        writer = LakeWriter(data, background=False)
+        for d in range(days):
+            c = _cpu_seconds()
+            day = simulate_day(world, state, d, [make_policy("logging")], arm)
+            phases["simulate"] += _cpu_seconds() - c
+            c = _cpu_seconds()
+            table = builder.build(day)
+            phases["build_events"] += _cpu_seconds() - c
+            n += table.num_rows
+            c = _cpu_seconds()
+            _write_day_truth(data, day, "bench", builder, ["logging"])
+            phases["truth"] += _cpu_seconds() - c
+            c = _cpu_seconds()
+            writer.append(table)
+            phases["lake_append"] += _cpu_seconds() - c
+            c = _cpu_seconds()
+            writer.compact(force=True)
+            phases["lake_compact"] += _cpu_seconds() - c
+        writer.close()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    out = {k: round(v / n * 1e6, 2) for k, v in phases.items()}
+    out["total"] = round(sum(phases.values()) / n * 1e6, 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--buyers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--collector-buyers", type=int, default=5_000)
-    parser.add_argument("--collector-days", type=int, default=3)
+    parser.add_argument("--collector-buyers", type=int, default=20_000)
+    parser.add_argument("--collector-days", type=int, default=2)
+    parser.add_argument("--breakdown-days", type=int, default=3)
     parser.add_argument("--eval-buyers", type=int, default=None, help="default: --buyers")
     parser.add_argument("--eval-days", type=int, default=None, help="default: --days")
     args = parser.parse_args()
@@ -70,14 +115,17 @@ def main() -> None:
     for mode, via in (("direct", False), ("collector", True)):
         data = tempfile.mkdtemp(prefix="sim-bench-")
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             res = simulate(small, data, via_collector=via, truth=False)
-            sec = time.perf_counter() - started
+            sec, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
             out[f"small_{mode}_events_per_second"] = round(res.events / sec)
+            out[f"small_{mode}_cpu_us_per_event"] = round(cpu / res.events * 1e6, 2)
         finally:
             shutil.rmtree(data, ignore_errors=True)
     out["small_run"] = {"buyers": args.collector_buyers, "days": args.collector_days,
                         "events": res.events}  # fmt: skip
+
+    out["cpu_breakdown_us_per_event"] = _breakdown(args.buyers, args.breakdown_days, args.seed)
 
     eval_config = SimConfig(
         n_buyers=args.eval_buyers or args.buyers, n_days=args.eval_days or args.days,
