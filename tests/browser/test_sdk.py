@@ -429,6 +429,24 @@ def test_events_tracked_before_navigating_away_arrive_by_beacon(
 
 
 @pytest.mark.browser
+def test_without_sendbeacon_a_keepalive_fetch_delivers_on_unload(
+    page: Any, collector: Collector, site: str
+) -> None:
+    ids = page.evaluate(
+        """(endpoint) => {
+          navigator.sendBeacon = undefined;  // as in browsers without the Beacon API
+          window.ml = window.makeClient({ endpoint, flushIntervalMs: 60000 });
+          return [window.ml.track('search', { query: 'teapot' }),
+                  window.ml.track('checkout_start', { item_count: 1 })];
+        }""",
+        collector.url,
+    )
+    page.goto(f"{site}/next.html")
+    rows = _events(collector.data_dir, ids)
+    assert sorted(r["event_id"] for r in rows) == sorted(ids)
+
+
+@pytest.mark.browser
 def test_write_key_is_sent_and_required(page: Any, site: str, tmp_path: Path) -> None:
     with _collector(tmp_path / "data", write_key=WRITE_KEY) as keyed:
         requests = _collector_requests(page.context, keyed.url)
