@@ -335,6 +335,10 @@ def test_events_land_in_the_lake_with_their_fields(
     # One request, cross-origin, answered with CORS headers.
     assert [(r["method"], r["origin"]) for r in map(_describe, requests)] == [("POST", site)]
     assert cors == ["*"]
+    page.evaluate(
+        "(line) => window.log(line)",
+        f"lake: {len(rows)} events stored once each, 1 in dead_letters ({collector.url})",
+    )
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "test-artifacts/sdk-browser.png"), full_page=True)
 
