@@ -128,7 +128,9 @@ function checkMoney(path, v, fail) {
 
 function checkKeys(path, v, allowed, fail) {
   for (const key of Object.keys(v)) {
-    if (!allowed.includes(key)) fail(`${path}.${key}`, v[key], `no such field (one of ${allowed.join(', ')})`);
+    if (!allowed.includes(key)) {
+      fail(`${path}.${key}`, v[key], `no such field (one of ${allowed.join(', ')})`);
+    }
   }
 }
 
@@ -197,7 +199,8 @@ export function validateFields(type, fields) {
   for (const [name, value] of Object.entries(fields ?? {})) {
     const kind = spec[name] ?? COMMON_FIELDS[name];
     if (kind === undefined) {
-      fail(name, value, `no such field on ${type} (one of ${[...Object.keys(spec), ...Object.keys(COMMON_FIELDS)].join(', ')})`);
+      const known = [...Object.keys(spec), ...Object.keys(COMMON_FIELDS)];
+      fail(name, value, `no such field on ${type} (one of ${known.join(', ')})`);
     }
     if (value !== undefined && value !== null) checkValue(name, kind.replace('!', ''), value, fail);
   }
@@ -294,17 +297,20 @@ export function assignVariant(experiment, unit) {
   if (!Array.isArray(variants) || variants.length === 0) fail('variants', variants, 'a non-empty array');
   variants.forEach((v, i) => {
     if (typeof v?.name !== 'string') fail(`variants[${i}].name`, v?.name, 'a string');
-    if (!(Number.isFinite(v.weight) && v.weight > 0)) fail(`variants[${i}].weight`, v.weight, 'a positive finite number');
+    if (!(Number.isFinite(v.weight) && v.weight > 0)) {
+      fail(`variants[${i}].weight`, v.weight, 'a positive finite number');
+    }
   });
   if (!(typeof holdoutPct === 'number' && holdoutPct >= 0 && holdoutPct <= 100)) {
     fail('holdout_pct', holdoutPct, 'a number from 0 to 100');
   }
   if (layer !== null) {
-    if (!isObject(layer) || typeof layer.salt !== 'string' || !Number.isInteger(layer.start) || !Number.isInteger(layer.end)) {
+    const { salt: layerSalt, start, end } = isObject(layer) ? layer : {};
+    if (typeof layerSalt !== 'string' || !Number.isInteger(start) || !Number.isInteger(end)) {
       fail('layer', layer, 'null or {salt: string, start: integer, end: integer}');
     }
-    const b = bucket(layer.salt, unit);
-    if (!(layer.start <= b && b < layer.end)) return null;
+    const b = bucket(layerSalt, unit);
+    if (!(start <= b && b < end)) return null;
   }
   const hold = Math.floor(holdoutPct * 100);
   const b = bucket(salt, unit);
@@ -312,7 +318,8 @@ export function assignVariant(experiment, unit) {
   let total = 0;
   const cumulative = variants.map((v) => (total += v.weight));
   for (let i = 0; i < variants.length; i += 1) {
-    const t = i === variants.length - 1 ? 10000 : hold + Math.floor(((10000 - hold) * cumulative[i]) / total);
+    const last = i === variants.length - 1;
+    const t = last ? 10000 : hold + Math.floor(((10000 - hold) * cumulative[i]) / total);
     if (b < t) return variants[i].name;
   }
   return null; // unreachable: the last threshold is 10000
@@ -381,10 +388,18 @@ function resolveOptions(options) {
   if (!isObject(options)) fail('options', options, 'an object with at least an endpoint');
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = /** @type {ResolvedOptions} */ ({ ...DEFAULTS, ...given });
-  if (typeof o.endpoint !== 'string' || !/^https?:\/\//.test(o.endpoint)) fail('endpoint', o.endpoint, 'an http(s) URL');
-  if (!['web', 'ios', 'android'].includes(o.platform)) fail('platform', o.platform, "one of 'web', 'ios', 'android'");
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 1000) fail('batchSize', o.batchSize, 'an integer from 1 to 1000');
-  for (const name of ['flushIntervalMs', 'maxQueue', 'maxRetries', 'retryBaseMs', 'retryMaxMs', 'requestTimeoutMs', 'sessionTimeoutMs']) {
+  if (typeof o.endpoint !== 'string' || !/^https?:\/\//.test(o.endpoint)) {
+    fail('endpoint', o.endpoint, 'an http(s) URL');
+  }
+  if (!['web', 'ios', 'android'].includes(o.platform)) {
+    fail('platform', o.platform, "one of 'web', 'ios', 'android'");
+  }
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 1000) {
+    fail('batchSize', o.batchSize, 'an integer from 1 to 1000');
+  }
+  const durations = ['flushIntervalMs', 'maxQueue', 'maxRetries', 'retryBaseMs', 'retryMaxMs',
+    'requestTimeoutMs', 'sessionTimeoutMs'];
+  for (const name of durations) {
     if (!(Number.isFinite(o[name]) && o[name] >= 0)) fail(name, o[name], 'a number >= 0');
   }
   for (const name of ['writeKey', 'appVersion', 'locale', 'currency', 'country']) {
@@ -392,7 +407,8 @@ function resolveOptions(options) {
   }
   const base = o.endpoint.replace(/\/+$/, '');
   o.url = base.endsWith('/v1/events') ? base : `${base}/v1/events`;
-  if (o.locale === undefined && LOCALE.test(globalThis.navigator?.language ?? '')) o.locale = globalThis.navigator.language;
+  const language = globalThis.navigator?.language;
+  if (o.locale === undefined && LOCALE.test(language ?? '')) o.locale = language;
   if (!('storage' in options)) o.storage = defaultStorage();
   o.storage ??= memoryStorage();
   o.now ??= () => Date.now();
@@ -423,7 +439,9 @@ export class Client {
     this.#o = resolveOptions(options);
     this.#limit = this.#o.batchSize;
     const saved = this.#read('queue');
-    if (Array.isArray(saved)) this.#queue = saved.filter((e) => isObject(e) && typeof e.event_id === 'string');
+    if (Array.isArray(saved)) {
+      this.#queue = saved.filter((e) => isObject(e) && typeof e.event_id === 'string');
+    }
     void this.anonymousId; // made and persisted on first use
     this.#onPageEvent = (event) => {
       if (event.type === 'pagehide' || globalThis.document?.visibilityState === 'hidden') {
@@ -466,7 +484,9 @@ export class Client {
    * @returns {string} The event's `event_id`.
    */
   track(type, fields = {}) {
-    if (this.#closed) throw new MarketliftError('client', 'shut down', 'a client before shutdown()', `track(${show(type)})`);
+    if (this.#closed) {
+      throw new MarketliftError('client', 'shut down', 'a client before shutdown()', `track(${show(type)})`);
+    }
     validateFields(type, fields);
     const o = this.#o;
     /** @type {Record<string, any>} */
@@ -477,9 +497,10 @@ export class Client {
       currency: o.currency, country: o.country, ...fields,
     };
     if (raw.ts instanceof Date) raw.ts = raw.ts.toISOString();
-    const event = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== null));
+    const event = Object.fromEntries(Object.entries(raw).filter(([, v]) => v != null));
     if (this.#queue.length >= o.maxQueue) {
-      this.#report('onDropped', this.#queue.splice(0, this.#queue.length - o.maxQueue + 1), `queue full (maxQueue=${o.maxQueue})`);
+      const oldest = this.#queue.splice(0, this.#queue.length - o.maxQueue + 1);
+      this.#report('onDropped', oldest, `queue full (maxQueue=${o.maxQueue})`);
     }
     this.#queue.push(event);
     this.#persistSoon();
@@ -511,7 +532,9 @@ export class Client {
     const loc = globalThis.location?.href;
     const ref = globalThis.document?.referrer;
     return this.track('page_view', {
-      ...(loc ? { url: loc.slice(0, 2048) } : {}), ...(ref ? { referrer: ref.slice(0, 2048) } : {}), ...fields,
+      ...(loc ? { url: loc.slice(0, 2048) } : {}),
+      ...(ref ? { referrer: ref.slice(0, 2048) } : {}),
+      ...fields,
     });
   }
 
@@ -584,7 +607,8 @@ export class Client {
           }, delay);
           return;
         }
-        this.#report('onDropped', batch.events, `gave up after ${batch.attempt} attempts: ${outcome.reason}`);
+        const reason = `gave up after ${batch.attempt} attempts: ${outcome.reason}`;
+        this.#report('onDropped', batch.events, reason);
       } else if (outcome.kind === 'split') {
         this.#limit = Math.max(1, Math.floor(batch.events.length / 2));
         this.#batch = null;
@@ -631,16 +655,23 @@ export class Client {
     if (status === 200 || status === 422) {
       const report = await response.json().catch(() => null);
       const rejected = Array.isArray(report?.rejected) ? report.rejected : [];
-      if (rejected.length > 0) this.#report('onRejected', rejected.map((r) => ({ ...r, event: events[r.index] })));
+      if (rejected.length > 0) {
+        this.#report('onRejected', rejected.map((r) => ({ ...r, event: events[r.index] })));
+      }
       // A 422 without per-event errors refused the body as a whole (not a batch at all).
-      if (status === 422 && rejected.length === 0) return { kind: 'drop', reason: `HTTP 422: ${report?.error ?? ''}` };
+      if (status === 422 && rejected.length === 0) {
+        return { kind: 'drop', reason: `HTTP 422: ${report?.error ?? ''}` };
+      }
       return { kind: 'done' };
     }
     if (status >= 200 && status < 300) return { kind: 'done' };
-    if (status === 413) return events.length > 1 ? { kind: 'split' } : { kind: 'drop', reason: 'HTTP 413: event too large' };
+    if (status === 413) {
+      return events.length > 1 ? { kind: 'split' } : { kind: 'drop', reason: 'HTTP 413: event too large' };
+    }
     if (status === 408 || status === 429 || status >= 500) {
       const after = Number(response.headers.get('Retry-After'));
-      return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: Number.isFinite(after) ? after * 1000 : undefined };
+      const retryAfterMs = Number.isFinite(after) ? after * 1000 : undefined;
+      return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs };
     }
     const detail = await response.text().catch(() => '');
     return { kind: 'drop', reason: `HTTP ${status}: ${detail.slice(0, 200)}` };
@@ -671,8 +702,8 @@ export class Client {
       } else {
         // No sendBeacon, or it refused: keepalive fetch. The events stay queued in memory too,
         // so if the page lives on they are resent (the collector dedupes).
-        fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: this.#headers() })
-          .catch(() => {});
+        const init = { method: 'POST', body, keepalive: true, credentials: 'omit', headers: this.#headers() };
+        fetch(url, /** @type {RequestInit} */ (init)).catch(() => {});
       }
       chunk = [];
       bytes = 2;
@@ -694,7 +725,8 @@ export class Client {
   #headers() {
     const { writeKey } = this.#o;
     // text/plain avoids a CORS preflight (without a write key); the collector sniffs the body.
-    return { 'Content-Type': 'text/plain;charset=UTF-8', ...(writeKey ? { Authorization: `Bearer ${writeKey}` } : {}) };
+    const auth = writeKey ? { Authorization: `Bearer ${writeKey}` } : {};
+    return { 'Content-Type': 'text/plain;charset=UTF-8', ...auth };
   }
 
   // -- state -----------------------------------------------------------------------------------

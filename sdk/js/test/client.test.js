@@ -81,7 +81,8 @@ const sentIds = () => collector.requests.map((r) => r.events.map((e) => e.event_
 test('events carry the common fields the collector requires', async () => {
   const ml = client({ appVersion: '1.2.3', locale: 'de-DE', currency: 'EUR', country: 'DE' });
   ml.identify('buyer-42');
-  const id = ml.track('add_to_cart', { listing_id: 'L1', price: { amount: '12.50', currency: 'EUR' }, properties: { ab: true } });
+  const price = { amount: '12.50', currency: 'EUR' };
+  const id = ml.track('add_to_cart', { listing_id: 'L1', price, properties: { ab: true } });
   await ml.flush();
   const [event] = collector.requests[0].events;
   assert.equal(event.event_id, id);
@@ -194,7 +195,11 @@ test('retries stop after maxRetries', async () => {
 test('events the collector rejects go to onRejected and are not retried; the rest are kept', async () => {
   collector.script = [(events) => [200, {
     accepted: 1, duplicates: 0,
-    rejected: [{ index: 1, event_id: events[1].event_id, errors: [{ field: 'locale', value: 'xx_YY', expected: 'a BCP 47 language tag' }] }],
+    rejected: [{
+      index: 1,
+      event_id: events[1].event_id,
+      errors: [{ field: 'locale', value: 'xx_YY', expected: 'a BCP 47 language tag' }],
+    }],
   }]];
   const rejected = [];
   const ml = client({ onRejected: (r) => rejected.push(...r) });
@@ -235,7 +240,8 @@ test('the unsent queue survives in storage and a new client sends it', async () 
 
 test('maxQueue drops the oldest events, reported to onDropped', async () => {
   const dropped = [];
-  const ml = client({ maxQueue: 2, onDropped: (events, reason) => dropped.push(...events.map((e) => [e.listing_id, reason])) });
+  const onDropped = (events, reason) => dropped.push(...events.map((e) => [e.listing_id, reason]));
+  const ml = client({ maxQueue: 2, onDropped });
   ['a', 'b', 'c'].forEach((l) => ml.track('favorite', { listing_id: l }));
   assert.deepEqual(dropped, [['a', 'queue full (maxQueue=2)']]);
   await ml.flush();
@@ -259,11 +265,17 @@ test('invalid track input throws a clear error before anything is queued', () =>
       revenue: { amount: 5, currency: 'EUR' },
     }), 'revenue.amount', /revenue.amount == 5, expected a decimal string such as "12.50" \(never a JS number\)/],
     [() => ml.track('add_to_cart', { listing_id: 'L1', price: 12.5 }), 'price', /price == 12.5, expected money as/],
-    [() => ml.track('purchase', { order_id: 'o1', line_items: [{ listing_id: 'L1', quantity: 1, unit_price: { amount: 9.99, currency: 'EUR' } }], revenue: { amount: '9.99', currency: 'EUR' } }),
+    [() => ml.track('purchase', {
+      order_id: 'o1', line_items: [{ listing_id: 'L1', quantity: 1, unit_price: { amount: 9.99, currency: 'EUR' } }],
+      revenue: { amount: '9.99', currency: 'EUR' },
+    }),
       'line_items[0].unit_price.amount', /line_items\[0\]\.unit_price\.amount == 9.99/],
-    [() => ml.track('favorite', { listing_id: 'L1', colour: 'red' }), 'colour', /colour == "red", expected no such field on favorite/],
-    [() => ml.track('page_view', { properties: { nested: { a: 1 } } }), 'properties.nested', /expected a string, a finite number, a boolean or null/],
-    [() => ml.track('engagement_shown', { action: 'cart_reminder', channel: 'push', decision_id: 'd1' }), 'propensity', /propensity == <missing>/],
+    [() => ml.track('favorite', { listing_id: 'L1', colour: 'red' }),
+      'colour', /colour == "red", expected no such field on favorite/],
+    [() => ml.track('page_view', { properties: { nested: { a: 1 } } }),
+      'properties.nested', /expected a string, a finite number, a boolean or null/],
+    [() => ml.track('engagement_shown', { action: 'cart_reminder', channel: 'push', decision_id: 'd1' }),
+      'propensity', /propensity == <missing>/],
   ];
   for (const [call, field, message] of cases) {
     assert.throws(call, (e) => e instanceof MarketliftError && e.field === field && message.test(e.message), field);
@@ -274,7 +286,10 @@ test('invalid track input throws a clear error before anything is queued', () =>
 test('createClient checks its options', () => {
   assert.throws(() => createClient({}), /createClient: endpoint == <missing>, expected an http\(s\) URL/);
   assert.throws(() => createClient({ endpoint: 'http://x', platform: 'tv' }), /platform == "tv"/);
-  assert.throws(() => createClient({ endpoint: 'http://x', batchSize: 5000 }), /batchSize == 5000, expected an integer from 1 to 1000/);
+  assert.throws(
+    () => createClient({ endpoint: 'http://x', batchSize: 5000 }),
+    /batchSize == 5000, expected an integer from 1 to 1000/,
+  );
 });
 
 test('a 422 that refuses the body as a whole goes to onDropped, not silently away', async () => {
