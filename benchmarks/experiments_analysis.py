@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -174,7 +175,9 @@ def main() -> None:
     if not args.skip_tea_tasting:
         contenders["tea_tasting"] = _tea_tasting(path)
     scan()  # warm the OS page cache for every contender alike
+    load_before = os.getloadavg()[0]
     timed = _interleaved(contenders, args.repeat)
+    load_after = os.getloadavg()[0]
     ours_s, result = timed["marketlift"]
     scan_s = timed["scan"][0]
     doc: dict[str, Any] = {
@@ -187,6 +190,8 @@ def main() -> None:
         "duckdb_threads": duckdb.connect()
         .sql("SELECT current_setting('threads')")
         .fetchall()[0][0],
+        "cpus": os.cpu_count(),
+        "loadavg_1m_before_after": [round(load_before, 2), round(load_after, 2)],
         "generate_s": round(generate_s, 3),
         "marketlift_s": round(ours_s, 4),
         "scan_s": round(scan_s, 4),
