@@ -1,0 +1,1 @@
+"""LLM touchpoints: grounded, localized copy for buyers, safe by construction."""
