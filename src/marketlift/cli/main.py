@@ -15,9 +15,12 @@ from marketlift.cli import (
     demo_cmd,
     events_cmd,
     experiment_cmd,
+    features_cmd,
     lake_cmd,
+    policy_cmd,
     serve_cmd,
     simulate_cmd,
+    train_group,
 )
 
 __all__ = ["app", "main"]
@@ -51,10 +54,13 @@ def _root(
 
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(experiment_cmd.app, name="experiment")
+app.add_typer(features_cmd.app, name="features")
 lake_cmd.register(app)
 simulate_cmd.register(app)
 serve_cmd.register(app)
 demo_cmd.register(app)
+app.add_typer(train_group.train_app, name="train")
+policy_cmd.register(app)
 
 
 def main() -> None:
