@@ -7,7 +7,8 @@ Example:
     >>> from marketlift.policy.linucb import LinUCB
     >>> pol = LinUCB().fit([[0.0], [1.0]], ["none", "push"], [0.0, 1.0])
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.pkl"
-    >>> save(pol, path); load(path).actions_
+    >>> _ = save(pol, path)
+    >>> load(path).actions_
     ['none', 'push']
 """
 
