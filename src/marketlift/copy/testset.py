@@ -10,7 +10,7 @@ titles, descriptions, reviews and queries.
 Example:
     >>> requests = build_requests(n_listings=2, seed=0)
     >>> len(requests), sorted({r.locale for r in requests})[:3]
-    (96, ['de-DE', 'en-GB', 'en-US'])
+    (160, ['de-DE', 'en-GB', 'en-US'])
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from marketlift.copy.facts import (
     ASPECTS,
@@ -64,18 +64,20 @@ def _money(usd_cents: int, currency: str) -> Money:
     return Money(round(usd_cents * _FX[currency]), currency)
 
 
-def listing_facts(world: object, j: int, locale: str) -> ListingFacts:
-    """Facts of simulated listing ``j`` for a buyer in ``locale`` (prices converted)."""
-    listings = world.listings  # type: ignore[attr-defined]
+def listing_facts(
+    world: Any, j: int, locale: str, cache: dict[str, tuple[list[str], list[str]]] | None = None
+) -> ListingFacts:
+    """Facts of simulated listing ``j`` for a buyer in ``locale`` (prices converted).
+
+    ``cache`` keeps the world's texts per language between calls (one dict per world).
+    """
+    listings = world.listings
     lang = lang_of(locale)
     text_lang = lang if lang != "nl" else "en"  # the simulator has no Dutch sellers
-    titles, descriptions = listings.texts_for(text_lang) if hasattr(listings, "texts_for") else (
-        None, None)  # fmt: skip
-    if titles is None:
-        cache = _TEXTS.setdefault(id(listings), {})
-        if text_lang not in cache:
-            cache[text_lang] = listings.texts(text_lang)
-        titles, descriptions = cache[text_lang]
+    cache = {} if cache is None else cache
+    if text_lang not in cache:
+        cache[text_lang] = listings.texts(text_lang)
+    titles, descriptions = cache[text_lang]
     adj, mat, col, noun, days = (int(x) for x in listings.words[j])
     category = int(listings.category[j])
     currency = _CURRENCY.get(locale, "EUR")
@@ -95,9 +97,6 @@ def listing_facts(world: object, j: int, locale: str) -> ListingFacts:
         title_language=text_lang,
         category=_SIM_CATEGORIES[category],
     )
-
-
-_TEXTS: dict[int, dict[str, tuple[list[str], list[str]]]] = {}
 
 
 def _terms(action: str, listing: ListingFacts, j: int) -> ActionTerms:
@@ -127,9 +126,10 @@ def build_requests(n_listings: int = 25, seed: int = 0) -> list[CopyRequest]:
     n = world.listings.n
     picks = [(i * 7919 + seed) % n for i in range(n_listings)]
     out = []
+    texts: dict[str, tuple[list[str], list[str]]] = {}
     for k, j in enumerate(picks):
         for locale in LOCALES:
-            listing = listing_facts(world, j, locale)
+            listing = listing_facts(world, j, locale, texts)
             buyer = BuyerFacts(
                 favorite_category=listing.category if k % 3 == 0 else None,
                 new_buyer=k % 3 == 1,
