@@ -17,6 +17,7 @@ from marketlift.cli import (
     experiment_cmd,
     features_cmd,
     lake_cmd,
+    models_cmd,
     policy_cmd,
     serve_cmd,
     simulate_cmd,
@@ -60,6 +61,7 @@ simulate_cmd.register(app)
 serve_cmd.register(app)
 demo_cmd.register(app)
 app.add_typer(train_group.train_app, name="train")
+app.add_typer(models_cmd.models_app, name="models")
 policy_cmd.register(app)
 
 

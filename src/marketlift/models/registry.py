@@ -169,7 +169,8 @@ class Registry:
 
     def promote(self, name: str, version: str | None = None) -> ModelVersion:
         """Serve ``version`` (default: the latest) from now on; returns it."""
-        chosen = self.get(name, version or self.versions(name)[-1] if self.versions(name) else None)
+        versions = self.versions(name)
+        chosen = self.get(name, version or (versions[-1] if versions else None))
         state = self._state(name)
         if state["promoted"] != chosen.version:
             state["history"].append(chosen.version)

@@ -38,7 +38,14 @@ from marketlift.models.metrics import ClassificationMetrics, classification_metr
 from marketlift.models.registry import ModelVersion, Registry
 from marketlift.models.tabular import FeatureSchema, encode, infer_schema, label_array
 
-__all__ = ["IntentResult", "register_intent", "split_rows", "train_intent", "train_intent_lake"]
+__all__ = [
+    "IntentResult",
+    "lake_intent_rows",
+    "register_intent",
+    "split_rows",
+    "train_intent",
+    "train_intent_lake",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,18 +151,38 @@ def train_intent(
     )
 
 
+def lake_intent_rows(
+    data_dir: str | os.PathLike[str], *, rows: str = "features", at: str = "cart"
+) -> tuple[pa.Table, str, list[str], str]:
+    """The lake's intent rows, their label, non-feature columns and time column.
+
+    ``rows="features"`` takes the shared point-in-time training set of
+    :func:`marketlift.features.training.training_set` (cut-off after a session's third event);
+    ``rows="events"`` takes :func:`marketlift.models.intent_data.intent_rows` with snapshot
+    ``at`` (``cart``: just before the add-to-cart; ``decision``: at the engagement decision).
+    """
+    if rows == "features":
+        from marketlift.features.training import training_set  # noqa: PLC0415
+
+        table = training_set(data_dir, "intent")
+        return table, "label", ["row_id", "buyer", "session_no", "label_revenue"], "cutoff_ts"
+    if rows == "events":
+        from marketlift.models.intent_data import ID_COLUMNS, INTENT_LABEL, intent_rows  # noqa: PLC0415
+
+        table = intent_rows(data_dir, at=at)  # type: ignore[arg-type]
+        return table, INTENT_LABEL, [c for c in ID_COLUMNS if c != "ts"], "ts"
+    raise ConfigError("rows", rows, "'features' or 'events'")
+
+
 def train_intent_lake(
-    data_dir: str | os.PathLike[str], *, at: str = "cart", **kwargs: Any
+    data_dir: str | os.PathLike[str], *, rows: str = "features", at: str = "cart", **kwargs: Any
 ) -> tuple[IntentResult, pa.Table]:
     """Train on the lake's point-in-time intent rows; returns the result and the rows."""
-    from marketlift.models.intent_data import ID_COLUMNS, INTENT_LABEL, intent_rows  # noqa: PLC0415
-
-    rows = intent_rows(data_dir, at=at)  # type: ignore[arg-type]
-    if rows.num_rows == 0:
-        raise ConfigError("--data", str(data_dir), "a lake with in-session decision events")
-    drop = [c for c in ID_COLUMNS if c != "ts"]
-    result = train_intent(rows, label=INTENT_LABEL, drop=drop, time_column="ts", **kwargs)
-    return result, rows
+    table, label, drop, time_column = lake_intent_rows(data_dir, rows=rows, at=at)
+    if table.num_rows == 0:
+        raise ConfigError("--data", str(data_dir), "a lake with sessions to train on")
+    result = train_intent(table, label=label, drop=drop, time_column=time_column, **kwargs)
+    return result, table
 
 
 def register_intent(
