@@ -82,7 +82,9 @@ def test_compaction_keeps_every_event_once_and_partitions(tmp_path: Path) -> Non
         report = writer.compact()
         assert report.files_in == 12
         assert report.rows == 600
-        assert layout.incoming_files("events") == []
+        # The inputs are no longer live but stay on disk for readers during the grace period.
+        assert not [f for f in layout.live_files("events") if "incoming" in f.as_posix()]
+        assert len(layout.incoming_files("events")) == 12
     parts = sorted(p.relative_to(tmp_path / "lake").as_posix() for p in layout.live_files("events"))
     assert all(p.startswith("events/date=2026-11-26/type=") for p in parts)
     assert _count(tmp_path) == (600, 600)
@@ -91,6 +93,21 @@ def test_compaction_keeps_every_event_once_and_partitions(tmp_path: Path) -> Non
     for event in events:
         expected[event["type"]] = expected.get(event["type"], 0) + 1
     assert {r["type"]: r["n"] for r in by_type} == expected
+
+
+def test_retired_files_are_deleted_after_the_grace_period(tmp_path: Path) -> None:
+    events = sample_events(200, random_state=10, start=NOW)
+    layout = LakeLayout(tmp_path)
+    with LakeWriter(tmp_path, background=False, retire_grace_s=0.0) as writer:
+        for i in range(0, 200, 50):
+            writer.append(_table(events[i : i + 50]))
+        writer.compact()
+        writer.compact()  # the next compaction deletes what the first retired
+    assert layout.incoming_files("events") == []
+    manifest = layout.read_manifest().table("events")
+    assert manifest.retired == []
+    assert manifest.consumed == []
+    assert _count(tmp_path) == (200, 200)
 
 
 def test_many_compactions_merge_small_parts(tmp_path: Path) -> None:
@@ -110,7 +127,7 @@ def test_many_compactions_merge_small_parts(tmp_path: Path) -> None:
 def test_recovery_finishes_an_interrupted_compaction(tmp_path: Path) -> None:
     """A crash after the manifest commit but before inputs were deleted loses nothing."""
     events = sample_events(100, random_state=6, start=NOW)
-    with LakeWriter(tmp_path, background=False) as writer:
+    with LakeWriter(tmp_path, background=False, retire_grace_s=0.0) as writer:
         writer.append(_table(events[:50]))
         writer.append(_table(events[50:]))
     layout = LakeLayout(tmp_path)
@@ -122,18 +139,21 @@ def test_recovery_finishes_an_interrupted_compaction(tmp_path: Path) -> None:
     compacted = pa.concat_tables([pa.parquet.read_table(layout.root / f) for f in inputs])
     incoming = layout.incoming_dir("events")
     pa.parquet.write_table(compacted, incoming / "00000000000000000001-deadbeef.parquet")
-    manifest.table("events").consumed = ["events/incoming/00000000000000000001-deadbeef.parquet"]
+    manifest.table("events").consumed.append(
+        "events/incoming/00000000000000000001-deadbeef.parquet"
+    )
     layout.write_manifest(manifest)
     orphan = layout.root / "events/date=2026-11-26/type=search/part-orphan.parquet"
     pa.parquet.write_table(compacted, orphan)
     (incoming / "x.parquet.tmp").write_bytes(b"partial")
     # Readers already see each event once, even before recovery.
     assert _count(tmp_path) == (100, 100)
-    with LakeWriter(tmp_path, background=False) as writer:
+    with LakeWriter(tmp_path, background=False, retire_grace_s=0.0) as writer:
         assert writer.event_count == 100
     assert not orphan.exists()
     assert not (incoming / "x.parquet.tmp").exists()
     assert layout.read_manifest().table("events").consumed == []
+    assert not (incoming / "00000000000000000001-deadbeef.parquet").exists()
     assert _count(tmp_path) == (100, 100)
 
 

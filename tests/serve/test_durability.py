@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import free_port
 
 from marketlift.events.samples import sample_events
-from marketlift.lake import query
+from marketlift.lake import LakeLayout, query
 
 pytestmark = pytest.mark.slow
 
@@ -125,8 +125,10 @@ def test_kill_9_loses_no_acknowledged_event(server: Server) -> None:
     assert server.proc.returncode in (0, -signal.SIGTERM)
     assert server.proc.stderr is not None
     assert b"Traceback" not in server.proc.stderr.read()
-    # A graceful stop compacts: nothing is left in incoming.
-    assert not list((server.data / "lake/events/incoming").glob("*.parquet"))
+    # A graceful stop compacts: no incoming file is live any more.
+    live = LakeLayout(server.data).live_files("events")
+    assert live
+    assert not [f for f in live if "incoming" in f.as_posix()]
     assert len(query(server.data, "SELECT event_id FROM events")) == len(counts)
 
 

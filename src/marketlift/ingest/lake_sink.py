@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import Future
 
+import pyarrow as pa
+
 from marketlift.events.table import dead_letters_to_arrow, events_to_arrow
 from marketlift.ingest.sink import SinkBatch
 from marketlift.lake.writer import LakeWriter
@@ -38,14 +40,17 @@ class LakeSink:
         self.writer = writer if writer is not None else LakeWriter(data_dir)
 
     def submit(self, batch: SinkBatch) -> Future[list[bool]]:
-        """Convert the batch to Arrow and queue it for the next group commit."""
-        events = events_to_arrow(batch.events, received_at=batch.received_at)
-        dead = None
-        if batch.rejected:
-            dead = dead_letters_to_arrow(
+        """Queue the batch for the next group commit (converted to Arrow on the commit thread)."""
+
+        def events() -> pa.Table:
+            return events_to_arrow(batch.events, received_at=batch.received_at)
+
+        def dead() -> pa.Table:
+            return dead_letters_to_arrow(
                 batch.rejected, received_at=batch.received_at, source=batch.source
             )
-        return self.writer.submit(events, dead)
+
+        return self.writer.submit(events, dead if batch.rejected else None)
 
     def close(self) -> None:
         """Close the writer if this sink opened it."""

@@ -11,9 +11,11 @@ Layout under the data directory::
     .writer.lock                          held by the one process that writes the lake
 
 A table's live files are its manifest files plus the incoming files not marked as consumed.
-Compaction writes its outputs, then replaces the manifest atomically (adding the outputs and
-marking the inputs consumed), then deletes the inputs. Readers list incoming files *before*
-reading the manifest, so they never see an event twice.
+Compaction writes its outputs, then replaces the manifest atomically (adding the outputs,
+marking the inputs consumed and retiring them, and retiring merged parts). Readers list
+incoming files *before* reading the manifest, so they never see an event twice. Retired files
+stay on disk for a grace period (30 s by default) and are deleted by a later compaction, so a
+reader that listed them just before a compaction can still open them.
 
 Example:
     >>> import tempfile
@@ -30,16 +32,24 @@ from typing import Final
 
 import msgspec
 
-__all__ = ["TABLES", "LakeLayout", "Manifest", "TableManifest", "fsync_dir"]
+__all__ = ["TABLES", "LakeLayout", "Manifest", "Retired", "TableManifest", "fsync_dir"]
 
 TABLES: Final = ("events", "dead_letters")
 
 
+class Retired(msgspec.Struct):
+    """A file no longer live, kept on disk until ``at`` plus the grace period."""
+
+    path: str
+    at: float
+
+
 class TableManifest(msgspec.Struct):
-    """Live compacted files of one table, and incoming files already compacted."""
+    """Live compacted files of one table, incoming files already compacted, retired files."""
 
     files: list[str] = msgspec.field(default_factory=list)
     consumed: list[str] = msgspec.field(default_factory=list)
+    retired: list[Retired] = msgspec.field(default_factory=list)
 
 
 class Manifest(msgspec.Struct):

@@ -36,10 +36,11 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, Self
+from typing import IO, Final, Self, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,9 +49,9 @@ import pyarrow.parquet as pq
 
 from marketlift.errors import LakeBusyError
 from marketlift.events.table import DEAD_LETTERS_SCHEMA, EVENTS_SCHEMA
-from marketlift.lake.layout import TABLES, LakeLayout, fsync_dir
+from marketlift.lake.layout import TABLES, LakeLayout, Manifest, Retired, fsync_dir
 
-__all__ = ["CompactionReport", "LakeWriter", "WriterStats"]
+__all__ = ["CompactionReport", "LakeWriter", "TableSource", "WriterStats"]
 
 _PARTITIONS: Final = {"events": ("event_date", "type"), "dead_letters": ("received_date",)}
 _DATE_KEY: Final = {"event_date": "date", "received_date": "date", "type": "type"}
@@ -78,10 +79,14 @@ class WriterStats:
     last_commit_seconds: float = 0.0
 
 
+TableSource: TypeAlias = "pa.Table | Callable[[], pa.Table]"
+"""A table, or a function that builds it (run on the commit thread, off the caller's)."""
+
+
 @dataclasses.dataclass(slots=True)
 class _Submission:
-    events: pa.Table
-    dead_letters: pa.Table | None
+    events: TableSource
+    dead_letters: TableSource | None
     future: Future[list[bool]]
 
 
@@ -99,6 +104,8 @@ class LakeWriter:
         background: Run the commit and compaction threads; ``False`` commits synchronously
             (tools and tests that write once).
         compact_on_close: Compact what is incoming when the writer closes.
+        retire_grace_s: How long compacted-away files stay on disk for readers that listed
+            them just before (see :mod:`marketlift.lake.layout`).
 
     Raises:
         LakeBusyError: Another process holds the lake's writer lock.
@@ -113,12 +120,14 @@ class LakeWriter:
         merge_parts_over: int = 8,
         background: bool = True,
         compact_on_close: bool = True,
+        retire_grace_s: float = 30.0,
     ) -> None:
         self.layout = LakeLayout(data_dir)
         self.compact_after_files = compact_after_files
         self.compact_interval_s = compact_interval_s
         self.merge_parts_over = merge_parts_over
         self.compact_on_close = compact_on_close
+        self.retire_grace_s = retire_grace_s
         self.stats = WriterStats()
         self.layout.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._acquire_lock()
@@ -152,12 +161,17 @@ class LakeWriter:
         """Whether an event with this id is stored (or being stored)."""
         return event_id in self._ids
 
-    def submit(self, events: pa.Table, dead_letters: pa.Table | None = None) -> Future[list[bool]]:
+    def submit(
+        self, events: TableSource, dead_letters: TableSource | None = None
+    ) -> Future[list[bool]]:
         """Queue events (and dead letters) for the next group commit.
 
         Args:
-            events: A table of :data:`~marketlift.events.table.EVENTS_SCHEMA`.
-            dead_letters: A table of :data:`~marketlift.events.table.DEAD_LETTERS_SCHEMA`.
+            events: A table of :data:`~marketlift.events.table.EVENTS_SCHEMA`, or a function
+                that builds one: it then runs on the commit thread, which keeps the caller's
+                thread (the HTTP event loop) free.
+            dead_letters: A table of :data:`~marketlift.events.table.DEAD_LETTERS_SCHEMA` (or a
+                function that builds one).
 
         Returns:
             A future resolved once the commit is durable, with one flag per event row:
@@ -166,10 +180,6 @@ class LakeWriter:
         if self._closed:
             msg = "the lake writer is closed"
             raise RuntimeError(msg)
-        if not events.schema.equals(EVENTS_SCHEMA):
-            events = events.cast(EVENTS_SCHEMA)
-        if dead_letters is not None and not dead_letters.schema.equals(DEAD_LETTERS_SCHEMA):
-            dead_letters = dead_letters.cast(DEAD_LETTERS_SCHEMA)
         future: Future[list[bool]] = Future()
         submission = _Submission(events, dead_letters, future)
         if self._background:
@@ -178,7 +188,7 @@ class LakeWriter:
             self._commit([submission])
         return future
 
-    def append(self, events: pa.Table, dead_letters: pa.Table | None = None) -> list[bool]:
+    def append(self, events: TableSource, dead_letters: TableSource | None = None) -> list[bool]:
         """Submit and wait for the durable commit; see :meth:`submit`."""
         return self.submit(events, dead_letters).result()
 
@@ -246,18 +256,26 @@ class LakeWriter:
             for tmp in folder.rglob("*.tmp"):
                 tmp.unlink()
             entry = manifest.table(table)
-            for rel in entry.consumed:
-                (self.layout.root / rel).unlink(missing_ok=True)
-            if entry.consumed:
-                entry.consumed = []
+            on_disk = set(self.layout.incoming_files(table))
+            kept = [f for f in entry.consumed if f in on_disk]
+            if kept != entry.consumed:
+                entry.consumed = kept
                 changed = True
-            live = set(entry.files)
+            retired = {r.path for r in entry.retired}
+            unretired = [f for f in entry.consumed if f not in retired]
+            if unretired:
+                entry.retired += [Retired(f, 0.0) for f in unretired]
+                changed = True
+            live = set(entry.files) | {r.path for r in entry.retired}
             for part in folder.glob("date=*/**/*.parquet"):
                 rel = part.relative_to(self.layout.root).as_posix()
                 if rel not in live:
                     part.unlink()  # output of a compaction that never committed
-        if changed:
+        to_delete = _purge(manifest, self.retire_grace_s)
+        if changed or to_delete:
             self.layout.write_manifest(manifest)
+        for rel in to_delete:
+            (self.layout.root / rel).unlink(missing_ok=True)
 
     def _load_ids(self) -> set[str]:
         files = self.layout.live_files("events")
@@ -286,14 +304,27 @@ class LakeWriter:
             if len(subs) != len(items):
                 return
 
-    def _commit(self, subs: list[_Submission]) -> None:
+    def _commit(self, pending: list[_Submission]) -> None:
         started = time.perf_counter()
+        subs: list[tuple[_Submission, pa.Table, pa.Table | None]] = []
+        for sub in pending:
+            try:
+                events = _materialize(sub.events, EVENTS_SCHEMA)
+                dead_letters = (
+                    None
+                    if sub.dead_letters is None
+                    else _materialize(sub.dead_letters, DEAD_LETTERS_SCHEMA)
+                )
+            except Exception as exc:  # noqa: BLE001 - the submitter gets the error
+                sub.future.set_exception(exc)
+                continue
+            subs.append((sub, events, dead_letters))
         added: list[str] = []
         masks: list[list[bool]] = []
         kept: list[pa.Table] = []
-        for sub in subs:
+        for _, events, _ in subs:
             mask = []
-            for event_id in sub.events.column("event_id").to_pylist():
+            for event_id in events.column("event_id").to_pylist():
                 new = event_id not in self._ids
                 if new:
                     self._ids.add(event_id)
@@ -301,10 +332,10 @@ class LakeWriter:
                 mask.append(new)
             masks.append(mask)
             if all(mask):
-                kept.append(sub.events)
+                kept.append(events)
             elif any(mask):
-                kept.append(sub.events.filter(pa.array(mask)))
-        dead = [s.dead_letters for s in subs if s.dead_letters is not None]
+                kept.append(events.filter(pa.array(mask)))
+        dead = [d for _, _, d in subs if d is not None]
         try:
             if kept:
                 self._write_incoming("events", pa.concat_tables(kept))
@@ -312,7 +343,7 @@ class LakeWriter:
                 self._write_incoming("dead_letters", pa.concat_tables(dead))
         except BaseException as exc:  # noqa: BLE001 - every waiter must learn of the failure
             self._ids.difference_update(added)
-            for sub in subs:
+            for sub, _, _ in subs:
                 sub.future.set_exception(exc)
             return
         total = sum(len(m) for m in masks)
@@ -321,7 +352,7 @@ class LakeWriter:
         self.stats.duplicates += total - len(added)
         self.stats.dead_letters_written += sum(t.num_rows for t in dead)
         self.stats.last_commit_seconds = time.perf_counter() - started
-        for sub, mask in zip(subs, masks, strict=True):
+        for (sub, _, _), mask in zip(subs, masks, strict=True):
             sub.future.set_result(mask)
 
     def _write_incoming(self, table: str, data: pa.Table) -> Path:
@@ -344,7 +375,6 @@ class LakeWriter:
         started = time.perf_counter()
         manifest = self.layout.read_manifest()
         files_in = files_out = rows = 0
-        to_delete: list[Path] = []
         for table in TABLES:
             entry = manifest.table(table)
             inputs = [f for f in self.layout.incoming_files(table) if f not in entry.consumed]
@@ -357,21 +387,21 @@ class LakeWriter:
             entry.files = entry.files + [f for f, _ in outputs]
             new_parts, old_parts = self._merge_parts(table, entry.files)
             entry.files = [f for f in entry.files if f not in old_parts] + new_parts
-            entry.consumed = inputs
-            to_delete += [self.layout.root / f for f in inputs + old_parts]
+            entry.consumed = entry.consumed + inputs
+            now = time.time()
+            entry.retired = entry.retired + [Retired(f, now) for f in inputs + old_parts]
             files_in += len(inputs)
             files_out += len(outputs) + len(new_parts)
             rows += data.num_rows
-        if not files_in:
+        to_delete = _purge(manifest, self.retire_grace_s)
+        if not files_in and not to_delete:
             return CompactionReport(0, 0, 0, time.perf_counter() - started)
         manifest.commit += 1
         self.layout.write_manifest(manifest)
-        for path in to_delete:
-            path.unlink(missing_ok=True)
-        for table in TABLES:
-            manifest.table(table).consumed = []
-        self.layout.write_manifest(manifest)
-        self.stats.compactions += 1
+        for rel in to_delete:
+            (self.layout.root / rel).unlink(missing_ok=True)
+        if files_in:
+            self.stats.compactions += 1
         return CompactionReport(files_in, files_out, rows, time.perf_counter() - started)
 
     def _due(self, inputs: list[str]) -> bool:
@@ -422,6 +452,26 @@ class LakeWriter:
             new.append(rel)
             old += small
         return new, old
+
+
+def _purge(manifest: Manifest, grace_s: float) -> list[str]:
+    """Drop retired files older than the grace period from the manifest; return their paths."""
+    cutoff = time.time() - grace_s
+    purged: list[str] = []
+    for entry in manifest.tables.values():
+        old = [r.path for r in entry.retired if r.at <= cutoff]
+        if not old:
+            continue
+        gone = set(old)
+        entry.retired = [r for r in entry.retired if r.path not in gone]
+        entry.consumed = [f for f in entry.consumed if f not in gone]
+        purged += old
+    return purged
+
+
+def _materialize(source: TableSource, schema: pa.Schema) -> pa.Table:
+    table = source() if callable(source) else source
+    return table if table.schema.equals(schema) else table.cast(schema)
 
 
 def _schema(table: str) -> pa.Schema:
