@@ -31,6 +31,7 @@ from marketlift.copy.facts import (
 )
 from marketlift.copy.localize import price
 from marketlift.copy.request import CopyRequest
+from marketlift.copy.sources import CURRENCY_OF, display_money
 from marketlift.copy.touchpoints import ACTIONS, LOCALES
 from marketlift.copy.vocab import PRODUCT_TYPES, lang_of
 
@@ -53,15 +54,7 @@ _SIM_MATERIALS: Final = ("sterling_silver", "linen", "ceramic", "wool", "leather
 _SIM_COLORS: Final = ("sage_green", "blue", "terracotta", "cream", "black", "mustard")
 _SIM_CATEGORIES: Final = ("jewelry", "ceramics", "home_decor", "vintage_clothing",
                           "art_prints", "candles", "knitwear", "leather_goods")  # fmt: skip
-_CURRENCY: Final = {"en-US": "USD", "en-GB": "GBP", "ja-JP": "JPY"}
-_FX: Final = {"USD": 1.0, "GBP": 0.79, "EUR": 0.92, "JPY": 150.0}
 TODAY: Final = dt.date(2026, 11, 26)
-
-
-def _money(usd_cents: int, currency: str) -> Money:
-    if currency == "JPY":
-        return Money(round(usd_cents / 100 * _FX["JPY"] / 10) * 10, currency)
-    return Money(round(usd_cents * _FX[currency]), currency)
 
 
 def listing_facts(
@@ -80,15 +73,15 @@ def listing_facts(
     titles, descriptions = cache[text_lang]
     adj, mat, col, noun, days = (int(x) for x in listings.words[j])
     category = int(listings.category[j])
-    currency = _CURRENCY.get(locale, "EUR")
     return ListingFacts(
         listing_id=f"l{j:07d}",
         title=titles[j],
         product_type=_SIM_NOUNS[category][noun],
-        price=_money(int(listings.price_cents[j]), currency),
+        price=display_money(int(listings.price_cents[j]), locale),
         materials=(_SIM_MATERIALS[mat],),
         color=_SIM_COLORS[col],
-        shipping=_money(int(listings.shipping_cents[j]), currency) if j % 4 else Money(0, currency),
+        shipping=(display_money(int(listings.shipping_cents[j]), locale) if j % 4
+                  else Money(0, CURRENCY_OF.get(locale, "EUR"))),
         stock=int(listings.stock[j]),
         review_count=int(listings.review_count[j]),
         rating=float(listings.rating[j]) if int(listings.review_count[j]) else None,
