@@ -51,6 +51,7 @@ def _run(data: Path, size: str, seed: int, *, quiet: bool) -> dict[str, Any]:
 
     from marketlift.experiments import analyze_lake, render_report
     from marketlift.sim import SimConfig, run_ab
+    from marketlift.sim.world import FX
 
     buyers, days = _SIZES[size]
     summary: dict[str, Any] = {"data": str(data), "size": size}
@@ -71,7 +72,7 @@ def _run(data: Path, size: str, seed: int, *, quiet: bool) -> dict[str, Any]:
             progress=advance,
         )
         step = progress.add_task("analyzing the A/B test", total=None)
-        result = analyze_lake(data, "demo_engagement", control="control", unit="buyer_id")
+        result = analyze_lake(data, "demo_engagement", control="control", unit="buyer_id", fx=FX)
         report = data / "reports" / "demo_engagement.html"
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(render_report(result, title="Demo: oracle engagement vs none"))

@@ -9,6 +9,11 @@ from the first exposure on; the same quantities before it form the CUPED covaria
 - ``aov``: revenue per order, a ratio (``revenue / orders``; ``pre_revenue / pre_orders``),
 - ``revenue_per_session``: a ratio (``revenue / sessions``; ``pre_revenue / pre_sessions``).
 
+Revenue is summed in one reporting currency: pass ``fx`` (units of each currency per unit
+of the reporting currency, e.g. ``{"USD": 1.0, "EUR": 0.92, "JPY": 150.0}``). Without ``fx``,
+a lake whose purchases use several currencies is flagged ``mixed_currencies`` (its revenue
+sums would add yen to euros).
+
 Segments: ``platform``, ``locale`` and ``buyer_type`` (``returning`` if the unit purchased
 before its first exposure, else ``new``). Units exposed to several variants are dropped and
 the result is flagged ``multiple_variants``; exposures of variants missing from the
@@ -57,11 +62,15 @@ LAKE_METRICS: Final = (
 )
 LAKE_SEGMENTS: Final = ("platform", "locale", "buyer_type")
 _UNIT_VIEW: Final = "__marketlift_exp_units"
+_FX_TABLE: Final = "__marketlift_exp_fx"
 _SOURCE: Final = f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)"  # noqa: S608
 
 
-def unit_table_sql(unit: str) -> str:
+def unit_table_sql(unit: str, *, fx: bool = False) -> str:
     """SQL of the unit-level table of one experiment (parameter ``$key``).
+
+    With ``fx``, revenue is divided by the rate of its currency from the temporary table
+    ``__marketlift_exp_fx(currency, rate)``.
 
     Columns: ``unit, variant, first_ts, n_variants, platform, locale, country, orders,
     revenue, sessions, converted, pre_orders, pre_revenue, pre_sessions, pre_converted,
@@ -69,6 +78,11 @@ def unit_table_sql(unit: str) -> str:
     """
     if unit not in ("buyer_id", "anonymous_id"):
         raise ConfigError("unit", unit, "'buyer_id' or 'anonymous_id'")
+    money = "CAST(e.revenue AS DOUBLE)"
+    join = ""
+    if fx:
+        money = "CAST(e.revenue AS DOUBLE) / fx.rate"
+        join = f"LEFT JOIN {_FX_TABLE} fx ON fx.currency = e.revenue_currency"
     return f"""
 WITH exposed AS (
     SELECT {unit} AS unit, min(ts) AS first_ts, arg_min(variant, ts) AS variant,
@@ -81,14 +95,15 @@ WITH exposed AS (
 per_unit AS (
     SELECT x.unit, x.variant, x.first_ts, x.n_variants, x.platform, x.locale, x.country,
         count(*) FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts) AS orders,
-        coalesce(sum(CAST(e.revenue AS DOUBLE))
+        coalesce(sum({money})
                  FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts), 0) AS revenue,
         count(DISTINCT e.session_id) FILTER (WHERE e.ts >= x.first_ts) AS sessions,
         count(*) FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts) AS pre_orders,
-        coalesce(sum(CAST(e.revenue AS DOUBLE))
+        coalesce(sum({money})
                  FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts), 0) AS pre_revenue,
         count(DISTINCT e.session_id) FILTER (WHERE e.ts < x.first_ts) AS pre_sessions
     FROM exposed x LEFT JOIN events e ON e.{unit} = x.unit
+    {join}
     GROUP BY ALL
 )
 SELECT *, CAST(orders > 0 AS INTEGER) AS converted,
@@ -98,14 +113,34 @@ FROM per_unit
 """  # noqa: S608 - unit is checked against two literals
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, key: str, unit: str) -> tuple[int, int]:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {unit_table_sql(unit)}", {"key": key}
-    )
+def _prepare(
+    con: duckdb.DuckDBPyConnection, key: str, unit: str, fx: Mapping[str, float] | None = None
+) -> tuple[int, int, bool]:
+    """Build the unit table; return (units, units with several variants, mixed currencies)."""
+    currencies = {
+        str(c)
+        for (c,) in con.sql(
+            "SELECT DISTINCT revenue_currency FROM events "
+            "WHERE type = 'purchase' AND revenue_currency IS NOT NULL"
+        ).fetchall()
+    }
+    if fx is not None:
+        missing = sorted(currencies - set(fx))
+        if missing:
+            raise ConfigError(
+                "fx", dict(fx), f"a rate for every purchase currency, missing {missing}"
+            )
+        bad = {c: r for c, r in fx.items() if not r > 0}
+        if bad:
+            raise ConfigError("fx", bad, "rates > 0")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FX_TABLE} (currency VARCHAR, rate DOUBLE)")
+        con.executemany(f"INSERT INTO {_FX_TABLE} VALUES (?, ?)", list(fx.items()))  # noqa: S608
+    sql = unit_table_sql(unit, fx=fx is not None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {sql}", {"key": key})
     row = con.sql(
         f"SELECT count(*), count(*) FILTER (WHERE n_variants > 1) FROM {_UNIT_VIEW}"  # noqa: S608
     ).fetchall()[0]
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), fx is None and len(currencies) > 1
 
 
 def _plan(
@@ -132,6 +167,7 @@ def analyze_lake(
     correction: str = "holm",
     tuning_n: float = 10_000,
     min_units: int = 30,
+    fx: Mapping[str, float] | None = None,
 ) -> AnalysisResult:
     """Analyze experiment ``key`` from the lake's exposure and purchase events.
 
@@ -147,6 +183,7 @@ def analyze_lake(
         correction: ``"holm"``, ``"bh"`` or ``"none"``.
         tuning_n: Units at which the sequential interval is tightest.
         min_units: Arms smaller than this are flagged.
+        fx: Units of each purchase currency per unit of the reporting currency.
 
     Returns:
         The analysis; an experiment without exposures gives an empty result flagged
@@ -154,8 +191,10 @@ def analyze_lake(
     """
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    total, mixed = _prepare(con, key, unit_col)
+    total, mixed, mixed_currencies = _prepare(con, key, unit_col, fx)
     flags = ["multiple_variants"] if mixed else []
+    if mixed_currencies:
+        flags.append("mixed_currencies")
     source = _SOURCE
     columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
     pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
@@ -210,6 +249,7 @@ def cumulative_lake(
     metrics: Sequence[Metric] = LAKE_METRICS,
     alpha: float = 0.05,
     tuning_n: float = 10_000,
+    fx: Mapping[str, float] | None = None,
 ) -> list[tuple[str, AnalysisResult]]:
     """Cumulative readouts by first-exposure day: units exposed up to each day, merged with ``+``.
 
@@ -217,7 +257,7 @@ def cumulative_lake(
     """
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    _prepare(con, key, unit_col)
+    _prepare(con, key, unit_col, fx)
     columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
     pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
     groups = aggregate(
