@@ -213,6 +213,11 @@ _STREET: Final = re.compile(
     r"\d+[a-z]?,? (?:[a-zäöüß.]+ ){0,3}(?:street|st\.|avenue|ave\.|road|rd\.|lane|boulevard)\b"
     r"|\b[a-zäöüß]+(?:straße|strasse|str\.|straat|laan|gasse)\s?\d+"
     r"|\b(?:rue|calle|avenida|avenue|piazza|viale) (?:[a-zàâçéèêëîïôûùüÿñæœ']+ ){1,4}\d+"
+    r"|\b\d+,? (?:rue|avenue|boulevard|allée|place|calle|via|viale|piazza) [a-zàâçéèêëîïôûùüÿñ]"
+)
+_SCARCITY_NUMBER: Final = re.compile(
+    r"only (\d+) (?:left|remaining)|nur noch (\d+)|plus que (\d+)|solo queda[n]? (\d+)"
+    r"|ne resta(?:no)? solo (\d+)|nog maar (\d+)|残り(\d+)"
 )
 _CONTROL: Final = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # fmt: skip
 
@@ -373,6 +378,11 @@ def check(request: CopyRequest, parts: Mapping[str, str]) -> tuple[Violation, ..
                     out.append(Violation("material", name, f"{slug} is not a listed material"))
         for claim in sorted(claims_in(body) - claims_ok):
             out.append(Violation(claim, name, "not supported by the facts"))
+        stock = listing.stock if listing is not None else None
+        for match in _SCARCITY_NUMBER.finditer(body):
+            said = int(next(g for g in match.groups() if g is not None))
+            if "scarcity" in claims_ok and said != stock:
+                out.append(Violation("scarcity", name, f"says {said} left, stock is {stock}"))
         for kind in find_pii(text):
             out.append(Violation("pii", name, kind))
         signs = injection_signs(body)

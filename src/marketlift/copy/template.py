@@ -57,6 +57,7 @@ TEMPLATE_VERSION: Final = "tpl-1"
 
 _FIELD: Final = re.compile(r"\{(\w+)\}")
 _SPACES: Final = re.compile(r"[ \t\n]+")
+_DOTS: Final = re.compile(r"(?<!\.)\.\.(?!\.)")  # an abbreviated date ending a sentence
 Context = dict[str, str | None]
 
 
@@ -91,7 +92,7 @@ def _fill(candidates: tuple[str, ...], ctx: Mapping[str, str | None], max_chars:
         names = _FIELD.findall(candidate)
         if any(ctx.get(n) is None for n in names):
             continue
-        text = _capitalize(_SPACES.sub(" ", candidate.format(**ctx)).strip())
+        text = _capitalize(_DOTS.sub(".", _SPACES.sub(" ", candidate.format(**ctx))).strip())
         last = text
         if len(text) <= max_chars:
             return text

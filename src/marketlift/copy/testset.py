@@ -33,7 +33,7 @@ from marketlift.copy.localize import price
 from marketlift.copy.request import CopyRequest
 from marketlift.copy.sources import CURRENCY_OF, display_money
 from marketlift.copy.touchpoints import ACTIONS, LOCALES
-from marketlift.copy.vocab import PRODUCT_TYPES, lang_of
+from marketlift.copy.vocab import COLORS, PRODUCT_TYPES, lang_of
 
 __all__ = [
     "INJECTIONS",
@@ -141,7 +141,8 @@ def build_requests(n_listings: int = 25, seed: int = 0) -> list[CopyRequest]:
                 )  # fmt: skip
                 out.append(CopyRequest("review_summary", locale, Facts(reviews=reviews)))
             noun = PRODUCT_TYPES[listing.product_type][lang_of(locale)]
-            query = noun if k % 2 else f"{noun} {('blue', 'gift', 'vintage')[k % 3]}"
+            color = COLORS[_SIM_COLORS[k % len(_SIM_COLORS)]][lang_of(locale)]
+            query = noun if k % 2 else f"{noun} {color}"
             out.append(CopyRequest("search_rewrite", locale, Facts(query=query)))
             out.append(CopyRequest("translation", locale, Facts(listing=listing)))
     return out
