@@ -157,6 +157,11 @@ class LakeWriter:
         """Number of distinct events stored."""
         return len(self._ids)
 
+    def pending_files(self, table: str = "events") -> int:
+        """Incoming files of a table not compacted yet (a measure of compaction lag)."""
+        consumed = set(self.layout.read_manifest().table(table).consumed)
+        return sum(1 for f in self.layout.incoming_files(table) if f not in consumed)
+
     def contains(self, event_id: str) -> bool:
         """Whether an event with this id is stored (or being stored)."""
         return event_id in self._ids
@@ -298,8 +303,7 @@ class LakeWriter:
             subs = [i for i in items if isinstance(i, _Submission)]
             if subs:
                 self._commit(subs)
-                pending = len(self.layout.incoming_files("events"))
-                if pending >= self.compact_after_files:
+                if self.pending_files() >= self.compact_after_files:
                     self._wake_compactor.set()
             if len(subs) != len(items):
                 return

@@ -419,7 +419,7 @@ class _Sink:
 
     def _wait_for_compaction(self) -> None:
         """Back-pressure: let the writer's compaction keep up, so memory stays bounded."""
-        while len(self.writer.layout.incoming_files("events")) > _MAX_INCOMING:
+        while self.writer.pending_files("events") > _MAX_INCOMING:
             time.sleep(0.02)
 
     def _collect(self, table: pa.Table) -> None:
