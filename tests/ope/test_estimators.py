@@ -21,8 +21,12 @@ from marketlift.sim import SimConfig
 
 @pytest.fixture
 def tiny():
-    d = LoggedBandit.build(actions=["a", "b"], action=["a", "b", "b", "a"],
-                           reward=[1.0, 0.0, 2.0, 3.0], propensity=[0.5, 0.25, 0.5, 0.8])
+    d = LoggedBandit.build(
+        actions=["a", "b"],
+        action=["a", "b", "b", "a"],
+        reward=[1.0, 0.0, 2.0, 3.0],
+        propensity=[0.5, 0.25, 0.5, 0.8],
+    )
     target = np.array([[0.2, 0.8]] * 4)
     q = np.array([[1.0, 2.0], [0.5, 0.0], [1.0, 1.0], [2.0, 0.0]])
     return d, target, q
@@ -55,8 +59,12 @@ def test_analytic_interval_matches_statsmodels():
     rng = np.random.default_rng(0)
     n = 500
     a = rng.integers(0, 3, n)
-    d = LoggedBandit.build(actions=["x", "y", "z"], action=a, reward=rng.exponential(size=n),
-                           propensity=np.full(n, 1 / 3))
+    d = LoggedBandit.build(
+        actions=["x", "y", "z"],
+        action=a,
+        reward=rng.exponential(size=n),
+        propensity=np.full(n, 1 / 3),
+    )
     target = np.tile([0.6, 0.3, 0.1], (n, 1))
     e = IPS().estimate(d, target)
     lo, hi = DescrStatsW(d.chosen(target) / d.propensity * d.reward).zconfint_mean()
@@ -66,7 +74,7 @@ def test_analytic_interval_matches_statsmodels():
 
 
 def test_misuse_raises(tiny):
-    d, target, q = tiny
+    d, target, _ = tiny
     with pytest.raises(ConfigError, match="propensity"):
         LoggedBandit.build(actions=["a"], action=["a"], reward=[1.0], propensity=[0.0])
     with pytest.raises(ConfigError, match="q"):
@@ -85,8 +93,9 @@ def test_poor_overlap_is_flagged_not_raised():
     d = LoggedBandit.build(actions=["a", "b"], action=a, reward=rng.random(n), propensity=wrong)
     e = IPS().estimate(d, np.tile([0.5, 0.5], (n, 1)))
     assert "poor_overlap" in e.flags
-    ok = LoggedBandit.build(actions=["a", "b"], action=a, reward=rng.random(n),
-                            propensity=np.full(n, 0.5))
+    ok = LoggedBandit.build(
+        actions=["a", "b"], action=a, reward=rng.random(n), propensity=np.full(n, 0.5)
+    )
     assert IPS().estimate(ok, np.tile([0.5, 0.5], (n, 1))).flags == ()
 
 
@@ -94,15 +103,22 @@ def test_poor_overlap_is_flagged_not_raised():
 def sim_policy():
     train = simulate_logged(SimConfig(n_buyers=8000, n_days=3, seed=500))
     return UpliftGreedy(SLearner(random_state=0), epsilon=0.2).fit(
-        train.features, train.action_names, train.revenue)
+        train.features, train.action_names, train.revenue
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_estimators_against_simulated_truth(seed, sim_policy):
     log = simulate_logged(SimConfig(n_buyers=8000, n_days=3, seed=seed))
-    data = LoggedBandit.build(actions=SIM_ACTIONS, action=log.action, reward=log.revenue,
-                              propensity=log.propensity, context=log.features,
-                              available=log.available, context_names=SIM_FEATURES)
+    data = LoggedBandit.build(
+        actions=SIM_ACTIONS,
+        action=log.action,
+        reward=log.revenue,
+        propensity=log.propensity,
+        context=log.features,
+        available=log.available,
+        context_names=SIM_FEATURES,
+    )
     for policy in ("uniform", sim_policy):
         target = target_probabilities(policy, data)
         truth = float(np.nansum(target * np.nan_to_num(log.true_value), axis=1).mean())
@@ -116,8 +132,12 @@ def test_estimators_against_simulated_truth(seed, sim_policy):
 def test_evaluate_logging_is_on_policy_mean():
     rng = np.random.default_rng(0)
     n = 200
-    d = LoggedBandit.build(actions=["a", "b"], action=rng.integers(0, 2, n),
-                           reward=rng.random(n), propensity=np.full(n, 0.5))
+    d = LoggedBandit.build(
+        actions=["a", "b"],
+        action=rng.integers(0, 2, n),
+        reward=rng.random(n),
+        propensity=np.full(n, 0.5),
+    )
     rep = evaluate(d, "logging")
     assert rep.get("ips").value == pytest.approx(d.reward.mean())
 
@@ -128,11 +148,13 @@ def test_gate_says_yes_for_a_better_policy_and_no_for_never():
     x = rng.normal(size=(n, 1))
     a = rng.integers(0, 2, n)
     r = rng.binomial(1, np.where(a == 1, 0.3, 0.1)).astype(float)
-    d = LoggedBandit.build(actions=["none", "push"], action=a, reward=r,
-                           propensity=np.full(n, 0.5), context=x)
+    d = LoggedBandit.build(
+        actions=["none", "push"], action=a, reward=r, propensity=np.full(n, 0.5), context=x
+    )
     always_push = np.tile([0.0, 1.0], (n, 1))
     yes = gate(d, always_push, estimator="dr")
-    assert yes.worth_testing and yes.ci_low > 0
+    assert yes.worth_testing
+    assert yes.ci_low > 0
     assert yes.lift == pytest.approx(0.1, abs=0.02)
     no = gate(d, "never", estimator="ips")
     assert not no.worth_testing

@@ -32,7 +32,7 @@ def log():
 
 
 def _policies(log):
-    X, t, y = log.features, log.action_names, log.revenue
+    X, t, y = log.features, log.action_names, log.revenue  # noqa: N806
     a = log.action_names
     return {
         "epsilon": EpsilonGreedyPolicy(SLearner(random_state=0), epsilon=0.2).fit(X, t, y),
@@ -54,7 +54,7 @@ def test_propensities_are_valid_and_match_frequencies(log, policies, name):
     from marketlift.policy.features import SIM_ACTIONS
 
     mask = log.available[:, [SIM_ACTIONS.index(a) for a in pol.actions_]]
-    P = pol.probabilities(log.features, mask)
+    P = pol.probabilities(log.features, mask)  # noqa: N806
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
     assert (P[~mask] == 0).all()
     for seed in (0, 1, 2):
@@ -69,7 +69,7 @@ def test_propensities_are_valid_and_match_frequencies(log, policies, name):
 
 
 def test_sample_never_picks_zero_probability():
-    P = np.array([[0.0, 0.5, 0.0, 0.5, 0.0]] * 4)
+    P = np.array([[0.0, 0.5, 0.0, 0.5, 0.0]] * 4)  # noqa: N806
     idx = sample(P, np.array([0.0, 0.49, 0.5, 0.999999]))
     assert idx.tolist() == [1, 1, 3, 3]
 
@@ -81,8 +81,16 @@ def test_policies_run_in_the_simulator(log, policies):
     one = policies["epsilon"]
     from marketlift.sim import ACTIONS, DecisionContext
 
-    ctx = DecisionContext(moment="browsing", buyer_id="b1", u=0.99, price_sensitivity=0.9,
-                          is_new=True, fatigue=0.0, value_cents=5000.0, true_values={})
+    ctx = DecisionContext(
+        moment="browsing",
+        buyer_id="b1",
+        u=0.99,
+        price_sensitivity=0.9,
+        is_new=True,
+        fatigue=0.0,
+        value_cents=5000.0,
+        true_values={},
+    )
     d = one.select(ctx, [ACTIONS[0], ACTIONS[1], ACTIONS[4]])
     assert d.action in (ACTIONS[0], ACTIONS[1], ACTIONS[4])
     assert 0 < d.propensity <= 1
@@ -95,8 +103,12 @@ def test_select_and_select_batch_agree(log, policies):
     n = 50
     rng = np.random.default_rng(0)
     batch = ContextBatch(
-        moment=np.zeros(n, dtype=np.int64), buyer=np.arange(n), u=rng.random(n),
-        price_sensitivity=rng.random(n), is_new=rng.random(n) < 0.3, fatigue=rng.random(n),
+        moment=np.zeros(n, dtype=np.int64),
+        buyer=np.arange(n),
+        u=rng.random(n),
+        price_sensitivity=rng.random(n),
+        is_new=rng.random(n) < 0.3,
+        fatigue=rng.random(n),
         value_cents=rng.uniform(1000, 9000, n),
         available=np.tile(np.array([1, 1, 1, 1, 1, 0, 0, 0, 0], dtype=bool), (n, 1)),
         true_values=np.zeros((n, 9)),
@@ -111,7 +123,7 @@ def test_select_and_select_batch_agree(log, policies):
 
 
 def test_policy_conformance(log):
-    X, t, y = log.features[:2000], log.action_names[:2000], log.revenue[:2000]
+    X, t, y = log.features[:2000], log.action_names[:2000], log.revenue[:2000]  # noqa: N806
     for make in (
         lambda: EpsilonGreedyPolicy(SLearner(random_state=1), epsilon=0.3),
         lambda: SoftmaxPolicy(SLearner(random_state=1)),
@@ -123,11 +135,13 @@ def test_policy_conformance(log):
         assert p.fit(X, t, y) is p
         q = clone(make())
         assert q.get_params().keys() == p.get_params().keys()
-        np.testing.assert_array_equal(q.fit(X, t, y).probabilities(X[:200]), p.probabilities(X[:200]))
+        np.testing.assert_array_equal(
+            q.fit(X, t, y).probabilities(X[:200]), p.probabilities(X[:200])
+        )
 
 
 def test_thompson_seed_changes_draws(log):
-    X, t, y = log.features[:3000], log.action_names[:3000], log.revenue[:3000]
+    X, t, y = log.features[:3000], log.action_names[:3000], log.revenue[:3000]  # noqa: N806
     a = LinearThompson(random_state=0, noise=5.0).fit(X, t, y).probabilities(X[:300])
     b = LinearThompson(random_state=1, noise=5.0).fit(X, t, y).probabilities(X[:300])
     assert not np.array_equal(a, b)
@@ -135,7 +149,7 @@ def test_thompson_seed_changes_draws(log):
 
 def test_linucb_online_updates_equal_batch_fit():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 3))
+    X = rng.normal(size=(300, 3))  # noqa: N806
     a = rng.choice(["none", "push", "email"], 300)
     r = rng.normal(size=300)
     batch = LinUCB(actions=["none", "push", "email"]).fit(X, a, r)
@@ -182,7 +196,8 @@ def test_budget_allocation_by_net_uplift_per_cost():
 
 def test_constrained_policy_masks_and_records(log):
     pol = UpliftGreedy(SLearner(random_state=0), threshold=-1e9).fit(
-        log.features, log.action_names, log.revenue)
+        log.features, log.action_names, log.revenue
+    )
     c = Constraints(caps={"in_app": (1, 24.0), "onsite": (0, 24.0)}, quiet_hours=None)
     cp = ConstrainedPolicy(pol, c)
     x = log.features[log.moment == 0][0]
@@ -209,8 +224,9 @@ def test_trigger_moments():
 def test_save_load_roundtrip(tmp_path, policies, log):
     path = save(policies["greedy"], tmp_path / "p.pkl")
     back = load(path)
-    np.testing.assert_array_equal(back.probabilities(log.features[:100]),
-                                  policies["greedy"].probabilities(log.features[:100]))
+    np.testing.assert_array_equal(
+        back.probabilities(log.features[:100]), policies["greedy"].probabilities(log.features[:100])
+    )
     (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")
     with pytest.raises(ConfigError):
         load(tmp_path / "bad.pkl")
@@ -230,3 +246,17 @@ def test_lake_replay_equals_in_memory_log(tmp_path):
     np.testing.assert_array_equal(a.action[ka], b.action[kb])
     np.testing.assert_allclose(a.revenue[ka], b.revenue[kb])
     np.testing.assert_allclose(a.true_value[ka], b.true_value[kb])
+
+
+@pytest.mark.parametrize("name", ["epsilon", "softmax", "greedy"])
+def test_decide_scores_matches_batch_probabilities(log, policies, name):
+    pol = policies[name]
+    x = log.features[:40]
+    probs = pol.probabilities(x)
+    scores = pol.scores(x)
+    for i, u in enumerate(np.linspace(0.0, 0.999, 40)):
+        d = pol.decide_scores(scores[i], None, float(u))
+        k = pol.actions_.index(d.action)
+        assert d.propensity == pytest.approx(probs[i, k])
+        assert k == int(sample(probs[i : i + 1], np.array([u]))[0])
+        assert pol.decide(x[i], None, float(u)).action == d.action

@@ -56,7 +56,7 @@ def test_metrics_reject_bad_treatment():
 
 def _data(seed, n=4000, binary=False):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 3))
+    X = rng.normal(size=(n, 3))  # noqa: N806
     t = rng.choice(["none", "coupon", "push"], n)
     tau_c = 0.8 * (X[:, 0] > 0)
     tau_p = -0.5 + 0 * X[:, 0]
@@ -70,7 +70,7 @@ def _data(seed, n=4000, binary=False):
 
 @pytest.mark.parametrize("name", sorted(LEARNERS))
 def test_learners_recover_heterogeneous_effects(name):
-    X, t, y, tau_c, tau_p = _data(0)
+    X, t, y, tau_c, _ = _data(0)  # noqa: N806
     m = LEARNERS[name](random_state=0).fit(X, t, y)
     assert m.treatments_ == ["coupon", "push"]
     eff = m.predict(X)
@@ -81,7 +81,7 @@ def test_learners_recover_heterogeneous_effects(name):
 
 @pytest.mark.parametrize("name", sorted(LEARNERS))
 def test_learners_binary_outcome_rank_effects(name):
-    X, t, y, tau_c, _ = _data(1, n=6000, binary=True)
+    X, t, y, tau_c, _ = _data(1, n=6000, binary=True)  # noqa: N806
     m = LEARNERS[name](random_state=0).fit(X, t, y)
     assert m.binary_
     eff = m.predict(X)
@@ -90,13 +90,15 @@ def test_learners_binary_outcome_rank_effects(name):
 
 @pytest.mark.parametrize("name", sorted(LEARNERS))
 def test_learner_conformance(name):
-    X, t, y, _, _ = _data(2, n=1500)
+    X, t, y, _, _ = _data(2, n=1500)  # noqa: N806
     cls = LEARNERS[name]
     m = cls(random_state=3)
     with pytest.raises(NotFittedError):
         m.predict(X)
     assert m.fit(X, t, y) is m
-    assert all(k.endswith("_") for k in vars(m) if not k.startswith("_") and k not in m.get_params())
+    assert all(
+        k.endswith("_") for k in vars(m) if not k.startswith("_") and k not in m.get_params()
+    )
     c = clone(cls(random_state=3))
     assert c.get_params() == cls(random_state=3).get_params()
     np.testing.assert_array_equal(c.fit(X, t, y).predict(X), m.predict(X))

@@ -51,7 +51,11 @@ def _features(table: pa.Table, exclude: set[str]) -> tuple[np.ndarray[Any, Any],
         if name in exclude:
             continue
         col = table.column(name)
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
+        if (
+            pa.types.is_string(col.type)
+            or pa.types.is_large_string(col.type)
+            or pa.types.is_dictionary(col.type)
+        ):
             col = pc.dictionary_encode(col.combine_chunks()).indices
         elif pa.types.is_boolean(col.type) or pa.types.is_decimal(col.type):
             col = pc.cast(col, pa.float64())
@@ -65,17 +69,29 @@ def _features(table: pa.Table, exclude: set[str]) -> tuple[np.ndarray[Any, Any],
     return np.column_stack(cols), names
 
 
-def train_uplift(
+def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
     data: DataDir = Path("marketlift-data"),
     table: TableOpt = None,
     treatment: Annotated[str, typer.Option(help="Treatment column (--table).")] = "treatment",
     control: Annotated[str, typer.Option(help="Control value of the treatment column.")] = "none",
-    outcome: Annotated[str, typer.Option(help="Outcome column (--table); with --data: revenue or converted.")] = "revenue",
-    cost: Annotated[str | None, typer.Option(help="Cost column: net value = uplift - mean cost of the treatment.")] = None,
+    outcome: Annotated[
+        str, typer.Option(help="Outcome column (--table); with --data: revenue or converted.")
+    ] = "revenue",
+    cost: Annotated[
+        str | None,
+        typer.Option(help="Cost column: net value = uplift - mean cost of the treatment."),
+    ] = None,
     drop: Annotated[str, typer.Option(help="Comma-separated columns not to use as features.")] = "",
     learner: Annotated[str, typer.Option(help="s, t, x or dr.")] = "s",
-    out: Annotated[Path | None, typer.Option(help="Write every row with its predicted effect per treatment (Parquet or CSV).")] = None,
-    save_policy: Annotated[Path | None, typer.Option(help="Save an uplift-greedy policy on this model (--data).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write every row with its predicted effect per treatment (Parquet or CSV)."
+        ),
+    ] = None,
+    save_policy: Annotated[
+        Path | None, typer.Option(help="Save an uplift-greedy policy on this model (--data).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random state.")] = 0,
     json_output: JsonFlag = False,
 ) -> None:
@@ -91,30 +107,48 @@ def train_uplift(
 
     from marketlift.errors import ConfigError
     from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, UpliftGreedy, logged_from_lake, save
-    from marketlift.policy.uplift import LEARNERS, auuc, qini_coefficient, uplift_at_k, uplift_by_decile
+    from marketlift.policy.uplift import (
+        LEARNERS,
+        auuc,
+        qini_coefficient,
+        uplift_at_k,
+        uplift_by_decile,
+    )
 
     try:
         if learner not in LEARNERS:
-            raise ConfigError("--learner", learner, f"one of {', '.join(LEARNERS)}")
+            raise ConfigError("--learner", learner, f"one of {', '.join(LEARNERS)}")  # noqa: TRY301
         truth = None
         if table is not None:
             tbl = _read_table(table)
-            missing = [c for c in (treatment, outcome, *( [cost] if cost else [])) if c not in tbl.column_names]
+            missing = [
+                c
+                for c in (treatment, outcome, *([cost] if cost else []))
+                if c not in tbl.column_names
+            ]
             if missing:
-                raise ConfigError("column", missing, f"columns of {table}: {', '.join(tbl.column_names)}")
+                raise ConfigError(  # noqa: TRY301
+                    "column", missing, f"columns of {table}: {', '.join(tbl.column_names)}"
+                )
             exclude = {treatment, outcome, *(c.strip() for c in drop.split(",") if c.strip())}
             if cost:
                 exclude.add(cost)
-            X, names = _features(tbl, exclude)
+            X, names = _features(tbl, exclude)  # noqa: N806
             t = np.asarray([str(v) for v in tbl.column(treatment).to_pylist()])
-            y = np.asarray(tbl.column(outcome).cast(pa.float64()).to_numpy(zero_copy_only=False),
-                           dtype=np.float64)
-            costs = np.asarray(tbl.column(cost).cast(pa.float64()).to_numpy(zero_copy_only=False)) if cost else None
+            y = np.asarray(
+                tbl.column(outcome).cast(pa.float64()).to_numpy(zero_copy_only=False),
+                dtype=np.float64,
+            )
+            costs = (
+                np.asarray(tbl.column(cost).cast(pa.float64()).to_numpy(zero_copy_only=False))
+                if cost
+                else None
+            )
         else:
             if outcome not in ("revenue", "converted"):
-                raise ConfigError("--outcome", outcome, "revenue or converted with --data")
+                raise ConfigError("--outcome", outcome, "revenue or converted with --data")  # noqa: TRY301
             log = logged_from_lake(data)
-            X, names = log.features, list(SIM_FEATURES)
+            X, names = log.features, list(SIM_FEATURES)  # noqa: N806
             t = log.action_names.astype(str)
             y = log.revenue if outcome == "revenue" else log.converted.astype(np.float64)
             costs = None
@@ -123,7 +157,9 @@ def train_uplift(
             control = "none"
         rng = np.random.default_rng(seed)
         test = rng.random(len(y)) < 0.3
-        model = LEARNERS[learner](control=control, random_state=seed).fit(X[~test], t[~test], y[~test])
+        model = LEARNERS[learner](control=control, random_state=seed).fit(
+            X[~test], t[~test], y[~test]
+        )
         effects = model.predict(X)
         per: dict[str, Any] = {}
         binary = bool(model.binary_)
@@ -131,7 +167,11 @@ def train_uplift(
             rows = test & ((t == name) | (t == control))
             tt = (t[rows] == name).astype(int)
             item: dict[str, Any] = {"rows_treated": int((t == name).sum())}
-            mean_cost = float(np.nanmean(costs[t == name])) if costs is not None and (t == name).any() else 0.0
+            mean_cost = (
+                float(np.nanmean(costs[t == name]))
+                if costs is not None and (t == name).any()
+                else 0.0
+            )
             item["mean_cost"] = mean_cost
             item["mean_effect"] = float(effects[:, j].mean())
             item["mean_net_value"] = float(effects[:, j].mean() - mean_cost)
@@ -149,9 +189,13 @@ def train_uplift(
                     item["corr_with_truth"] = float(np.corrcoef(effects[ok, j], true_eff)[0, 1])
             per[str(name)] = item
         doc: dict[str, Any] = {
-            "rows": len(y), "holdout_rows": int(test.sum()), "learner": learner,
-            "outcome": "binary" if binary else "continuous", "control": control,
-            "features": names, "treatments": per,
+            "rows": len(y),
+            "holdout_rows": int(test.sum()),
+            "learner": learner,
+            "outcome": "binary" if binary else "continuous",
+            "control": control,
+            "features": names,
+            "treatments": per,
         }
         if out is not None:
             cols = {c: tbl.column(c) for c in tbl.column_names}
@@ -175,22 +219,33 @@ def train_uplift(
         emit_json(doc)
     else:
         for name, item in per.items():
-            stderr_console.print(f"{name}: effect {item['mean_effect']:.4g}, qini {item.get('qini', float('nan')):.3g}")
+            stderr_console.print(
+                f"{name}: effect {item['mean_effect']:.4g}, "
+                f"qini {item.get('qini', float('nan')):.3g}"
+            )
 
 
-def _load_log(data: Path, table: Path | None, action: str, reward: str, propensity: str,
-              context: str) -> LoggedBandit:  # fmt: skip
+def _load_log(
+    data: Path, table: Path | None, action: str, reward: str, propensity: str, context: str
+) -> LoggedBandit:
     from marketlift.ope import LoggedBandit
     from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, logged_from_lake
 
     if table is not None:
         ctx = [c.strip() for c in context.split(",") if c.strip()]
-        return LoggedBandit.from_table(_read_table(table), action=action, reward=reward,
-                                       propensity=propensity, context=ctx)  # fmt: skip
+        return LoggedBandit.from_table(
+            _read_table(table), action=action, reward=reward, propensity=propensity, context=ctx
+        )
     log = logged_from_lake(data)
-    return LoggedBandit.build(actions=SIM_ACTIONS, action=log.action, reward=log.revenue,
-                              propensity=log.propensity, context=log.features,
-                              available=log.available, context_names=SIM_FEATURES)  # fmt: skip
+    return LoggedBandit.build(
+        actions=SIM_ACTIONS,
+        action=log.action,
+        reward=log.revenue,
+        propensity=log.propensity,
+        context=log.features,
+        available=log.available,
+        context_names=SIM_FEATURES,
+    )
 
 
 def _policy_arg(policy: str, log: LoggedBandit) -> Any:
@@ -202,14 +257,20 @@ def _policy_arg(policy: str, log: LoggedBandit) -> Any:
         return policy
     path = Path(policy)
     if not path.exists():
-        raise FileNotFoundError(f"--policy {policy}: not a built-in (uniform, logging, never) nor a file")
+        raise FileNotFoundError(
+            f"--policy {policy}: not a built-in (uniform, logging, never) nor a file"
+        )
     if path.suffix in (".parquet", ".csv"):
         tbl = _read_table(path)
         missing = [a for a in log.actions if a not in tbl.column_names]
         if missing:
             raise ValueError(f"--policy table lacks probability columns {missing}")
-        return np.column_stack([np.asarray(tbl.column(a).to_numpy(zero_copy_only=False), dtype=np.float64)
-                                for a in log.actions])  # fmt: skip
+        return np.column_stack(
+            [
+                np.asarray(tbl.column(a).to_numpy(zero_copy_only=False), dtype=np.float64)
+                for a in log.actions
+            ]
+        )
     return load(path)
 
 
@@ -226,7 +287,9 @@ def ope_cmd(
     reward: RewardOpt = "reward",
     propensity: PropensityOpt = "propensity",
     context: ContextOpt = "",
-    policy: Annotated[str, typer.Option(help="uniform, logging, never, a saved policy or a probability table.")] = "uniform",
+    policy: Annotated[
+        str, typer.Option(help="uniform, logging, never, a saved policy or a probability table.")
+    ] = "uniform",
     interval: Annotated[str, typer.Option(help="analytic or bootstrap.")] = "analytic",
     json_output: JsonFlag = False,
 ) -> None:
@@ -248,7 +311,10 @@ def ope_cmd(
         emit_json(doc)
     else:
         for e in report.estimates:
-            stderr_console.print(f"{e.estimator:10s} {e.value:.5g}  [{e.ci_low:.5g}, {e.ci_high:.5g}] {' '.join(e.flags)}")
+            stderr_console.print(
+                f"{e.estimator:10s} {e.value:.5g}  [{e.ci_low:.5g}, {e.ci_high:.5g}] "
+                f"{' '.join(e.flags)}"
+            )
 
 
 def policy_evaluate(
@@ -258,12 +324,16 @@ def policy_evaluate(
     reward: RewardOpt = "reward",
     propensity: PropensityOpt = "propensity",
     context: ContextOpt = "",
-    policy: Annotated[str, typer.Option(help="Candidate: a saved policy, a probability table, uniform or never.")] = "uniform",
+    policy: Annotated[
+        str, typer.Option(help="Candidate: a saved policy, a probability table, uniform or never.")
+    ] = "uniform",
     estimator: Annotated[str, typer.Option(help="dr, switch_dr, ips or dm.")] = "dr",
-    min_lift: Annotated[float, typer.Option(help="Smallest lift per decision worth testing.")] = 0.0,
+    min_lift: Annotated[
+        float, typer.Option(help="Smallest lift per decision worth testing.")
+    ] = 0.0,
     json_output: JsonFlag = False,
 ) -> None:
-    """Gate: is the candidate worth an A/B test against the logging policy? (estimate + interval)
+    """Gate: is the candidate worth an A/B test against the logging policy? With the interval.
 
     Example: marketlift policy evaluate --data DIR --policy policy.pkl --json
     """
@@ -282,7 +352,10 @@ def policy_evaluate(
     if json_output:
         emit_json(doc)
     else:
-        stderr_console.print(("worth an A/B test: " if result.worth_testing else "not worth testing: ") + result.reason)
+        stderr_console.print(
+            ("worth an A/B test: " if result.worth_testing else "not worth testing: ")
+            + result.reason
+        )
 
 
 train_app.command("uplift")(train_uplift)

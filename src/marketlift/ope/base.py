@@ -52,14 +52,26 @@ class Estimator:
     name = "estimator"
     needs_reward_model = False
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
         """Per-row numerator, optional denominator, and weight diagnostics."""
         raise NotImplementedError
 
-    def estimate(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None = None, *,
-                 alpha: float = 0.05, interval: str = "analytic", n_boot: int = 200,
-                 random_state: int = 0) -> Estimate:  # fmt: skip
+    def estimate(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None = None,
+        *,
+        alpha: float = 0.05,
+        interval: str = "analytic",
+        n_boot: int = 200,
+        random_state: int = 0,
+    ) -> Estimate:
         """Estimate the value of the policy whose action probabilities are ``target`` ``(n, k)``.
 
         Args:
@@ -89,8 +101,9 @@ class Estimator:
                 lo, hi = value - z * se, value + z * se
         elif interval == "bootstrap":
             value = float(num.sum() / (den.sum() if den is not None else len(num)))
-            lo, hi, se = bootstrap_interval(num, den, alpha=alpha, n_boot=n_boot,
-                                            random_state=random_state)  # fmt: skip
+            lo, hi, se = bootstrap_interval(
+                num, den, alpha=alpha, n_boot=n_boot, random_state=random_state
+            )
         else:
             raise ConfigError("interval", interval, "'analytic' or 'bootstrap'")
         flags = diag.flags if diag is not None else ()

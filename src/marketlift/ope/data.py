@@ -53,10 +53,17 @@ class LoggedBandit:
         return len(self.action)
 
     @classmethod
-    def build(cls, *, actions: Sequence[str], action: npt.ArrayLike, reward: npt.ArrayLike,
-              propensity: npt.ArrayLike, context: npt.ArrayLike | None = None,
-              available: npt.ArrayLike | None = None,
-              context_names: Sequence[str] = ()) -> LoggedBandit:  # fmt: skip
+    def build(
+        cls,
+        *,
+        actions: Sequence[str],
+        action: npt.ArrayLike,
+        reward: npt.ArrayLike,
+        propensity: npt.ArrayLike,
+        context: npt.ArrayLike | None = None,
+        available: npt.ArrayLike | None = None,
+        context_names: Sequence[str] = (),
+    ) -> LoggedBandit:
         """Check and assemble; ``action`` holds names (or indexes into ``actions``)."""
         names = tuple(str(a) for a in actions)
         raw = np.asarray(action)
@@ -84,7 +91,9 @@ class LoggedBandit:
         if x.ndim != 2 or len(x) != n:
             raise ConfigError("context", x.shape, f"shape ({n}, d)")
         k = len(names)
-        avail = np.ones((n, k), dtype=bool) if available is None else np.asarray(available, dtype=bool)
+        avail = (
+            np.ones((n, k), dtype=bool) if available is None else np.asarray(available, dtype=bool)
+        )
         if avail.shape != (n, k):
             raise ConfigError("available", avail.shape, f"shape ({n}, {k})")
         if idx.min() < 0 or idx.max() >= k or not avail[np.arange(n), idx].all():
@@ -92,21 +101,36 @@ class LoggedBandit:
         return cls(names, idx, r, p, x, avail, tuple(context_names))
 
     @classmethod
-    def from_table(cls, table: pa.Table, *, action: str, reward: str, propensity: str,
-                   context: Sequence[str] = (), actions: Sequence[str] | None = None) -> LoggedBandit:  # fmt: skip
+    def from_table(
+        cls,
+        table: pa.Table,
+        *,
+        action: str,
+        reward: str,
+        propensity: str,
+        context: Sequence[str] = (),
+        actions: Sequence[str] | None = None,
+    ) -> LoggedBandit:
         """From any Arrow table with the given column names (context columns must be numeric)."""
         missing = [c for c in (action, reward, propensity, *context) if c not in table.column_names]
         if missing:
-            raise ConfigError("column", missing, f"columns of the table ({', '.join(table.column_names)})")
+            raise ConfigError(
+                "column", missing, f"columns of the table ({', '.join(table.column_names)})"
+            )
         acts = np.asarray(table.column(action).to_pylist(), dtype=object).astype(str)
         names = list(actions) if actions is not None else sorted(set(acts.tolist()))
         if actions is None and "none" in names:
             names.remove("none")
             names.insert(0, "none")
         ctx = np.column_stack([_numeric(table, c) for c in context]) if context else None
-        return cls.build(actions=names, action=acts, reward=_numeric(table, reward),
-                         propensity=_numeric(table, propensity), context=ctx,
-                         context_names=tuple(context))  # fmt: skip
+        return cls.build(
+            actions=names,
+            action=acts,
+            reward=_numeric(table, reward),
+            propensity=_numeric(table, propensity),
+            context=ctx,
+            context_names=tuple(context),
+        )
 
     def chosen(self, matrix: FloatArray) -> FloatArray:
         """``matrix[i, action[i]]`` for every row."""

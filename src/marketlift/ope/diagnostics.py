@@ -44,7 +44,9 @@ class WeightDiagnostics(NamedTuple):
     flags: tuple[str, ...]
 
 
-def weight_diagnostics(w: FloatArray, *, clip: float | None, raw: FloatArray | None = None) -> WeightDiagnostics:
+def weight_diagnostics(
+    w: FloatArray, *, clip: float | None, raw: FloatArray | None = None
+) -> WeightDiagnostics:
     """Diagnose weights ``w`` (after clipping; ``raw`` before, to count the clipped rows)."""
     n = len(w)
     total = float(w.sum())

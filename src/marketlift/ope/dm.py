@@ -27,7 +27,12 @@ class DM(Estimator):
     name = "dm"
     needs_reward_model = True
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
+        """Per-row terms of the estimate."""
         assert q is not None
         return np.asarray((target * q).sum(axis=1)), None, None

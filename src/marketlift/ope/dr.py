@@ -35,8 +35,13 @@ class DR(Estimator):
     def __init__(self, clip: float | None = None) -> None:
         self.clip = clip
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
+        """Per-row terms of the estimate."""
         assert q is not None
         w, diag = diagnose(importance_weights(data, target), self.clip)
         dm = (target * q).sum(axis=1)

@@ -39,8 +39,12 @@ from marketlift.ope.switch_dr import SwitchDR
 __all__ = ["ESTIMATORS", "GateResult", "OPEReport", "evaluate", "gate", "target_probabilities"]
 
 ESTIMATORS: dict[str, type[Estimator]] = {
-    "ips": IPS, "snips": SNIPS, "dm": DM, "dr": DR, "switch_dr": SwitchDR,
-}  # fmt: skip
+    "ips": IPS,
+    "snips": SNIPS,
+    "dm": DM,
+    "dr": DR,
+    "switch_dr": SwitchDR,
+}
 
 
 @runtime_checkable
@@ -115,7 +119,10 @@ class OPEReport:
         """A JSON-ready dictionary."""
         rows = []
         for e in self.estimates:
-            row = {f: getattr(e, f) for f in ("estimator", "value", "se", "ci_low", "ci_high", "interval")}
+            row = {
+                f: getattr(e, f)
+                for f in ("estimator", "value", "se", "ci_low", "ci_high", "interval")
+            }
             row["flags"] = list(e.flags)
             row["diagnostics"] = None if e.diagnostics is None else e.diagnostics._asdict()
             if row["diagnostics"] is not None:
@@ -124,10 +131,17 @@ class OPEReport:
         return {"n": self.n, "logged_value": self.logged_value, "estimates": rows}
 
 
-def evaluate(data: LoggedBandit, policy: Any, *,
-             estimators: Sequence[str | Estimator] = ("ips", "snips", "dm", "dr", "switch_dr"),
-             q: FloatArray | None = None, alpha: float = 0.05, interval: str = "analytic",
-             n_boot: int = 200, random_state: int = 0) -> OPEReport:  # fmt: skip
+def evaluate(
+    data: LoggedBandit,
+    policy: Any,
+    *,
+    estimators: Sequence[str | Estimator] = ("ips", "snips", "dm", "dr", "switch_dr"),
+    q: FloatArray | None = None,
+    alpha: float = 0.05,
+    interval: str = "analytic",
+    n_boot: int = 200,
+    random_state: int = 0,
+) -> OPEReport:
     """Estimate the value of ``policy`` on ``data`` with several estimators.
 
     Args:
@@ -140,9 +154,13 @@ def evaluate(data: LoggedBandit, policy: Any, *,
         n_boot: Bootstrap replicates.
         random_state: Seed of the reward model folds and the bootstrap.
     """
-    objs = [ESTIMATORS[e]() if isinstance(e, str) and e in ESTIMATORS else e for e in estimators]
-    for e in objs:
-        if not isinstance(e, Estimator):
+    objs: list[Estimator] = []
+    for e in estimators:
+        if isinstance(e, str) and e in ESTIMATORS:
+            objs.append(ESTIMATORS[e]())
+        elif isinstance(e, Estimator):
+            objs.append(e)
+        else:
             raise ConfigError("estimators", e, f"names among {', '.join(ESTIMATORS)} or Estimators")
     target = target_probabilities(policy, data)
     if target is None:  # on-policy: every estimator reduces to the mean reward
@@ -153,8 +171,18 @@ def evaluate(data: LoggedBandit, policy: Any, *,
         objs = [e for e in objs if not e.needs_reward_model] or [IPS()]
     if q is None and any(e.needs_reward_model for e in objs):
         q = fit_reward_model(data, random_state=random_state)
-    estimates = [e.estimate(data, target, q, alpha=alpha, interval=interval, n_boot=n_boot,
-                            random_state=random_state) for e in objs]  # fmt: skip
+    estimates = [
+        e.estimate(
+            data,
+            target,
+            q,
+            alpha=alpha,
+            interval=interval,
+            n_boot=n_boot,
+            random_state=random_state,
+        )
+        for e in objs
+    ]
     return OPEReport(len(data), float(data.reward.mean()), estimates)
 
 
@@ -185,8 +213,15 @@ class GateResult:
     flags: tuple[str, ...]
 
 
-def gate(data: LoggedBandit, candidate: Any, *, estimator: str = "dr", alpha: float = 0.05,
-         min_lift: float = 0.0, random_state: int = 0) -> GateResult:  # fmt: skip
+def gate(
+    data: LoggedBandit,
+    candidate: Any,
+    *,
+    estimator: str = "dr",
+    alpha: float = 0.05,
+    min_lift: float = 0.0,
+    random_state: int = 0,
+) -> GateResult:
     """Compare ``candidate`` with the logging policy offline (paired: the same rows).
 
     The lift's interval comes from the per-row difference between the candidate's estimator
@@ -206,8 +241,12 @@ def gate(data: LoggedBandit, candidate: Any, *, estimator: str = "dr", alpha: fl
     lo, hi = analytic_interval(diff, alpha=alpha)
     lift = float(diff.mean())
     worth = lo > min_lift
-    reason = (f"the {estimator} lift's {1 - alpha:.0%} interval [{lo:.4g}, {hi:.4g}] "
-              + ("is above" if worth else "is not above") + f" {min_lift:g}")  # fmt: skip
+    reason = (
+        f"the {estimator} lift's {1 - alpha:.0%} interval [{lo:.4g}, {hi:.4g}] "
+        + ("is above" if worth else "is not above")
+        + f" {min_lift:g}"
+    )
     flags = diag.flags if diag is not None else ()
-    return GateResult(worth, estimator, float(num.mean()), float(data.reward.mean()), lift,
-                      lo, hi, reason, flags)  # fmt: skip
+    return GateResult(
+        worth, estimator, float(num.mean()), float(data.reward.mean()), lift, lo, hi, reason, flags
+    )

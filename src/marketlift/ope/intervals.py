@@ -40,9 +40,14 @@ def analytic_interval(contributions: FloatArray, *, alpha: float = 0.05) -> tupl
     return mean - z * se, mean + z * se
 
 
-def bootstrap_interval(numerator: FloatArray, denominator: FloatArray | None = None, *,
-                       alpha: float = 0.05, n_boot: int = 200,
-                       random_state: int = 0) -> tuple[float, float, float]:  # fmt: skip
+def bootstrap_interval(
+    numerator: FloatArray,
+    denominator: FloatArray | None = None,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 200,
+    random_state: int = 0,
+) -> tuple[float, float, float]:
     """Percentile interval and standard error of ``sum(num) / sum(den)`` (``den`` = 1 per row).
 
     Returns:
@@ -57,8 +62,9 @@ def bootstrap_interval(numerator: FloatArray, denominator: FloatArray | None = N
     for start in range(0, n_boot, 50):
         counts = rng.poisson(1.0, (min(50, n_boot - start), n)).astype(np.float64)
         d = counts @ den
-        stats[start:start + len(counts)] = np.divide(counts @ numerator, d,
-                                                     out=np.full(len(d), np.nan), where=d != 0)
+        stats[start : start + len(counts)] = np.divide(
+            counts @ numerator, d, out=np.full(len(d), np.nan), where=d != 0
+        )
     stats = stats[np.isfinite(stats)]
     lo, hi = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
     return float(lo), float(hi), float(stats.std(ddof=1))

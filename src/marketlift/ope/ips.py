@@ -1,4 +1,4 @@
-"""Inverse propensity scoring: ``mean(w_i r_i)`` with ``w = pi(a|x) / mu(a|x)`` (optionally clipped).
+"""Inverse propensity scoring: ``mean(w_i r_i)``, ``w = pi(a|x) / mu(a|x)`` (optionally clipped).
 
 Example:
     >>> import numpy as np
@@ -30,7 +30,12 @@ class IPS(Estimator):
     def __init__(self, clip: float | None = None) -> None:
         self.clip = clip
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
+        """Per-row terms of the estimate."""
         w, diag = diagnose(importance_weights(data, target), self.clip)
         return w * data.reward, None, diag

@@ -25,8 +25,13 @@ from marketlift.policy.uplift._base import make_regressor
 __all__ = ["fit_reward_model"]
 
 
-def fit_reward_model(data: LoggedBandit, *, folds: int = 2, params: dict[str, object] | None = None,
-                     random_state: int = 0) -> FloatArray:  # fmt: skip
+def fit_reward_model(
+    data: LoggedBandit,
+    *,
+    folds: int = 2,
+    params: dict[str, object] | None = None,
+    random_state: int = 0,
+) -> FloatArray:
     """Predicted reward of every action for every row, ``(n, k)``, cross-fitted over ``folds``."""
     n, k = len(data), len(data.actions)
     eye = np.eye(k)

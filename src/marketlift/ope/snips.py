@@ -23,7 +23,12 @@ class SNIPS(Estimator):
 
     name = "snips"
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
+        """Per-row terms of the estimate."""
         w, diag = diagnose(importance_weights(data, target), None)
         return w * data.reward, w, diag

@@ -39,8 +39,13 @@ class SwitchDR(Estimator):
     def __init__(self, tau: float = 20.0) -> None:
         self.tau = tau
 
-    def terms(self, data: LoggedBandit, target: FloatArray, q: FloatArray | None,
-              ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:  # fmt: skip
+    def terms(
+        self,
+        data: LoggedBandit,
+        target: FloatArray,
+        q: FloatArray | None,
+    ) -> tuple[FloatArray, FloatArray | None, WeightDiagnostics | None]:
+        """Per-row terms of the estimate."""
         assert q is not None
         if not self.tau > 0:
             raise ConfigError("tau", self.tau, "a number > 0")

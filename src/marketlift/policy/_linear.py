@@ -37,7 +37,12 @@ class LinearArmsPolicy(BasePolicy):
         self.n_updates_ = 0
         self._index = {a: i for i, a in enumerate(self.actions_)}
 
-    def fit(self, X: npt.ArrayLike, action: npt.ArrayLike, reward: npt.ArrayLike) -> LinearArmsPolicy:  # noqa: N803
+    def fit(
+        self,
+        X: npt.ArrayLike,  # noqa: N803
+        action: npt.ArrayLike,
+        reward: npt.ArrayLike,
+    ) -> LinearArmsPolicy:
         """Learn from logged ``(X, action, reward)``; returns ``self``."""
         Xa = np.asarray(X, dtype=np.float64)  # noqa: N806
         acts = np.asarray(action).astype(str)
@@ -71,7 +76,7 @@ class LinearArmsPolicy(BasePolicy):
         z[1:] = np.asarray(x, dtype=np.float64)
         Ainv = self.A_inv_[k]  # noqa: N806
         v = Ainv @ z
-        Ainv -= np.outer(v, v) / (1.0 + z @ v)
+        Ainv -= np.outer(v, v) / (1.0 + z @ v)  # noqa: N806
         self.b_[k] += reward * z
         self.theta_[k] = Ainv @ self.b_[k]
         self.n_updates_ += 1

@@ -57,7 +57,7 @@ def sample(probabilities: FloatArray, u: FloatArray) -> IntArray:
     cum = np.cumsum(probabilities, axis=1)
     idx = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
     last = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
-    return np.minimum(idx, last).astype(np.int64)
+    return np.asarray(np.minimum(idx, last), dtype=np.int64)
 
 
 class BasePolicy(ParamsMixin):
@@ -99,15 +99,19 @@ class BasePolicy(ParamsMixin):
         return mask
 
     def choose(
-        self, X: npt.ArrayLike, available: npt.ArrayLike | None, u: npt.ArrayLike  # noqa: N803
+        self,
+        X: npt.ArrayLike,  # noqa: N803
+        available: npt.ArrayLike | None,
+        u: npt.ArrayLike,
     ) -> tuple[IntArray, FloatArray]:
         """Column chosen and its propensity per row, sampled with uniforms ``u``."""
         P = self.probabilities(X, available)  # noqa: N806
         idx = sample(P, np.asarray(u, dtype=np.float64))
         return idx, P[np.arange(len(idx)), idx]
 
-    def decide(self, x: npt.ArrayLike, available: npt.ArrayLike | None = None,
-               u: float = 0.5) -> Decision:  # fmt: skip
+    def decide(
+        self, x: npt.ArrayLike, available: npt.ArrayLike | None = None, u: float = 0.5
+    ) -> Decision:
         """One decision for one feature vector (the decision API's call).
 
         Args:
@@ -150,8 +154,9 @@ class BasePolicy(ParamsMixin):
         names = {a.name for a in actions}
         mask = np.array([n in names for n in self.actions_], dtype=bool)
         d = self.decide(context_features(context), mask, context.u)
-        return Decision(ACTIONS[int(to_sim[self.actions_.index(str(d.action))])], d.propensity,
-                        d.scores)  # fmt: skip
+        return Decision(
+            ACTIONS[int(to_sim[self.actions_.index(str(d.action))])], d.propensity, d.scores
+        )
 
     def _set_actions(self, actions: Sequence[Any]) -> None:
         self.actions_ = [str(a) for a in actions]

@@ -40,8 +40,11 @@ _CHANNELS = {a.name: a.channel for a in ACTIONS}
 
 
 def channel_of(action: str) -> str | None:
-    """The channel of an action name: the simulator's table, else the part after the last ``_``
-    when it is a known channel (``push``, ``email``, ``onsite``, ``in_app``, ``sms``)."""
+    """The channel of an action name.
+
+    From the simulator's table, else the part after the last ``_`` when it is a known
+    channel (``push``, ``email``, ``onsite``, ``in_app``, ``sms``).
+    """
     if action in _CHANNELS:
         return _CHANNELS[action]
     if action == "none":
@@ -62,9 +65,12 @@ class Constraints:
         quiet_channels: Channels silenced during quiet hours (onsite is never silenced).
     """
 
-    def __init__(self, caps: Mapping[str, tuple[int, float]] | None = None,
-                 quiet_hours: tuple[int, int] | None = (21, 8),
-                 quiet_channels: Sequence[str] = ("push", "email", "sms")) -> None:  # fmt: skip
+    def __init__(
+        self,
+        caps: Mapping[str, tuple[int, float]] | None = None,
+        quiet_hours: tuple[int, int] | None = (21, 8),
+        quiet_channels: Sequence[str] = ("push", "email", "sms"),
+    ) -> None:
         for channel, (count, hours) in (caps or {}).items():
             if count < 0 or hours <= 0:
                 raise ConfigError(f"caps[{channel!r}]", (count, hours), "(count >= 0, hours > 0)")
@@ -93,8 +99,9 @@ class Constraints:
         start, end = self.quiet_hours
         return start <= hour < end if start <= end else hour >= start or hour < end
 
-    def allowed(self, buyer: str, actions: Sequence[str], when: dt.datetime,
-                tz: str = "UTC") -> npt.NDArray[np.bool_]:  # fmt: skip
+    def allowed(
+        self, buyer: str, actions: Sequence[str], when: dt.datetime, tz: str = "UTC"
+    ) -> npt.NDArray[np.bool_]:
         """Which of ``actions`` may be taken for ``buyer`` now (``none`` always may)."""
         if when.tzinfo is None:
             raise ConfigError("when", when, "a timezone-aware datetime")
@@ -152,7 +159,8 @@ def allocate_budget(net_uplift: npt.ArrayLike, costs: npt.ArrayLike, budget: flo
     while the budget lasts. Column 0 is ``none`` (returned where nothing is worth it).
 
     Example:
-        >>> allocate_budget([[0, 5.0, 1.0], [0, 2.0, 3.0], [0, 1.0, -1.0]], [0, 2.0, 0.0], 2.0).tolist()
+        >>> net = [[0, 5.0, 1.0], [0, 2.0, 3.0], [0, 1.0, -1.0]]
+        >>> allocate_budget(net, [0, 2.0, 0.0], 2.0).tolist()
         [1, 2, 0]
     """
     u = np.asarray(net_uplift, dtype=np.float64)
@@ -166,7 +174,7 @@ def allocate_budget(net_uplift: npt.ArrayLike, costs: npt.ArrayLike, budget: flo
     best_free = free[np.arange(n), choice]
     costly = np.flatnonzero(c > 0)
     if len(costly) == 0:
-        return choice.astype(np.int64)
+        return np.asarray(choice, dtype=np.int64)
     gain = u[:, costly] - best_free[:, None]
     ratio = np.where(gain > 0, gain / c[costly][None, :], -np.inf)
     order = np.argsort(-ratio, axis=None, kind="stable")
@@ -182,7 +190,7 @@ def allocate_budget(net_uplift: npt.ArrayLike, costs: npt.ArrayLike, budget: flo
         choice[row] = costly[j]
         taken[row] = True
         left -= cost
-    return choice.astype(np.int64)
+    return np.asarray(choice, dtype=np.int64)
 
 
 class ConstrainedPolicy:
@@ -194,14 +202,23 @@ class ConstrainedPolicy:
         budget: Optional budget for costly actions.
     """
 
-    def __init__(self, policy: BasePolicy, constraints: Constraints,
-                 budget: BudgetTracker | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, policy: BasePolicy, constraints: Constraints, budget: BudgetTracker | None = None
+    ) -> None:
         self.policy = policy
         self.constraints = constraints
         self.budget = budget
 
-    def decide(self, x: FloatArray, *, buyer: str, when: dt.datetime, tz: str = "UTC",
-               available: npt.ArrayLike | None = None, u: float = 0.5) -> Decision:  # fmt: skip
+    def decide(
+        self,
+        x: FloatArray,
+        *,
+        buyer: str,
+        when: dt.datetime,
+        tz: str = "UTC",
+        available: npt.ArrayLike | None = None,
+        u: float = 0.5,
+    ) -> Decision:
         """Decide for one request under the constraints, and record the action taken."""
         actions = self.policy.actions_
         mask = self.constraints.allowed(buyer, actions, when, tz)

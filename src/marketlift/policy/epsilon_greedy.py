@@ -15,10 +15,11 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 import numpy.typing as npt
 
 from marketlift.errors import ConfigError
-from marketlift.policy._scored import UpliftScoredPolicy, greedy_with_epsilon
+from marketlift.policy._scored import UpliftScoredPolicy, greedy_row, greedy_with_epsilon
 from marketlift.policy.base import FloatArray
 from marketlift.policy.uplift import BaseUpliftLearner
 
@@ -36,15 +37,26 @@ class EpsilonGreedyPolicy(UpliftScoredPolicy):
         scale_column: Model the outcome per unit of this feature (see the base class).
     """
 
-    def __init__(self, learner: BaseUpliftLearner | None = None, *,
-                 costs: dict[str, float] | None = None, epsilon: float = 0.1,
-                 prefit: bool = False, scale_column: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        learner: BaseUpliftLearner | None = None,
+        *,
+        costs: dict[str, float] | None = None,
+        epsilon: float = 0.1,
+        prefit: bool = False,
+        scale_column: int | None = None,
+    ) -> None:
         super().__init__(learner, costs=costs, prefit=prefit, scale_column=scale_column)
         self.epsilon = epsilon
 
-    def probabilities(self, X: npt.ArrayLike, available: npt.ArrayLike | None = None) -> FloatArray:  # noqa: N803
+    def probabilities_from_scores(
+        self, scores: FloatArray, mask: npt.NDArray[np.bool_]
+    ) -> FloatArray:
         """``(1 - eps)`` on the best available action plus ``eps / k`` on each available one."""
         if not 0.0 <= self.epsilon <= 1.0:
             raise ConfigError("epsilon", self.epsilon, "a probability in [0, 1]")
-        s = self.scores(X)
-        return greedy_with_epsilon(s, self._mask(len(s), available), self.epsilon)
+        return greedy_with_epsilon(scores, mask, self.epsilon)
+
+    def row_probabilities(self, scores: FloatArray, mask: npt.NDArray[np.bool_]) -> FloatArray:
+        """One row of :meth:`probabilities_from_scores`."""
+        return greedy_row(scores, mask, self.epsilon)

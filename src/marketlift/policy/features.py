@@ -28,8 +28,12 @@ __all__ = ["SIM_ACTIONS", "SIM_FEATURES", "batch_features", "context_features"]
 FloatArray = npt.NDArray[np.float64]
 
 SIM_FEATURES: Final = (
-    *(f"moment_{m}" for m in MOMENTS), "price_sensitivity", "is_new", "fatigue", "price_usd",
-)  # fmt: skip
+    *(f"moment_{m}" for m in MOMENTS),
+    "price_sensitivity",
+    "is_new",
+    "fatigue",
+    "price_usd",
+)
 """Feature names, in column order."""
 SIM_ACTIONS: Final = tuple(a.name for a in ACTIONS)
 """Action names of the simulator, ``none`` first."""

@@ -39,8 +39,14 @@ class LinUCB(LinearArmsPolicy):
         epsilon: Uniform exploration share so every available action has a positive propensity.
     """
 
-    def __init__(self, actions: Sequence[Any] | None = None, *, alpha: float = 1.0,
-                 ridge: float = 1.0, epsilon: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        actions: Sequence[Any] | None = None,
+        *,
+        alpha: float = 1.0,
+        ridge: float = 1.0,
+        epsilon: float = 0.0,
+    ) -> None:
         self.actions = actions
         self.alpha = alpha
         self.ridge = ridge
@@ -60,8 +66,9 @@ class LinUCB(LinearArmsPolicy):
         s = self.scores(X)
         return greedy_with_epsilon(s, self._mask(len(s), available), self.epsilon)
 
-    def decide(self, x: npt.ArrayLike, available: npt.ArrayLike | None = None,
-               u: float = 0.5) -> Decision:  # fmt: skip
+    def decide(
+        self, x: npt.ArrayLike, available: npt.ArrayLike | None = None, u: float = 0.5
+    ) -> Decision:
         """One request without building matrices: a few small matrix-vector products."""
         self._check_fitted()
         z = self._z

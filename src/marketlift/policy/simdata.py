@@ -79,16 +79,20 @@ class LoggedDecisions:
 
     def subset(self, rows: npt.NDArray[Any]) -> LoggedDecisions:
         """The rows selected by a boolean mask or index array."""
-        return LoggedDecisions(**{f.name: getattr(self, f.name)[rows]
-                                  for f in dataclasses.fields(self)})  # fmt: skip
+        return LoggedDecisions(
+            **{f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)}
+        )
 
     def to_arrow(self) -> pa.Table:
         """A flat table: features, moment, action (name), propensity, revenue, converted."""
         cols: dict[str, Any] = {name: self.features[:, i] for i, name in enumerate(SIM_FEATURES)}
         cols.update(
-            moment=np.asarray(MOMENTS)[self.moment], action=self.action_names,
-            propensity=self.propensity, revenue=self.revenue, converted=self.converted,
-        )  # fmt: skip
+            moment=np.asarray(MOMENTS)[self.moment],
+            action=self.action_names,
+            propensity=self.propensity,
+            revenue=self.revenue,
+            converted=self.converted,
+        )
         return pa.table(cols)
 
 
@@ -116,7 +120,9 @@ def simulate_logged(config: SimConfig, policy: Policy | str = "logging") -> Logg
     world = make_world(config)
     state = BuyerState.start(world)
     arm = np.zeros(config.n_buyers, dtype=np.int64)
-    out: dict[str, list[npt.NDArray[Any]]] = {f.name: [] for f in dataclasses.fields(LoggedDecisions)}
+    out: dict[str, list[npt.NDArray[Any]]] = {
+        f.name: [] for f in dataclasses.fields(LoggedDecisions)
+    }
     for d in range(config.n_days):
         recorder.parts.clear()
         day = simulate_day(world, state, d, [recorder], arm)
@@ -129,9 +135,12 @@ def simulate_logged(config: SimConfig, policy: Policy | str = "logging") -> Logg
         out["revenue"].append(np.concatenate([day.revenue_cents, c.revenue_cents]) / 100.0)
         out["converted"].append(np.concatenate([day.purchased, c.recovered]))
         avail = np.concatenate([day.available, c.available])
-        out["true_value"].append(np.where(avail, np.concatenate([day.values, c.values]), np.nan) / 100.0)
+        out["true_value"].append(
+            np.where(avail, np.concatenate([day.values, c.values]), np.nan) / 100.0
+        )
         out["true_probability"].append(
-            np.where(avail, np.concatenate([day.probabilities, c.probabilities]), np.nan))
+            np.where(avail, np.concatenate([day.probabilities, c.probabilities]), np.nan)
+        )
         out["moment"].append(np.concatenate([day.moment, c.moment]))
         out["buyer"].append(np.concatenate([day.buyer, day.buyer[c.session]]))
         out["day"].append(np.full(day.n_sessions + len(c.session), d, dtype=np.int64))
@@ -159,10 +168,14 @@ def logged_from_lake(data_dir: str | os.PathLike[str], run: str | None = None) -
         register_views(con, data_dir)
         runs = [r[0] for r in con.sql("SELECT DISTINCT run FROM sim_truth_decisions").fetchall()]
         if not runs:
-            raise ConfigError("data", str(data_dir), "a data directory written by `marketlift simulate`")
+            raise ConfigError(
+                "data", str(data_dir), "a data directory written by `marketlift simulate`"
+            )
         if run is None:
             if len(runs) > 1:
-                raise ConfigError("run", None, f"one of {sorted(runs)} (the directory holds several)")
+                raise ConfigError(
+                    "run", None, f"one of {sorted(runs)} (the directory holds several)"
+                )
             run = runs[0]
         values = ", ".join(f"value_{a}" for a in SIM_ACTIONS)
         probs = ", ".join(f"p_{a}" for a in SIM_ACTIONS)
@@ -190,7 +203,9 @@ def logged_from_lake(data_dir: str | os.PathLike[str], run: str | None = None) -
     buyer = col["buyer"].astype(np.int64)
     day = col["day"].astype(np.int64)
     converted = col["converted"].astype(bool)
-    fatigue, is_new = _replay(buyer, day, moment, action, converted, col["first_day"].astype(np.int64))
+    fatigue, is_new = _replay(
+        buyer, day, moment, action, converted, col["first_day"].astype(np.int64)
+    )
     features = np.zeros((n, len(SIM_FEATURES)))
     features[np.arange(n), moment] = 1.0
     features[:, 4] = col["price_sensitivity"].astype(np.float64)
@@ -198,15 +213,28 @@ def logged_from_lake(data_dir: str | os.PathLike[str], run: str | None = None) -
     features[:, 6] = fatigue
     features[:, 7] = col["price_usd_cents"].astype(np.float64) / 100.0
     return LoggedDecisions(
-        features=features, action=action, propensity=col["propensity"].astype(np.float64),
-        available=~np.isnan(value), revenue=col["revenue_usd_cents"].astype(np.float64) / 100.0,
-        converted=converted, true_value=value, true_probability=prob, moment=moment,
-        buyer=buyer, day=day,
-    )  # fmt: skip
+        features=features,
+        action=action,
+        propensity=col["propensity"].astype(np.float64),
+        available=~np.isnan(value),
+        revenue=col["revenue_usd_cents"].astype(np.float64) / 100.0,
+        converted=converted,
+        true_value=value,
+        true_probability=prob,
+        moment=moment,
+        buyer=buyer,
+        day=day,
+    )
 
 
-def _replay(buyer: IntArray, day: IntArray, moment: IntArray, action: IntArray,
-            converted: BoolArray, first_day: IntArray) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+def _replay(  # noqa: PLR0917 - private, one array per column
+    buyer: IntArray,
+    day: IntArray,
+    moment: IntArray,
+    action: IntArray,
+    converted: BoolArray,
+    first_day: IntArray,
+) -> tuple[FloatArray, FloatArray]:
     """Fatigue and is-new at each decision, as the simulator had them (rows sorted by day)."""
     n_buyers = int(buyer.max()) + 1 if len(buyer) else 0
     fatigue_state = np.zeros(n_buyers)

@@ -44,15 +44,22 @@ class SoftmaxPolicy(UpliftScoredPolicy):
         scale_column: Model the outcome per unit of this feature (see the base class).
     """
 
-    def __init__(self, learner: BaseUpliftLearner | None = None, *,
-                 costs: dict[str, float] | None = None, temperature: float = 1.0,
-                 prefit: bool = False, scale_column: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        learner: BaseUpliftLearner | None = None,
+        *,
+        costs: dict[str, float] | None = None,
+        temperature: float = 1.0,
+        prefit: bool = False,
+        scale_column: int | None = None,
+    ) -> None:
         super().__init__(learner, costs=costs, prefit=prefit, scale_column=scale_column)
         self.temperature = temperature
 
-    def probabilities(self, X: npt.ArrayLike, available: npt.ArrayLike | None = None) -> FloatArray:  # noqa: N803
+    def probabilities_from_scores(
+        self, scores: FloatArray, mask: npt.NDArray[np.bool_]
+    ) -> FloatArray:
         """Softmax of net uplift over available actions."""
         if not self.temperature > 0:
             raise ConfigError("temperature", self.temperature, "a number > 0")
-        s = self.scores(X)
-        return softmax(s, self._mask(len(s), available), self.temperature)
+        return softmax(scores, mask, self.temperature)

@@ -42,8 +42,15 @@ class LinearThompson(LinearArmsPolicy):
         random_state: Seed of the posterior draws.
     """
 
-    def __init__(self, actions: Sequence[Any] | None = None, *, ridge: float = 1.0,
-                 noise: float = 1.0, n_draws: int = 200, random_state: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        actions: Sequence[Any] | None = None,
+        *,
+        ridge: float = 1.0,
+        noise: float = 1.0,
+        n_draws: int = 200,
+        random_state: int = 0,
+    ) -> None:
         self.actions = actions
         self.ridge = ridge
         self.noise = noise

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from marketlift.errors import ConfigError
-from marketlift.policy._scored import UpliftScoredPolicy, greedy_with_epsilon
+from marketlift.policy._scored import UpliftScoredPolicy, greedy_row, greedy_with_epsilon
 from marketlift.policy.base import FloatArray
 from marketlift.policy.uplift import BaseUpliftLearner
 
@@ -37,19 +37,33 @@ class UpliftGreedy(UpliftScoredPolicy):
         scale_column: Model the outcome per unit of this feature (see the base class).
     """
 
-    def __init__(self, learner: BaseUpliftLearner | None = None, *,
-                 costs: dict[str, float] | None = None, threshold: float = 0.0,
-                 epsilon: float = 0.0, prefit: bool = False, scale_column: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        learner: BaseUpliftLearner | None = None,
+        *,
+        costs: dict[str, float] | None = None,
+        threshold: float = 0.0,
+        epsilon: float = 0.0,
+        prefit: bool = False,
+        scale_column: int | None = None,
+    ) -> None:
         super().__init__(learner, costs=costs, prefit=prefit, scale_column=scale_column)
         self.threshold = threshold
         self.epsilon = epsilon
 
-    def probabilities(self, X: npt.ArrayLike, available: npt.ArrayLike | None = None) -> FloatArray:  # noqa: N803
-        """One-hot on the best net uplift above ``threshold`` (else ``none``), plus epsilon."""
+    def _net(self, scores: FloatArray) -> FloatArray:
         if not 0.0 <= self.epsilon <= 1.0:
             raise ConfigError("epsilon", self.epsilon, "a probability in [0, 1]")
-        s = self.scores(X)
-        mask = self._mask(len(s), available)
-        s[:, 1:] = np.where(s[:, 1:] > self.threshold, s[:, 1:], -np.inf)
-        s[:, 0] = 0.0
-        return greedy_with_epsilon(s, mask, self.epsilon)
+        s = np.where(scores > self.threshold, scores, -np.inf)
+        s[..., 0] = 0.0
+        return s
+
+    def probabilities_from_scores(
+        self, scores: FloatArray, mask: npt.NDArray[np.bool_]
+    ) -> FloatArray:
+        """One-hot on the best net uplift above ``threshold`` (else ``none``), plus epsilon."""
+        return greedy_with_epsilon(self._net(scores), mask, self.epsilon)
+
+    def row_probabilities(self, scores: FloatArray, mask: npt.NDArray[np.bool_]) -> FloatArray:
+        """One row of :meth:`probabilities_from_scores`."""
+        return greedy_row(self._net(scores), mask, self.epsilon)

@@ -93,20 +93,27 @@ class BaseUpliftLearner(ParamsMixin):
         """
         if self.outcome not in ("auto", "binary", "continuous"):
             raise ConfigError("outcome", self.outcome, "'auto', 'binary' or 'continuous'")
-        Xa = np.asarray(X, dtype=np.float64)
+        Xa = np.asarray(X, dtype=np.float64)  # noqa: N806
         ya = np.asarray(y, dtype=np.float64)
         ta = np.asarray(treatment)
         if Xa.ndim != 2 or len(Xa) != len(ya) or len(ya) != len(ta):
-            raise ConfigError("X, treatment, y", (Xa.shape, ta.shape, ya.shape),
-                              "a 2-d X and one treatment and outcome per row")  # fmt: skip
+            raise ConfigError(
+                "X, treatment, y",
+                (Xa.shape, ta.shape, ya.shape),
+                "a 2-d X and one treatment and outcome per row",
+            )
         if not np.isfinite(Xa[~np.isnan(Xa)]).all() or np.isnan(ya).any():
             raise ConfigError("y", "NaN", "finite outcomes (NaN is allowed only in X)")
         labels = np.unique(ta)
         if self.control not in labels.tolist():
-            raise ConfigError("control", self.control, f"one of the treatment labels {labels[:10].tolist()}")
+            raise ConfigError(
+                "control", self.control, f"one of the treatment labels {labels[:10].tolist()}"
+            )
         others = [v for v in labels.tolist() if v != self.control]
         if not others:
-            raise ConfigError("treatment", labels.tolist(), "at least one treated arm besides the control")
+            raise ConfigError(
+                "treatment", labels.tolist(), "at least one treated arm besides the control"
+            )
         self.classes_ = np.array([self.control, *others], dtype=object)
         code = {v: i for i, v in enumerate(self.classes_.tolist())}
         t = np.fromiter((code[v] for v in ta.tolist()), dtype=np.int64, count=len(ta))
@@ -127,7 +134,7 @@ class BaseUpliftLearner(ParamsMixin):
     def predict(self, X: npt.ArrayLike) -> FloatArray:  # noqa: N803
         """Predicted effect of each treatment against control: shape ``(n, n_treatments)``."""
         self._check_fitted()
-        Xa = np.asarray(X, dtype=np.float64)
+        Xa = np.asarray(X, dtype=np.float64)  # noqa: N806
         if Xa.ndim != 2 or Xa.shape[1] != self.n_features_in_:
             raise ConfigError("X", Xa.shape, f"(n, {self.n_features_in_}) as in fit")
         return self._effects(Xa)
@@ -139,7 +146,11 @@ class BaseUpliftLearner(ParamsMixin):
 
     def _outcome_model(self, seed_offset: int) -> Any:
         seed = self.random_state + seed_offset
-        return make_classifier(self.params, seed) if self.binary_ else make_regressor(self.params, seed)
+        return (
+            make_classifier(self.params, seed)
+            if self.binary_
+            else make_regressor(self.params, seed)
+        )
 
     def _mean(self, model: Any, X: FloatArray) -> FloatArray:  # noqa: N803
         if self.binary_:
@@ -153,9 +164,14 @@ class BaseUpliftLearner(ParamsMixin):
         raise NotImplementedError
 
 
-def propensity_matrix(X: FloatArray, t: IntArray, n_arms: int, params: Mapping[str, Any] | None,  # noqa: N803
-                      seed: int) -> FloatArray:  # fmt: skip
-    """Estimated probability of each arm given ``X`` (a multiclass LightGBM), clipped to [0.01, 1]."""
+def propensity_matrix(
+    X: FloatArray,  # noqa: N803
+    t: IntArray,
+    n_arms: int,
+    params: Mapping[str, Any] | None,
+    seed: int,
+) -> FloatArray:
+    """Estimated probability of each arm given ``X`` (multiclass LightGBM), clipped to [0.01, 1]."""
     import lightgbm as lgb  # noqa: PLC0415
 
     p = {**_params(params, seed), "n_estimators": 80}

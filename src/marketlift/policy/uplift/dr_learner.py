@@ -63,8 +63,11 @@ class DRLearner(BaseUpliftLearner):
         y: npt.ArrayLike,
         propensity: npt.ArrayLike | None = None,
     ) -> DRLearner:
-        """Fit; ``propensity`` optionally gives each arm's known probability, shape ``(n, arms)``
-        in the column order of ``classes_`` (control first, then sorted treatments)."""
+        """Fit; returns ``self``.
+
+        ``propensity`` optionally gives each arm's known probability, shape ``(n, arms)``, in
+        the column order of ``classes_`` (control first, then sorted treatments).
+        """
         if not 0.0 < self.clip < 0.5:
             raise ConfigError("clip", self.clip, "a probability in (0, 0.5)")
         self._known = None if propensity is None else np.asarray(propensity, dtype=np.float64)
@@ -93,8 +96,12 @@ class DRLearner(BaseUpliftLearner):
                 mu[test, a] = self._mean(model, X[test])
         self.effect_models_ = []
         for a in range(1, k):
-            phi = (mu[:, a] - mu[:, 0] + (t == a) * (y - mu[:, a]) / e[:, a]
-                   - (t == 0) * (y - mu[:, 0]) / e[:, 0])  # fmt: skip
+            phi = (
+                mu[:, a]
+                - mu[:, 0]
+                + (t == a) * (y - mu[:, a]) / e[:, a]
+                - (t == 0) * (y - mu[:, 0]) / e[:, 0]
+            )
             rows = (t == a) | (t == 0)
             model = make_regressor(self.params, self.random_state + 200 + a)
             self.effect_models_.append(model.fit(X[rows], phi[rows]))

@@ -62,7 +62,9 @@ def _inputs(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> tuple[Floa
     return yy, uu, tt.astype(np.float64)
 
 
-def _curve(y: FloatArray, uplift: FloatArray, t: FloatArray, *, kind: str) -> tuple[FloatArray, FloatArray]:
+def _curve(
+    y: FloatArray, uplift: FloatArray, t: FloatArray, *, kind: str
+) -> tuple[FloatArray, FloatArray]:
     order = np.argsort(uplift, kind="mergesort")[::-1]
     y, t, uplift = y[order], t[order], uplift[order]
     cut = np.r_[np.flatnonzero(np.diff(uplift)), len(uplift) - 1]
@@ -81,12 +83,16 @@ def _curve(y: FloatArray, uplift: FloatArray, t: FloatArray, *, kind: str) -> tu
     return np.r_[0.0, n_all], np.r_[0.0, values]
 
 
-def qini_curve(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Qini curve: targeted count and incremental outcome ``Y_t - Y_c * N_t / N_c`` (ties grouped)."""
+def qini_curve(
+    y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Qini curve: targeted count, incremental outcome ``Y_t - Y_c * N_t / N_c`` (ties grouped)."""
     return _curve(*_inputs(y, uplift, treatment), kind="qini")
 
 
-def uplift_curve(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike) -> tuple[FloatArray, FloatArray]:
+def uplift_curve(
+    y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Uplift curve: targeted count and ``(mean_t - mean_c) * N`` among the top ranked."""
     return _curve(*_inputs(y, uplift, treatment), kind="uplift")
 
@@ -95,7 +101,9 @@ def _area_above_diagonal(x: FloatArray, v: FloatArray) -> float:
     return float(np.trapezoid(v, x) - 0.5 * x[-1] * v[-1])
 
 
-def qini_coefficient(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, *, normalize: bool = True) -> float:
+def qini_coefficient(
+    y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, *, normalize: bool = True
+) -> float:
     """Area between the Qini curve and the random-targeting line.
 
     With ``normalize`` (default) divided by the same area of the perfect ranking (scikit-uplift's
@@ -138,7 +146,9 @@ def uplift_at_k(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, *, k: flo
     return float(yt[tt_top == 1].mean() - yt[tt_top == 0].mean())
 
 
-def uplift_by_decile(y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, *, bins: int = 10) -> list[DecileRow]:
+def uplift_by_decile(
+    y: ArrayLike, uplift: ArrayLike, treatment: ArrayLike, *, bins: int = 10
+) -> list[DecileRow]:
     """Observed uplift per bin of predicted uplift (bin 1 holds the highest predictions)."""
     yy, uu, tt = _inputs(y, uplift, treatment)
     order = np.argsort(uu, kind="mergesort")[::-1]
@@ -160,5 +170,7 @@ def net_value(uplift: ArrayLike, cost: ArrayLike, *, value_per_outcome: float = 
         >>> net_value([0.02, 0.10], [1.0, 1.0], value_per_outcome=50.0).tolist()
         [0.0, 4.0]
     """
-    return np.asarray(np.asarray(uplift, dtype=np.float64) * value_per_outcome
-                      - np.asarray(cost, dtype=np.float64))
+    return np.asarray(
+        np.asarray(uplift, dtype=np.float64) * value_per_outcome
+        - np.asarray(cost, dtype=np.float64)
+    )

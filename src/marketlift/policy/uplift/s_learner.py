@@ -43,6 +43,7 @@ class SLearner(BaseUpliftLearner):
         self.model_ = self._outcome_model(0).fit(np.hstack([X, onehot]), y)
 
     def _effects(self, X: FloatArray) -> FloatArray:  # noqa: N803
-        base = self._mean(self.model_, self._design(X, 0))
-        cols = [self._mean(self.model_, self._design(X, k)) - base for k in range(1, len(self.classes_))]
-        return np.column_stack(cols)
+        k, n = len(self.classes_), len(X)
+        stacked = np.vstack([self._design(X, a) for a in range(k)])  # one call for every arm
+        means = self._mean(self.model_, stacked).reshape(k, n).T
+        return np.asarray(means[:, 1:] - means[:, :1])
