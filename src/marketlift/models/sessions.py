@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -155,14 +154,20 @@ def sessions_from_lake(data_dir: str | os.PathLike[str]) -> Sessions:
         con.close()
 
 
-def catalog_from_sim(data_dir: str | os.PathLike[str], item_ids: Sequence[str]) -> Catalog | None:
-    """The simulator's listing table as a catalog aligned with ``item_ids`` (``None`` if absent)."""
+def catalog_from_sim(data_dir: str | os.PathLike[str], item_ids: list[str]) -> Catalog | None:
+    """The simulator's listing table as a catalog aligned with ``item_ids`` (``None`` if absent).
+
+    Listings that no session viewed are appended to ``item_ids`` (in place): they are the
+    cold-start items that only text similarity can recommend.
+    """
     from marketlift.sim import read_truth  # noqa: PLC0415
 
     listings = read_truth(data_dir, "sim_listings")
     if listings.num_rows == 0:
         return None
     data = listings.to_pydict()
+    known = set(item_ids)
+    item_ids.extend(lid for lid in data["listing_id"] if lid not in known)
     where = {lid: k for k, lid in enumerate(data["listing_id"])}
     names = sorted(set(data["category"]))
     cat_code = {c: k for k, c in enumerate(names)}

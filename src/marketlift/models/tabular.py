@@ -260,7 +260,7 @@ def label_array(table: pa.Table, label: str) -> npt.NDArray[np.int64]:
         values = np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False))
         bad = values[(values != 0) & (values != 1)]
         if len(bad):
-            raise ColumnError(label, f"value {bad[0]!r}", "a binary label (0 or 1)")
+            raise ColumnError(label, f"value {float(bad[0])!r}", "a binary label (0 or 1)")
         return values.astype(np.int64)
     if _is_string(dtype):
         lowered = pc.utf8_lower(pc.cast(col, pa.string())).to_pylist()
