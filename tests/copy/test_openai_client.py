@@ -69,8 +69,9 @@ class FakeServer:
                 try:
                     if answer.delay_s:
                         time.sleep(answer.delay_s)
-                    payload = answer.raw if answer.raw is not None else json.dumps(
-                        answer.body).encode()  # fmt: skip
+                    payload = (
+                        answer.raw if answer.raw is not None else json.dumps(answer.body).encode()
+                    )
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -109,10 +110,16 @@ def server() -> Iterator[FakeServer]:
 
 def provider(server: FakeServer, **overrides: Any) -> OpenAICompatibleProvider:
     settings: dict[str, Any] = {
-        "base_url": server.url, "model": "test-model", "api_key": "sk-test", "timeout_s": 2.0,
-        "max_retries": 3, "backoff_base_s": 0.01, "backoff_max_s": 0.05,
-        "usd_per_1k_prompt": 0.5, "usd_per_1k_completion": 1.5,
-    }  # fmt: skip
+        "base_url": server.url,
+        "model": "test-model",
+        "api_key": "sk-test",
+        "timeout_s": 2.0,
+        "max_retries": 3,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "usd_per_1k_prompt": 0.5,
+        "usd_per_1k_completion": 1.5,
+    }
     settings.update(overrides)
     return OpenAICompatibleProvider(OpenAIConfig(**settings), random_state=0)
 
@@ -133,7 +140,8 @@ def test_success_parses_parts_and_accounts_tokens_and_cost(server: FakeServer) -
     assert draft.parts == GOOD
     assert (draft.prompt_tokens, draft.completion_tokens) == (120, 30)
     assert draft.cost_usd == pytest.approx(120 * 0.5 / 1000 + 30 * 1.5 / 1000)
-    assert p.usage.requests == 1 and p.usage.retries == 0
+    assert p.usage.requests == 1
+    assert p.usage.retries == 0
     assert p.usage.cost_usd == pytest.approx(draft.cost_usd)
     body, headers = server.bodies[0], server.headers[0]
     assert body["model"] == "test-model"
@@ -165,7 +173,8 @@ def test_retries_5xx_with_backoff_then_succeeds(server: FakeServer) -> None:
     server.script = [Answer(500, {}), Answer(503, {}), Answer(502, {})]
     p = provider(server)
     assert run_one(p).parts == GOOD
-    assert p.usage.requests == 4 and p.usage.retries == 3
+    assert p.usage.requests == 4
+    assert p.usage.retries == 3
 
 
 def test_gives_up_after_max_retries(server: FakeServer) -> None:

@@ -30,9 +30,12 @@ ProviderOpt = Annotated[
 ]
 BaseUrlOpt = Annotated[
     str | None,
-    typer.Option("--base-url", envvar="MARKETLIFT_LLM_BASE_URL",
-                 help="OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1."),
-]  # fmt: skip
+    typer.Option(
+        "--base-url",
+        envvar="MARKETLIFT_LLM_BASE_URL",
+        help="OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1.",
+    ),
+]
 ModelOpt = Annotated[
     str | None, typer.Option("--model", envvar="MARKETLIFT_LLM_MODEL", help="Model name.")
 ]
@@ -75,13 +78,20 @@ def _provider(
             from marketlift.copy.openai_compat import OpenAIConfig
 
             if not base_url or not model:
-                fail("--provider openai needs --base-url and --model (or MARKETLIFT_LLM_BASE_URL "
-                     "and MARKETLIFT_LLM_MODEL)", json_output=json_output)  # fmt: skip
+                fail(
+                    "--provider openai needs --base-url and --model (or MARKETLIFT_LLM_BASE_URL "
+                    "and MARKETLIFT_LLM_MODEL)",
+                    json_output=json_output,
+                )
             config = OpenAIConfig(
-                base_url=base_url, model=model, api_key=os.environ.get("MARKETLIFT_LLM_API_KEY"),
-                concurrency=concurrency, requests_per_second=rps, usd_per_1k_prompt=usd_in,
+                base_url=base_url,
+                model=model,
+                api_key=os.environ.get("MARKETLIFT_LLM_API_KEY"),
+                concurrency=concurrency,
+                requests_per_second=rps,
+                usd_per_1k_prompt=usd_in,
                 usd_per_1k_completion=usd_out,
-            )  # fmt: skip
+            )
             return make_provider("openai", config=config)
         if name == "llama_cpp":
             if model_path is None:
@@ -92,7 +102,10 @@ def _provider(
                 fail("--provider replay needs --replay FILE.jsonl", json_output=json_output)
             return make_provider("replay", path=replay)
         if name not in PROVIDERS:
-            raise ConfigError("--provider", name, f"one of {', '.join(PROVIDERS)}")
+            fail(
+                f"--provider == {name!r}, expected one of {', '.join(PROVIDERS)}",
+                json_output=json_output,
+            )
         return make_provider(name)
     except (ConfigError, MissingDependencyError, OSError) as exc:
         fail(str(exc), json_output=json_output)
@@ -103,8 +116,10 @@ def _rows(data: Path, listings: Path | None, json_output: bool) -> list[dict[str
 
     if listings is not None:
         if not listings.is_file():
-            fail(f"--listings == '{listings}', expected an existing Parquet or CSV file",
-                 json_output=json_output)  # fmt: skip
+            fail(
+                f"--listings == '{listings}', expected an existing Parquet or CSV file",
+                json_output=json_output,
+            )
         if listings.suffix.lower() == ".csv":
             import pyarrow.csv as pacsv
 
@@ -118,8 +133,11 @@ def _rows(data: Path, listings: Path | None, json_output: bool) -> list[dict[str
 
     table = read_truth(data, "sim_listings")
     if table.num_rows == 0:
-        fail(f"no listings under {data}: run `marketlift simulate --data {data}` first or pass "
-             "--listings FILE", json_output=json_output)  # fmt: skip
+        fail(
+            f"no listings under {data}: run `marketlift simulate --data {data}` first or pass "
+            "--listings FILE",
+            json_output=json_output,
+        )
     return list(table.to_pylist())
 
 
@@ -127,17 +145,21 @@ def _split(value: str, name: str, allowed: tuple[str, ...], json_output: bool) -
     items = [v.strip() for v in value.split(",") if v.strip()]
     bad = [v for v in items if v not in allowed]
     if bad or not items:
-        fail(f"{name} == {value!r}, expected a comma-separated list of {', '.join(allowed)}",
-             json_output=json_output)  # fmt: skip
+        fail(
+            f"{name} == {value!r}, expected a comma-separated list of {', '.join(allowed)}",
+            json_output=json_output,
+        )
     return items
 
 
 @app.command("generate")
 def generate_cmd(
     touchpoint: Annotated[
-        str, typer.Option("--touchpoint", help="nudge, highlights, review_summary, "
-                          "search_rewrite or translation.")
-    ],  # fmt: skip
+        str,
+        typer.Option(
+            "--touchpoint", help="nudge, highlights, review_summary, search_rewrite or translation."
+        ),
+    ],
     data: DataDir = Path("marketlift-data"),
     locales: Annotated[str, typer.Option("--locales", help="Comma-separated locales.")] = (
         "en-US,en-GB,de-DE,fr-FR,es-ES,it-IT,nl-NL,ja-JP"
@@ -148,13 +170,19 @@ def generate_cmd(
         str, typer.Option("--actions", help="Nudge actions, comma-separated.")
     ] = "cart_reminder,price_drop,free_shipping,similar_items,review_highlight,discount_coupon",
     listings: Annotated[
-        Path | None, typer.Option("--listings", help="Listings table (Parquet or CSV); default: "
-                                  "the simulator's sim_listings under --data.")
-    ] = None,  # fmt: skip
+        Path | None,
+        typer.Option(
+            "--listings",
+            help="Listings table (Parquet or CSV); default: "
+            "the simulator's sim_listings under --data.",
+        ),
+    ] = None,
     queries: Annotated[
-        Path | None, typer.Option("--queries", help="Search queries, one per line "
-                                  "(--touchpoint search_rewrite).")
-    ] = None,  # fmt: skip
+        Path | None,
+        typer.Option(
+            "--queries", help="Search queries, one per line (--touchpoint search_rewrite)."
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N listings.")] = None,
     discount_pct: Annotated[int, typer.Option(min=1, max=99, help="Coupon percent.")] = 10,
     price_drop_pct: Annotated[int, typer.Option(min=1, max=99, help="Price drop percent.")] = 5,
@@ -175,8 +203,7 @@ def generate_cmd(
     import datetime as dt
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.progress import TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from marketlift.copy.batch import generate
     from marketlift.copy.cache import CopyCache, cache_key
@@ -192,8 +219,10 @@ def generate_cmd(
     requests: list[CopyRequest] = []
     if touchpoint == "search_rewrite":
         if queries is None or not queries.is_file():
-            fail("--touchpoint search_rewrite needs --queries FILE (one query per line)",
-                 json_output=json_output)  # fmt: skip
+            fail(
+                "--touchpoint search_rewrite needs --queries FILE (one query per line)",
+                json_output=json_output,
+            )
         lines = queries.read_text(encoding="utf-8").splitlines()[:limit]
         for locale in locale_list:
             requests += query_requests(lines, locale)
@@ -202,32 +231,55 @@ def generate_cmd(
         for locale in locale_list:
             facts = listing_facts_from_rows(rows, locale)
             requests += requests_for(
-                touchpoint, facts, locale, actions=action_list, discount_pct=discount_pct,
-                price_drop_pct=price_drop_pct, expires=today + dt.timedelta(days=expires_days),
+                touchpoint,
+                facts,
+                locale,
+                actions=action_list,
+                discount_pct=discount_pct,
+                price_drop_pct=price_drop_pct,
+                expires=today + dt.timedelta(days=expires_days),
                 today=today,
-            )  # fmt: skip
+            )
     chosen = _provider(
-        provider, base_url=base_url, model=model, model_path=model_path, replay=replay,
-        concurrency=concurrency, rps=rps, usd_in=usd_per_1k_prompt,
-        usd_out=usd_per_1k_completion, json_output=json_output,
-    )  # fmt: skip
+        provider,
+        base_url=base_url,
+        model=model,
+        model_path=model_path,
+        replay=replay,
+        concurrency=concurrency,
+        rps=rps,
+        usd_in=usd_per_1k_prompt,
+        usd_out=usd_per_1k_completion,
+        json_output=json_output,
+    )
     start = time.perf_counter()
     with CopyCache(data) as cache:
         hits = sum(
-            cache.get(cache_key(r.touchpoint, chosen.prompt_version, facts_hash(r.facts),
-                                r.locale, chosen.model)) is not None
+            cache.get(
+                cache_key(
+                    r.touchpoint, chosen.prompt_version, facts_hash(r.facts), r.locale, chosen.model
+                )
+            )
+            is not None
             for r in requests
-        )  # fmt: skip
+        )
         bar = Progress(
-            TextColumn(f"copy {touchpoint}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=stderr_console, transient=json_output,
-        )  # fmt: skip
+            TextColumn(f"copy {touchpoint}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=stderr_console,
+            transient=json_output,
+        )
         with bar:
             task = bar.add_task("generate", total=len(requests))
             results = generate(
-                requests, chosen, cache=cache, concurrency=concurrency,
+                requests,
+                chosen,
+                cache=cache,
+                concurrency=concurrency,
                 progress=lambda n: bar.advance(task, n),
-            )  # fmt: skip
+            )
         rows_in_cache = len(cache)
     seconds = time.perf_counter() - start
     reasons: Counter[str] = Counter(
@@ -262,9 +314,14 @@ def generate_cmd(
 def eval_cmd(
     provider: ProviderOpt = "template",
     listings: Annotated[
-        int, typer.Option("--listings", min=1, help="Simulated listings in the test set "
-                          "(each yields about 80 requests over the 8 locales).")
-    ] = 10,  # fmt: skip
+        int,
+        typer.Option(
+            "--listings",
+            min=1,
+            help="Simulated listings in the test set "
+            "(each yields about 80 requests over the 8 locales).",
+        ),
+    ] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the simulated world.")] = 0,
     concurrency: ConcurrencyOpt = 8,
     base_url: BaseUrlOpt = None,
@@ -287,10 +344,17 @@ def eval_cmd(
     from marketlift.copy.testset import build_requests
 
     chosen = _provider(
-        provider, base_url=base_url, model=model, model_path=model_path, replay=replay,
-        concurrency=concurrency, rps=rps, usd_in=usd_per_1k_prompt,
-        usd_out=usd_per_1k_completion, json_output=json_output,
-    )  # fmt: skip
+        provider,
+        base_url=base_url,
+        model=model,
+        model_path=model_path,
+        replay=replay,
+        concurrency=concurrency,
+        rps=rps,
+        usd_in=usd_per_1k_prompt,
+        usd_out=usd_per_1k_completion,
+        json_output=json_output,
+    )
     with stderr_console.status("building the test set and evaluating"):
         requests = build_requests(listings, seed)
         report = evaluate(chosen, requests, concurrency=concurrency)

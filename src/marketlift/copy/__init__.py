@@ -1,4 +1,4 @@
-"""LLM touchpoints: grounded, localized copy for buyers, safe by construction.
+r"""LLM touchpoints: grounded, localized copy for buyers, safe by construction.
 
 Module map:
 
@@ -23,7 +23,7 @@ Example:
     >>> listing = ListingFacts("l1", "Vaso in ceramica", "vase", Money(3900, "EUR"),
     ...                        materials=("ceramic",), title_language="it")
     >>> render(CopyRequest("highlights", "it-IT", Facts(listing=listing)))
-    {'bullet_1': 'Materiale: ceramica', 'bullet_2': 'Prezzo: 39,00\\xa0€'}
+    {'bullet_1': 'Materiale: ceramica', 'bullet_2': 'Prezzo: 39,00\xa0€'}
 """
 
 from marketlift.copy.batch import agenerate, generate, guarded

@@ -63,7 +63,9 @@ def guarded(
     start = time.perf_counter()
     parts = render(request)
     latency = (draft.latency_s if draft else 0.0) + time.perf_counter() - start
-    tokens = (draft.prompt_tokens, draft.completion_tokens, draft.cost_usd) if draft else (0, 0, 0.0)
+    tokens = (
+        (draft.prompt_tokens, draft.completion_tokens, draft.cost_usd) if draft else (0, 0, 0.0)
+    )
     return CopyResult(
         key, request.touchpoint, request.locale, request.action, parts, "template", model,
         prompt_version, fh, "fallback", reasons, latency * 1000, *tokens,

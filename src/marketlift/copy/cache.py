@@ -62,7 +62,9 @@ def cache_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / "copy" / "cache.sqlite"
 
 
-def cache_key(touchpoint: str, prompt_version: str, facts_hash: str, locale: str, model: str) -> str:
+def cache_key(
+    touchpoint: str, prompt_version: str, facts_hash: str, locale: str, model: str
+) -> str:
     """The content address of one piece of copy (64 hex characters)."""
     raw = "\x1f".join((touchpoint, prompt_version, facts_hash, locale, model))
     return hashlib.sha256(raw.encode()).hexdigest()

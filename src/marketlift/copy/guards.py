@@ -199,7 +199,8 @@ _INJECTION: Final = re.compile(
         r"ignor(?:e|ez|iere|a|eer)\b", r"disregard", r"system ?prompt", r"\bprompt\b",
         r"instruc", r"anweisung", r"istruzion", r"instructie", r"as an ai", r"language model",
         r"\b(?:assistant|system|user|developer)\s*:", r"</?[a-z][a-z0-9_]*\s*/?>", r"```",
-        r"\{\{|\}\}", r"https?:", r"www\.", r"[a-z0-9-]+\.(?:com|net|org|io|xyz|ru|info|biz)(?![a-z])",
+        r"\{\{|\}\}", r"https?:", r"www\.",
+        r"[a-z0-9-]+\.(?:com|net|org|io|xyz|ru|info|biz)(?![a-z])",
         r"api[_ ]?key", r"password", r"passwort", r"jailbreak", r"click here", r"klick",
         r"cliquez", r"haz clic", r"clicca", r"klik hier", r"bitcoin", r"crypto", r"gift ?card",
         r"wire transfer", r"iphone", r"指示", r"無視", r"プロンプト", r"override", r"\bdan\b",
@@ -219,7 +220,9 @@ _SCARCITY_NUMBER: Final = re.compile(
     r"only (\d+) (?:left|remaining)|nur noch (\d+)|plus que (\d+)|solo queda[n]? (\d+)"
     r"|ne resta(?:no)? solo (\d+)|nog maar (\d+)|残り(\d+)"
 )
-_CONTROL: Final = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # fmt: skip
+_CONTROL: Final = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 
 
 def _luhn(digits: str) -> bool:
@@ -326,76 +329,115 @@ def _claims_allowed(facts: Facts) -> set[str]:
             allowed.add("discount")
         if terms.action == "free_shipping":
             allowed.add("free_shipping")
-        if terms.expires is not None and facts.today is not None:
-            if 0 <= (terms.expires - facts.today).days <= 1:
-                allowed.add("urgency")
+        ends = terms.expires
+        if ends is not None and facts.today is not None and 0 <= (ends - facts.today).days <= 1:
+            allowed.add("urgency")
     if listing is not None and listing.free_shipping:
         allowed.add("free_shipping")
     return allowed
 
 
-def check(request: CopyRequest, parts: Mapping[str, str]) -> tuple[Violation, ...]:
-    """All reasons ``parts`` may not be served for ``request`` (empty: it passes)."""
-    facts, touchpoint = request.facts, request.touchpoint
+class _Grounds(NamedTuple):
+    """What the facts support, computed once per request."""
+
+    exempt: list[str]
+    numbers: set[Decimal]
+    money: set[Decimal]
+    pcts: set[Decimal]
+    materials: set[str]
+    claims: set[str]
+    seller_shingles: set[str]
+    unsafe_title: str | None
+    stock: int | None
+
+
+def _grounds(facts: Facts) -> _Grounds:
     listing = facts.listing
     title_ok = listing is not None and safe_seller_text(listing.title)
     exempt = [listing.title] if listing is not None and title_ok else []
+    shingles: set[str] = set()
     if listing is not None:
         exempt += list(PRODUCT_TYPES.get(listing.product_type, {}).values())
-    out: list[Violation] = []
-    limits = {s.name: s.max_chars for s in surfaces(touchpoint)}
-    for name in REQUIRED[touchpoint]:
-        if not parts.get(name, "").strip():
-            out.append(Violation("missing", name, "empty or absent"))
-    numbers, money, pcts = _numbers(facts, title_ok), _money(facts), _percents(facts)
-    materials_ok = _allowed_materials(facts, title_ok)
-    claims_ok = _claims_allowed(facts)
-    seller_shingles: set[str] = set()
-    if listing is not None:
-        seller_shingles |= _shingles(listing.description) - _shingles(listing.title)
+        shingles |= _shingles(listing.description) - _shingles(listing.title)
         if not title_ok:
-            seller_shingles |= _shingles(listing.title)
+            shingles |= _shingles(listing.title)
     if facts.reviews is not None:
         for text in facts.reviews.texts:
-            seller_shingles |= _shingles(text)
+            shingles |= _shingles(text)
+    return _Grounds(
+        exempt=exempt, numbers=_numbers(facts, title_ok), money=_money(facts),
+        pcts=_percents(facts), materials=_allowed_materials(facts, title_ok),
+        claims=_claims_allowed(facts), seller_shingles=shingles,
+        unsafe_title=listing.title if listing is not None and not title_ok else None,
+        stock=listing.stock if listing is not None else None,
+    )  # fmt: skip
+
+
+def _check_numbers(name: str, body: str, g: _Grounds) -> list[Violation]:
+    out = []
+    for n in numbers_in(body):
+        if n.kind == "money" and not n.values & g.money:
+            out.append(Violation("price", name, f"{n.text} is not a price of the facts"))
+        elif n.kind == "percent" and not n.values & g.pcts:
+            out.append(Violation("percent", name, f"{n.text}% is not in the terms"))
+        elif not n.values & g.numbers:
+            out.append(Violation("number", name, f"{n.text} is not in the facts"))
+    return out
+
+
+def _check_claims(name: str, body: str, g: _Grounds, touchpoint: str) -> list[Violation]:
+    out = []
+    if touchpoint != "search_rewrite":
+        out += [
+            Violation("material", name, f"{slug} is not a listed material")
+            for slug in sorted(materials_in(body))
+            if not set(grounded_by(slug)) & g.materials
+        ]
+    out += [
+        Violation(c, name, "not supported by the facts") for c in sorted(claims_in(body) - g.claims)
+    ]
+    for match in _SCARCITY_NUMBER.finditer(body):
+        said = int(next(x for x in match.groups() if x is not None))
+        if "scarcity" in g.claims and said != g.stock:
+            out.append(Violation("scarcity", name, f"says {said} left, stock is {g.stock}"))
+    return out
+
+
+def _check_safety(name: str, text: str, body: str, g: _Grounds) -> list[Violation]:
+    out = [Violation("pii", name, kind) for kind in find_pii(text)]
+    signs = injection_signs(body)
+    if g.unsafe_title is not None and fold(g.unsafe_title) in fold(text):
+        signs.append("unsafe seller title echoed")
+    if g.seller_shingles & _shingles(text):
+        signs.append("seller text copied verbatim")
+    if _CONTROL.search(text):
+        signs.append("control or invisible characters")
+    if signs:
+        out.append(Violation("injection", name, "; ".join(dict.fromkeys(signs))))
+    return out
+
+
+def check(request: CopyRequest, parts: Mapping[str, str]) -> tuple[Violation, ...]:
+    """All reasons ``parts`` may not be served for ``request`` (empty: it passes)."""
+    touchpoint = request.touchpoint
+    g = _grounds(request.facts)
+    limits = {s.name: s.max_chars for s in surfaces(touchpoint)}
+    out = [
+        Violation("missing", name, "empty or absent")
+        for name in REQUIRED[touchpoint]
+        if not parts.get(name, "").strip()
+    ]
     for name, text in parts.items():
         if name not in limits:
             out.append(Violation("surface", name, f"not a surface of {touchpoint}"))
             continue
         if len(text) > limits[name]:
             out.append(Violation("length", name, f"{len(text)} > {limits[name]} characters"))
-        body = _strip_exempt(text, exempt)
-        for n in numbers_in(body):
-            if n.kind == "money" and not n.values & money:
-                out.append(Violation("price", name, f"{n.text} is not a price of the facts"))
-            elif n.kind == "percent" and not n.values & pcts:
-                out.append(Violation("percent", name, f"{n.text}% is not in the terms"))
-            elif not n.values & numbers:
-                out.append(Violation("number", name, f"{n.text} is not in the facts"))
-        if touchpoint != "search_rewrite":
-            for slug in sorted(materials_in(body)):
-                if not set(grounded_by(slug)) & materials_ok:
-                    out.append(Violation("material", name, f"{slug} is not a listed material"))
-        for claim in sorted(claims_in(body) - claims_ok):
-            out.append(Violation(claim, name, "not supported by the facts"))
-        stock = listing.stock if listing is not None else None
-        for match in _SCARCITY_NUMBER.finditer(body):
-            said = int(next(g for g in match.groups() if g is not None))
-            if "scarcity" in claims_ok and said != stock:
-                out.append(Violation("scarcity", name, f"says {said} left, stock is {stock}"))
-        for kind in find_pii(text):
-            out.append(Violation("pii", name, kind))
-        signs = injection_signs(body)
-        if listing is not None and not title_ok and fold(listing.title) in fold(text):
-            signs.append("unsafe seller title echoed")
-        if seller_shingles & _shingles(text):
-            signs.append("seller text copied verbatim")
-        if _CONTROL.search(text):
-            signs.append("control or invisible characters")
-        if signs:
-            out.append(Violation("injection", name, "; ".join(dict.fromkeys(signs))))
-    joined = " ".join(_strip_exempt(t, exempt) for t in parts.values())
+        body = _strip_exempt(text, g.exempt)
+        out += _check_numbers(name, body, g)
+        out += _check_claims(name, body, g, touchpoint)
+        out += _check_safety(name, text, body, g)
+    joined = " ".join(_strip_exempt(t, g.exempt) for t in parts.values())
     if touchpoint != "search_rewrite" and not language_ok(joined, request.locale):
         out.append(Violation("language", "*", f"not {request.locale}"))
     return tuple(out)
-

@@ -41,9 +41,8 @@ def japanese_share(text: str) -> float:
 
 @functools.lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    import py3langid
+    import py3langid  # noqa: PLC0415 - loads a model only when first needed
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415
 
     path = py3langid.langid.MODEL_DIR / MODEL_FILE
     ident = LanguageIdentifier.from_modelpath(path, norm_probs=True)

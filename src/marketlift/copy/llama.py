@@ -58,7 +58,7 @@ class LlamaCppProvider:
         temperature: float = 0.2,
     ) -> None:
         try:
-            import llama_cpp
+            import llama_cpp  # noqa: PLC0415 - optional extra
         except ImportError as exc:
             raise MissingDependencyError("llama-cpp-python", "llm-local") from exc
         path = Path(model_path)

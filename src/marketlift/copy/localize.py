@@ -1,13 +1,13 @@
-"""Locale-correct numbers, prices, percentages, dates, lists and plurals (Babel, CLDR data).
+r"""Locale-correct numbers, prices, percentages, dates, lists and plurals (Babel, CLDR data).
 
 Example:
     >>> from marketlift.copy.facts import Money
     >>> price(Money(123450, "EUR"), "de-DE")
-    '1.234,50\\xa0€'
+    '1.234,50\xa0€'
     >>> price(Money(1200, "JPY"), "ja-JP"), price(Money(1999, "GBP"), "en-GB")
     ('￥1,200', '£19.99')
     >>> percent(15, "fr-FR"), percent(15, "nl-NL")
-    ('15\\xa0%', '15%')
+    ('15\xa0%', '15%')
     >>> import datetime as dt
     >>> day(dt.date(2026, 11, 26), "en-US"), day(dt.date(2026, 11, 26), "de-DE")
     ('Nov 26', '26. Nov.')

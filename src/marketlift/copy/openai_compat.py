@@ -37,7 +37,7 @@ from marketlift.copy.prompts import PROMPT_VERSION, ProviderError, build_message
 from marketlift.copy.request import CopyRequest, Draft
 from marketlift.errors import ConfigError
 
-__all__ = ["OpenAIConfig", "OpenAICompatibleProvider", "RateLimiter", "Usage", "backoff_s"]
+__all__ = ["OpenAICompatibleProvider", "OpenAIConfig", "RateLimiter", "Usage", "backoff_s"]
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class OpenAICompatibleProvider:
         self.config = config
         self.prompt_version = prompt_version
         self.usage = Usage()
-        self._rng = random.Random(random_state)
+        self._rng = random.Random(random_state)  # noqa: S311 - jitter, not secrets
         self._transport = transport
         self._limiter = RateLimiter(config.requests_per_second)
         self._client: httpx.AsyncClient | None = None
@@ -279,9 +279,11 @@ class OpenAICompatibleProvider:
                     return self._draft(request, response, time.perf_counter() - start)
             if attempt < self.config.max_retries:
                 cfg = self.config
-                delay = backoff_s(attempt, base_s=cfg.backoff_base_s, max_s=cfg.backoff_max_s,
-                                  rng=self._rng) if wait is None else min(wait, cfg.backoff_max_s)  # fmt: skip
-                await self._sleep(delay)
+                if wait is None:
+                    wait = backoff_s(
+                        attempt, base_s=cfg.backoff_base_s, max_s=cfg.backoff_max_s, rng=self._rng
+                    )
+                await self._sleep(min(wait, cfg.backoff_max_s))
         self.usage.failures += 1
         raise ProviderError(f"gave up after {self.config.max_retries + 1} attempts: {last}")
 
@@ -311,5 +313,3 @@ class OpenAICompatibleProvider:
             self.usage.failures += 1
             raise
         return Draft(parts, self.name, self.model, latency, prompt, completion, cost)
-
-

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Japanese copy uses full-width punctuation)
 """The template provider's phrase book: every sentence it can write, in seven languages.
 
 Each key holds candidates, best first; the renderer takes the first whose placeholders are
@@ -52,7 +53,8 @@ _EN: Final[P] = {
     "free_shipping.banner": ("Free shipping on {product}", "Free shipping on this item"),
     "similar_items.push_title": ("More like {product}", "More you might like"),
     "similar_items.push_body": ("We found {similar} like {product}.",
-                                "We found {similar} you might like.", "We found more you might like."),
+                                "We found {similar} you might like.",
+                                "We found more you might like."),
     "similar_items.email_subject": ("{similar} like {product}", "{similar} you might like",
                                     "More you might like"),
     "similar_items.banner": ("{similar} like {product}", "{similar} you might like",
@@ -83,8 +85,8 @@ _EN: Final[P] = {
     "hl.price": ("Price: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "Buyers liked: {liked}. Some were less happy with: {disliked}. "
-        "{rating} out of 5 from {reviews}.",
+        ("Buyers liked: {liked}. Some were less happy with: {disliked}. "
+        "{rating} out of 5 from {reviews}."),
         "Buyers liked: {liked}. {rating} out of 5 from {reviews}.",
         "Some were less happy with: {disliked}. {rating} out of 5 from {reviews}.",
         "{rating} out of 5 from {reviews}.",
@@ -160,8 +162,8 @@ _DE: Final[P] = {
     "hl.price": ("Preis: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "Käufern gefiel: {liked}. Weniger zufrieden waren einige mit: {disliked}. "
-        "{rating} von 5 Sternen aus {reviews}.",
+        ("Käufern gefiel: {liked}. Weniger zufrieden waren einige mit: {disliked}. "
+        "{rating} von 5 Sternen aus {reviews}."),
         "Käufern gefiel: {liked}. {rating} von 5 Sternen aus {reviews}.",
         "Weniger zufrieden waren einige mit: {disliked}. {rating} von 5 Sternen aus {reviews}.",
         "{rating} von 5 Sternen aus {reviews}.",
@@ -239,8 +241,8 @@ _FR: Final[P] = {
     "hl.price": ("Prix\u00a0: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "Les acheteurs ont aimé\u00a0: {liked}. Quelques réserves sur\u00a0: {disliked}. "
-        "{rating} sur 5 ({reviews}).",
+        ("Les acheteurs ont aimé\u00a0: {liked}. Quelques réserves sur\u00a0: {disliked}. "
+        "{rating} sur 5 ({reviews})."),
         "Les acheteurs ont aimé\u00a0: {liked}. {rating} sur 5 ({reviews}).",
         "Quelques réserves sur\u00a0: {disliked}. {rating} sur 5 ({reviews}).",
         "{rating} sur 5 ({reviews}).",
@@ -314,8 +316,8 @@ _ES: Final[P] = {
     "hl.price": ("Precio: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "A los compradores les gustó: {liked}. Algunos pusieron pegas a: {disliked}. "
-        "{rating} de 5 ({reviews}).",
+        ("A los compradores les gustó: {liked}. Algunos pusieron pegas a: {disliked}. "
+        "{rating} de 5 ({reviews})."),
         "A los compradores les gustó: {liked}. {rating} de 5 ({reviews}).",
         "Algunos pusieron pegas a: {disliked}. {rating} de 5 ({reviews}).",
         "{rating} de 5 ({reviews}).",
@@ -389,8 +391,8 @@ _IT: Final[P] = {
     "hl.price": ("Prezzo: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "Agli acquirenti è piaciuto: {liked}. Qualche riserva su: {disliked}. "
-        "{rating} su 5 ({reviews}).",
+        ("Agli acquirenti è piaciuto: {liked}. Qualche riserva su: {disliked}. "
+        "{rating} su 5 ({reviews})."),
         "Agli acquirenti è piaciuto: {liked}. {rating} su 5 ({reviews}).",
         "Qualche riserva su: {disliked}. {rating} su 5 ({reviews}).",
         "{rating} su 5 ({reviews}).",
@@ -462,8 +464,8 @@ _NL: Final[P] = {
     "hl.price": ("Prijs: {price}",),
     "hl.product": ("{product}",),
     "rs.summary": (
-        "Kopers waren blij met: {liked}. Minder tevreden over: {disliked}. "
-        "{rating} van 5 sterren ({reviews}).",
+        ("Kopers waren blij met: {liked}. Minder tevreden over: {disliked}. "
+        "{rating} van 5 sterren ({reviews})."),
         "Kopers waren blij met: {liked}. {rating} van 5 sterren ({reviews}).",
         "Minder tevreden over: {disliked}. {rating} van 5 sterren ({reviews}).",
         "{rating} van 5 sterren ({reviews}).",
@@ -490,7 +492,8 @@ _JA: Final[P] = {
     "price_drop.push_body": ("{product}が{old}から{new}に値下げされました。",
                              "{old}から{new}に値下げされました。"),
     "price_drop.email_subject": ("{product}が{new}になりました", "カートの商品が値下げされました"),
-    "price_drop.banner": ("値下げ：{product}が{new}に（旧価格{old}）", "{new}に値下げ（旧価格{old}）"),
+    "price_drop.banner": ("値下げ：{product}が{new}に（旧価格{old}）",
+                          "{new}に値下げ（旧価格{old}）"),
     "free_shipping.push_title": ("送料無料：{product}", "お選びの商品は送料無料です"),
     "free_shipping.push_body": ("{product}（{price}）を送料無料でお届けします。",
                                 "お選びの商品を送料無料でお届けします。"),
@@ -596,18 +599,19 @@ def _british(book: P) -> P:
     for key, candidates in book.items():
         fixed = []
         for text in candidates:
+            british = text
             for us, gb in _EN_GB:
-                text = text.replace(us, gb)
-            fixed.append(text)
+                british = british.replace(us, gb)
+            fixed.append(british)
         out[key] = tuple(fixed)
     return out
 
 
 _EN_GB_BOOK: Final = _british(_EN)
 _EN_GB_PLURALS: Final = {
-    k: (a.replace("Ships within", "Dispatched within"), b.replace("Ships within", "Dispatched within"))
+    k: (a.replace("Ships", "Dispatched"), b.replace("Ships", "Dispatched"))
     for k, (a, b) in _PLURALS["en"].items()
-}  # fmt: skip
+}
 
 
 def phrases(locale: str) -> P:

@@ -60,19 +60,19 @@ def make_provider(name: str, **config: Any) -> Provider:
     ``llama_cpp`` a ``model_path=``; ``replay`` a ``path=`` to a JSON-lines file.
     """
     if name == "template":
-        from marketlift.copy.template import TemplateProvider
+        from marketlift.copy.template import TemplateProvider  # noqa: PLC0415
 
         return TemplateProvider()
     if name == "openai":
-        from marketlift.copy.openai_compat import OpenAICompatibleProvider
+        from marketlift.copy.openai_compat import OpenAICompatibleProvider  # noqa: PLC0415
 
         return OpenAICompatibleProvider(**config)
     if name == "llama_cpp":
-        from marketlift.copy.llama import LlamaCppProvider
+        from marketlift.copy.llama import LlamaCppProvider  # noqa: PLC0415
 
         return LlamaCppProvider(**config)
     if name == "replay":
-        from marketlift.copy.replay import ReplayProvider
+        from marketlift.copy.replay import ReplayProvider  # noqa: PLC0415
 
         return ReplayProvider.from_jsonl(**config)
     raise ConfigError("provider", name, f"one of {', '.join(PROVIDERS)}")

@@ -1,5 +1,7 @@
-"""What a provider is asked (:class:`CopyRequest`), what it answers (:class:`Draft`) and what
-is served and cached (:class:`CopyResult`).
+"""Requests, drafts and results: what providers are asked, answer, and what is served.
+
+:class:`CopyRequest` is what a provider is asked, :class:`Draft` what it answers and
+:class:`CopyResult` what is served and cached.
 
 Example:
     >>> from marketlift.copy.facts import Facts, ListingFacts, Money
@@ -61,7 +63,9 @@ class CopyRequest:
         terms = self.facts.terms
         if self.touchpoint == "nudge" and terms is not None:
             check_action(terms.action)
-            if terms.action == "price_drop" and (terms.old_price is None or terms.new_price is None):
+            if terms.action == "price_drop" and (
+                terms.old_price is None or terms.new_price is None
+            ):
                 raise ConfigError("facts.terms.new_price", terms.new_price,
                                   "old_price and new_price for action 'price_drop'")  # fmt: skip
             if terms.action == "discount_coupon" and not terms.discount_pct:

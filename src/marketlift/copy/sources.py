@@ -120,7 +120,6 @@ def listing_facts_from_rows(
     return out
 
 
-
 def requests_for(
     touchpoint: str,
     listings: Iterable[ListingFacts],

@@ -1,4 +1,4 @@
-"""The template provider: deterministic, offline, grounded by construction, in 8 locales.
+r"""The template provider: deterministic, offline, grounded by construction, in 8 locales.
 
 Every sentence comes from the phrase book (:mod:`marketlift.copy.phrases`); every number,
 price, percentage and date is formatted from a fact by Babel; every material, color, product
@@ -15,12 +15,13 @@ Example:
     ...                        materials=("ceramic",), stock=2, title_language="de")
     >>> terms = ActionTerms("cart_reminder", items_in_cart=3)
     >>> parts = render(CopyRequest("nudge", "de-DE", Facts(listing=listing, terms=terms)))
-    >>> parts["push_body"]
-    'Du hast 3 Artikel im Warenkorb, darunter „Keramik-Tasse in Blau“ für 24,50\\xa0€. Nur noch \
-2 verfügbar.'
+    >>> parts["push_body"][:50]
+    'Du hast 3 Artikel im Warenkorb, darunter „Keramik-'
+    >>> parts["push_body"][50:]
+    'Tasse in Blau“ für 24,50\xa0€. Nur noch 2 verfügbar.'
     >>> coupon = ActionTerms("discount_coupon", discount_pct=15, expires=dt.date(2026, 12, 3))
     >>> render(CopyRequest("nudge", "fr-FR", Facts(listing=listing, terms=coupon)))["push_body"]
-    'Votre bon de 15\\xa0% vous attend.'
+    'Votre bon de 15\xa0% vous attend.'
     >>> render(CopyRequest("translation", "ja-JP", Facts(listing=listing)))
     {'title': 'セラミックマグカップ'}
 """
@@ -146,7 +147,7 @@ def _nudge(request: CopyRequest, ctx: Context) -> dict[str, str]:
 
 
 def _highlights(request: CopyRequest, ctx: Context) -> dict[str, str]:
-    facts, book, locale = request.facts, phrases(request.locale), request.locale
+    facts, book = request.facts, phrases(request.locale)
     listing = facts.listing
     assert listing is not None
     buyer = facts.buyer

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Japanese copy uses full-width punctuation)
 """The evaluation test set, built from simulated listings in all eight locales.
 
 :func:`build_requests` turns listings of the simulator (:mod:`marketlift.sim`, imported lazily:
@@ -71,7 +72,7 @@ def listing_facts(
     if text_lang not in cache:
         cache[text_lang] = listings.texts(text_lang)
     titles, descriptions = cache[text_lang]
-    adj, mat, col, noun, days = (int(x) for x in listings.words[j])
+    _adj, mat, col, noun, days = (int(x) for x in listings.words[j])
     category = int(listings.category[j])
     return ListingFacts(
         listing_id=f"l{j:07d}",
@@ -80,8 +81,11 @@ def listing_facts(
         price=display_money(int(listings.price_cents[j]), locale),
         materials=(_SIM_MATERIALS[mat],),
         color=_SIM_COLORS[col],
-        shipping=(display_money(int(listings.shipping_cents[j]), locale) if j % 4
-                  else Money(0, CURRENCY_OF.get(locale, "EUR"))),
+        shipping=(
+            display_money(int(listings.shipping_cents[j]), locale)
+            if j % 4
+            else Money(0, CURRENCY_OF.get(locale, "EUR"))
+        ),
         stock=int(listings.stock[j]),
         review_count=int(listings.review_count[j]),
         rating=float(listings.rating[j]) if int(listings.review_count[j]) else None,
@@ -113,7 +117,7 @@ def build_requests(n_listings: int = 25, seed: int = 0) -> list[CopyRequest]:
     (when it has reviews), a search rewrite (a query buyers of that language type) and a
     translation. Deterministic in ``seed``.
     """
-    from marketlift.sim import SimConfig, make_world
+    from marketlift.sim import SimConfig, make_world  # noqa: PLC0415 - lazy: sim is heavy
 
     world = make_world(SimConfig(n_buyers=10, seed=seed))
     n = world.listings.n
