@@ -23,15 +23,23 @@ def serve_cmd(
     nats_url: Annotated[
         str, typer.Option(envvar="MARKETLIFT_NATS_URL", help="NATS URL for --sink jetstream.")
     ] = "nats://127.0.0.1:4222",
+    experiments: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file of experiments for /v1/assign (default DATA/experiments.toml)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
-    """Start the HTTP service: POST /v1/events, /healthz, /metrics, /openapi.json.
+    """Start the HTTP service: POST /v1/events, POST /v1/assign, /healthz, /metrics, /openapi.json.
 
-    Set MARKETLIFT_WRITE_KEY to require 'Authorization: Bearer <key>' on /v1/events.
+    Set MARKETLIFT_WRITE_KEY to require 'Authorization: Bearer <key>' on /v1/events, and
+    MARKETLIFT_DECIDE_KEY for /v1/assign.
     """
     import uvicorn
 
     from marketlift.errors import ConfigError, LakeBusyError
+    from marketlift.experiments.config import load_experiments
     from marketlift.serve import JetStreamConfig, ServeConfig, create_app
 
     try:
@@ -41,10 +49,16 @@ def serve_cmd(
             port=port,
             sink=sink,
             write_key=os.environ.get("MARKETLIFT_WRITE_KEY") or None,
+            decide_key=os.environ.get("MARKETLIFT_DECIDE_KEY") or None,
+            experiments_file=experiments,
             jetstream=JetStreamConfig(url=nats_url),
         )
+        if experiments is not None:
+            load_experiments(experiments)  # fail here, clearly, not inside the server
     except ConfigError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"--experiments: cannot read {experiments}: {exc}")
     try:
         uvicorn.run(
             create_app(config),

@@ -32,6 +32,7 @@ __all__ = [
     "FieldError",
     "RejectedEvent",
     "ValidatedBatch",
+    "explain_decode_error",
     "validate_batch",
 ]
 
@@ -147,7 +148,9 @@ def validate_batch(
             try:
                 event = _DECODER_ONE.decode(raw)
             except msgspec.DecodeError as exc:
-                rejected.append(RejectedEvent(index, _event_id_of(raw), [_explain(exc, raw)], raw))
+                rejected.append(
+                    RejectedEvent(index, _event_id_of(raw), [explain_decode_error(exc, raw)], raw)
+                )
                 continue
         skew = _skew_error(event.ts, now, limits)
         if skew is not None:
@@ -227,7 +230,7 @@ def _event_id_of(raw: bytes) -> str | None:
     return None
 
 
-def _explain(exc: msgspec.DecodeError, raw: bytes) -> FieldError:
+def explain_decode_error(exc: msgspec.DecodeError, raw: bytes) -> FieldError:
     """Turn a msgspec error into a field, the value found there, and what was expected."""
     text = str(exc)
     message, _, path = text.partition(" - at `")

@@ -21,7 +21,8 @@ import hmac
 import time
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from pathlib import Path
+from typing import Final
 
 import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -34,8 +35,10 @@ from starlette.routing import Route
 
 from marketlift._version import __version__
 from marketlift.events.validate import BatchFormatError, FieldError, RejectedEvent
+from marketlift.experiments.config import Experiment, load_experiments
 from marketlift.ingest.collector import Collector
 from marketlift.ingest.sink import Sink, SinkBatch
+from marketlift.serve.assign import Assigner
 from marketlift.serve.config import ServeConfig
 from marketlift.serve.metrics import CollectorMetrics
 from marketlift.serve.openapi import openapi_document
@@ -72,34 +75,66 @@ def create_app(config: ServeConfig, *, sink: Sink | None = None) -> Starlette:
         config: The service configuration.
         sink: A sink to use instead of opening the configured one (not closed by the app).
     """
-    metrics = CollectorMetrics.create()
-    state: dict[str, Any] = {}
+    handlers = _Handlers(config, sink)
+    routes = [
+        Route("/v1/events", handlers.post_events, methods=["POST"]),
+        Route("/v1/assign", handlers.post_assign, methods=["POST"]),
+        Route("/healthz", handlers.healthz, methods=["GET"]),
+        Route("/metrics", handlers.prometheus, methods=["GET"]),
+        Route("/openapi.json", handlers.openapi, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
+            max_age=600,
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=handlers.lifespan)
+
+
+class _Handlers:
+    """The route handlers and what they share: config, metrics, collector, assigner."""
+
+    def __init__(self, config: ServeConfig, sink: Sink | None) -> None:
+        self.config = config
+        self.given_sink = sink
+        self.metrics = CollectorMetrics.create()
+        self.document = _ENCODER.encode(openapi_document())
+        self._collector: Collector | None = None
+        self._assigner: Assigner | None = None
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        own = sink is None
-        active = open_sink(config) if sink is None else sink
-        state["collector"] = Collector(active, limits=config.limits)
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        active = open_sink(self.config) if self.given_sink is None else self.given_sink
+        self._collector = Collector(active, limits=self.config.limits)
+        self._assigner = Assigner(_experiments(self.config), active, self._collector.clock)
         try:
             yield
         finally:
-            if own:
+            if self.given_sink is None:
                 active.close()
 
-    def collector() -> Collector:
-        result: Collector = state["collector"]
-        return result
+    @property
+    def collector(self) -> Collector:
+        if self._collector is None:  # pragma: no cover - routes run inside the lifespan
+            msg = "the app has not started"
+            raise RuntimeError(msg)
+        return self._collector
 
-    async def post_events(request: Request) -> Response:
+    async def post_events(self, request: Request) -> Response:
         started = time.perf_counter()
+        metrics = self.metrics
         try:
-            _check_key(request, config.write_key)
-            body = await _read_body(request, config)
-            report = await collector().ingest_async(body, source="http")
+            _check_key(request, self.config.write_key)
+            body = await _read_body(request, self.config)
+            report = await self.collector.ingest_async(body, source="http")
         except _HTTPError as exc:
             metrics.requests.labels(str(exc.status)).inc()
             if exc.dead_letter is not None:
-                await _dead_letter(collector(), exc.dead_letter, exc.message)
+                await _dead_letter(self.collector, exc.dead_letter, exc.message)
             return _error(exc.status, exc.message)
         except BatchFormatError as exc:
             metrics.requests.labels(str(exc.status)).inc()
@@ -113,48 +148,67 @@ def create_app(config: ServeConfig, *, sink: Sink | None = None) -> Starlette:
         metrics.latency.observe(time.perf_counter() - started)
         return Response(_ENCODER.encode(report), status_code=report.status, media_type=_JSON)
 
-    async def healthz(_request: Request) -> Response:
-        body = {"status": "ok", "version": __version__, "sink": collector().sink.name}
+    async def post_assign(self, request: Request) -> Response:
+        try:
+            _check_key(request, self.config.decide_key, query_param=False)
+            body = await _read_small_body(request)
+        except _HTTPError as exc:
+            return _error(exc.status, exc.message)
+        assert self._assigner is not None
+        decoded = self._assigner.decode(body)
+        if isinstance(decoded, FieldError):
+            problem = {"error": "invalid assign request", "errors": [decoded]}
+            return Response(_ENCODER.encode(problem), status_code=422, media_type=_JSON)
+        answer = self._assigner.assign(decoded)
+        return Response(_ENCODER.encode(answer), media_type=_JSON)
+
+    async def healthz(self, _request: Request) -> Response:
+        body = {"status": "ok", "version": __version__, "sink": self.collector.sink.name}
         return Response(_ENCODER.encode(body), media_type=_JSON)
 
-    async def prometheus(_request: Request) -> Response:
-        writer = getattr(collector().sink, "writer", None)
+    async def prometheus(self, _request: Request) -> Response:
+        writer = getattr(self.collector.sink, "writer", None)
         if writer is not None:
-            metrics.stored_events.set(writer.event_count)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+            self.metrics.stored_events.set(writer.event_count)
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    document = _ENCODER.encode(openapi_document())
-
-    async def openapi(_request: Request) -> Response:
-        return Response(document, media_type=_JSON)
-
-    routes = [
-        Route("/v1/events", post_events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", prometheus, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-    ]
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
-            max_age=600,
-        )
-    ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    async def openapi(self, _request: Request) -> Response:
+        return Response(self.document, media_type=_JSON)
 
 
-def _check_key(request: Request, key: str | None) -> None:
+def _check_key(request: Request, key: str | None, *, query_param: bool = True) -> None:
     if key is None:
         return
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if (scheme.lower() != "bearer" or not token) and query_param:
         token = request.query_params.get("write_key", "")
     if not token or not hmac.compare_digest(token.encode(), key.encode()):
-        raise _HTTPError(401, "missing or wrong write key: send 'Authorization: Bearer <key>'")
+        raise _HTTPError(401, "missing or wrong key: send 'Authorization: Bearer <key>'")
+
+
+_MAX_ASSIGN_BODY: Final = 16 * 1024
+
+
+async def _read_small_body(request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_ASSIGN_BODY:
+            raise _HTTPError(413, f"body over {_MAX_ASSIGN_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _experiments(config: ServeConfig) -> list[Experiment]:
+    path = config.experiments_file
+    if path is None:
+        default = Path(config.data_dir) / "experiments.toml"
+        if not default.exists():
+            return []
+        path = default
+    return list(load_experiments(path).values())
 
 
 async def _read_body(request: Request, config: ServeConfig) -> bytes:

@@ -56,6 +56,10 @@ class ServeConfig:
         jetstream: JetStream settings, used when ``sink == 'jetstream'``.
         limits: Request and event limits.
         cors_origins: Origins allowed to send events from a browser (``*`` for any).
+        decide_key: When set, ``POST /v1/assign`` needs ``Authorization: Bearer <key>``
+            (a key separate from the write key, which browsers carry).
+        experiments_file: TOML file of experiments for ``/v1/assign``; ``None`` looks for
+            ``experiments.toml`` in the data directory.
     """
 
     data_dir: Path | str
@@ -66,6 +70,8 @@ class ServeConfig:
     jetstream: JetStreamConfig = dataclasses.field(default_factory=JetStreamConfig)
     limits: Limits = dataclasses.field(default_factory=Limits)
     cors_origins: tuple[str, ...] = ("*",)
+    decide_key: str | None = None
+    experiments_file: Path | str | None = None
 
     def __post_init__(self) -> None:
         """Validate the fields."""
@@ -73,5 +79,7 @@ class ServeConfig:
             raise ConfigError("sink", self.sink, "one of 'lake', 'jetstream'")
         if not 0 < self.port < 65536:
             raise ConfigError("port", self.port, "an integer between 1 and 65535")
-        if self.write_key is not None and len(self.write_key) < 8:
-            raise ConfigError("write_key", "<hidden>", "at least 8 characters")
+        for name in ("write_key", "decide_key"):
+            key = getattr(self, name)
+            if key is not None and len(key) < 8:
+                raise ConfigError(name, "<hidden>", "at least 8 characters")

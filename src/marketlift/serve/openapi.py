@@ -3,7 +3,7 @@
 Example:
     >>> doc = openapi_document()
     >>> sorted(doc["paths"])
-    ['/healthz', '/metrics', '/openapi.json', '/v1/events']
+    ['/healthz', '/metrics', '/openapi.json', '/v1/assign', '/v1/events']
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import msgspec
 from marketlift._version import __version__
 from marketlift.events.jsonschema import event_schema_components
 from marketlift.ingest.collector import IngestReport
+from marketlift.serve.assign import AssignRequest, AssignResponse
 
 __all__ = ["openapi_document"]
 
@@ -60,10 +61,10 @@ _EXAMPLE_BATCH = [
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI document served at ``/openapi.json``."""
     event_schema, components = event_schema_components(_REF)
-    (report_schema,), report_components = msgspec.json.schema_components(
-        [IngestReport], ref_template=_REF
+    (report_schema, assign_in, assign_out), more = msgspec.json.schema_components(
+        [IngestReport, AssignRequest, AssignResponse], ref_template=_REF
     )
-    components.update(report_components)
+    components.update(more)
     error = {
         "type": "object",
         "properties": {"error": {"type": "string"}},
@@ -117,6 +118,39 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/assign": {
+                "post": {
+                    "summary": "Assign a unit to the active experiments",
+                    "description": "Deterministic: the same unit always gets the same variant. "
+                    "The first exposure of a unit to an experiment on a UTC day is logged as an "
+                    "`exposure` event. Needs `Authorization: Bearer <decide key>` when the "
+                    "server has one (MARKETLIFT_DECIDE_KEY).",
+                    "security": [{"decideKey": []}, {}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": assign_in,
+                                "example": {
+                                    "buyer_id": "b-4411",
+                                    "platform": "ios",
+                                    "locale": "de-DE",
+                                    "country": "DE",
+                                },
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The unit's variants.",
+                            "content": {"application/json": {"schema": assign_out}},
+                        },
+                        "401": {"description": "Missing or wrong decide key.", **error_ref},
+                        "413": {"description": "Body over 16 KiB.", **error_ref},
+                        "422": {"description": "Invalid request (field, value, expected)."},
+                    },
+                }
+            },
             "/healthz": {
                 "get": {"summary": "Liveness", "responses": {"200": {"description": "Alive."}}}
             },
@@ -135,6 +169,9 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {
             "schemas": components,
-            "securitySchemes": {"writeKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "writeKey": {"type": "http", "scheme": "bearer"},
+                "decideKey": {"type": "http", "scheme": "bearer"},
+            },
         },
     }
