@@ -109,3 +109,15 @@ def test_learner_conformance(name):
         cls(control="nope").fit(X, t, y)
     with pytest.raises(ConfigError, match="outcome"):
         cls(outcome="binary").fit(X, t, y)
+
+
+@pytest.mark.parametrize("name", sorted(LEARNERS))
+def test_rare_arm_and_single_class_fall_back_to_means(name):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(600, 2))
+    t = np.where(np.arange(600) < 3, "rare", rng.choice(["none", "common"], 600))
+    y = (rng.random(600) < 0.3).astype(float)
+    y[t == "rare"] = 0.0  # one class only
+    eff = LEARNERS[name](random_state=0).fit(x, t, y).predict(x)
+    assert eff.shape == (600, 2)
+    assert np.isfinite(eff).all()

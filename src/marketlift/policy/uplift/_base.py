@@ -11,7 +11,13 @@ import numpy.typing as npt
 from marketlift.errors import ConfigError, MarketliftError
 from marketlift.policy._params import ParamsMixin
 
-__all__ = ["BaseUpliftLearner", "NotFittedError", "make_classifier", "make_regressor"]
+__all__ = [
+    "BaseUpliftLearner",
+    "NotFittedError",
+    "fit_regressor",
+    "make_classifier",
+    "make_regressor",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -29,6 +35,23 @@ _DEFAULT_PARAMS: Mapping[str, Any] = {
 }
 
 
+_MIN_ROWS = 20
+"""Below this many rows an arm's outcome model is its mean (too little data to split)."""
+
+
+class _Constant:
+    """A model that predicts a constant (for arms with too few rows or a single class)."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def predict(self, X: FloatArray) -> FloatArray:  # noqa: N803
+        return np.full(len(X), self.value)
+
+    def predict_proba(self, X: FloatArray) -> FloatArray:  # noqa: N803
+        return np.column_stack([np.full(len(X), 1.0 - self.value), np.full(len(X), self.value)])
+
+
 class NotFittedError(MarketliftError, ValueError, AttributeError):
     """A model or policy was used before ``fit``."""
 
@@ -42,6 +65,18 @@ def make_regressor(params: Mapping[str, Any] | None, seed: int) -> Any:
     import lightgbm as lgb  # noqa: PLC0415 - heavy
 
     return lgb.LGBMRegressor(**_params(params, seed))
+
+
+def fit_regressor(
+    params: Mapping[str, Any] | None,
+    seed: int,
+    X: FloatArray,  # noqa: N803
+    y: FloatArray,
+) -> Any:
+    """A fitted LightGBM regressor; the mean when there are too few rows to split."""
+    if len(y) < _MIN_ROWS:
+        return _Constant(float(y.mean()) if len(y) else 0.0)
+    return make_regressor(params, seed).fit(X, y)
 
 
 def make_classifier(params: Mapping[str, Any] | None, seed: int) -> Any:
@@ -144,13 +179,17 @@ class BaseUpliftLearner(ParamsMixin):
             msg = f"{type(self).__name__} is not fitted; call fit(X, treatment, y) first."
             raise NotFittedError(msg)
 
-    def _outcome_model(self, seed_offset: int) -> Any:
+    def _fit_outcome(self, seed_offset: int, X: FloatArray, y: FloatArray) -> Any:  # noqa: N803
+        """An outcome model fitted on ``(X, y)``; the mean when too few rows or one class."""
+        if len(y) < _MIN_ROWS or (self.binary_ and len(np.unique(y)) < 2):
+            return _Constant(float(y.mean()) if len(y) else 0.0)
         seed = self.random_state + seed_offset
-        return (
+        model = (
             make_classifier(self.params, seed)
             if self.binary_
             else make_regressor(self.params, seed)
         )
+        return model.fit(X, y)
 
     def _mean(self, model: Any, X: FloatArray) -> FloatArray:  # noqa: N803
         if self.binary_:

@@ -26,7 +26,7 @@ from marketlift.policy.uplift._base import (
     BaseUpliftLearner,
     FloatArray,
     IntArray,
-    make_regressor,
+    fit_regressor,
     propensity_matrix,
 )
 
@@ -92,7 +92,7 @@ class DRLearner(BaseUpliftLearner):
             train, test = fold != f, fold == f
             for a in range(k):
                 rows = train & (t == a)
-                model = self._outcome_model(10 * a + f).fit(X[rows], y[rows])
+                model = self._fit_outcome(10 * a + f, X[rows], y[rows])
                 mu[test, a] = self._mean(model, X[test])
         self.effect_models_ = []
         for a in range(1, k):
@@ -103,8 +103,8 @@ class DRLearner(BaseUpliftLearner):
                 - (t == 0) * (y - mu[:, 0]) / e[:, 0]
             )
             rows = (t == a) | (t == 0)
-            model = make_regressor(self.params, self.random_state + 200 + a)
-            self.effect_models_.append(model.fit(X[rows], phi[rows]))
+            seed = self.random_state + 200 + a
+            self.effect_models_.append(fit_regressor(self.params, seed, X[rows], phi[rows]))
 
     def _effects(self, X: FloatArray) -> FloatArray:  # noqa: N803
         return np.column_stack([m.predict(X) for m in self.effect_models_])

@@ -40,7 +40,7 @@ class SLearner(BaseUpliftLearner):
         onehot = np.zeros((len(X), len(self.classes_) - 1))
         treated = t > 0
         onehot[np.flatnonzero(treated), t[treated] - 1] = 1.0
-        self.model_ = self._outcome_model(0).fit(np.hstack([X, onehot]), y)
+        self.model_ = self._fit_outcome(0, np.hstack([X, onehot]), y)
 
     def _effects(self, X: FloatArray) -> FloatArray:  # noqa: N803
         k, n = len(self.classes_), len(X)

@@ -31,7 +31,7 @@ class TLearner(BaseUpliftLearner):
 
     def _fit(self, X: FloatArray, t: IntArray, y: FloatArray) -> None:  # noqa: N803
         self.models_ = [
-            self._outcome_model(k).fit(X[t == k], y[t == k]) for k in range(len(self.classes_))
+            self._fit_outcome(k, X[t == k], y[t == k]) for k in range(len(self.classes_))
         ]
 
     def _effects(self, X: FloatArray) -> FloatArray:  # noqa: N803

@@ -21,7 +21,7 @@ from marketlift.policy.uplift._base import (
     BaseUpliftLearner,
     FloatArray,
     IntArray,
-    make_regressor,
+    fit_regressor,
 )
 
 __all__ = ["XLearner"]
@@ -39,7 +39,7 @@ class XLearner(BaseUpliftLearner):
 
     def _fit(self, X: FloatArray, t: IntArray, y: FloatArray) -> None:  # noqa: N803
         k = len(self.classes_)
-        outcome = [self._outcome_model(a).fit(X[t == a], y[t == a]) for a in range(k)]
+        outcome = [self._fit_outcome(a, X[t == a], y[t == a]) for a in range(k)]
         self.effect_models_ = []
         control = t == 0
         mu0_treated: dict[int, FloatArray] = {}
@@ -51,8 +51,8 @@ class XLearner(BaseUpliftLearner):
             d1 = y[treated] - mu0_treated[a]
             d0 = self._mean(outcome[a], X[control]) - y[control]
             seed = self.random_state + 100 + a
-            tau1 = make_regressor(self.params, seed).fit(X[treated], d1)
-            tau0 = make_regressor(self.params, seed + 50).fit(X[control], d0)
+            tau1 = fit_regressor(self.params, seed, X[treated], d1)
+            tau0 = fit_regressor(self.params, seed + 50, X[control], d0)
             self.effect_models_.append((tau0, tau1))
         counts = np.bincount(t, minlength=k).astype(np.float64)
         self.share_ = counts[1:] / (counts[1:] + counts[0])
