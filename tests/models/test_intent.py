@@ -21,11 +21,11 @@ def _logistic_world(seed: int, n: int = 6000):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_auc_close_to_truth_and_calibrated(seed):
-    X, y, p = _logistic_world(seed)
+    feats, y, p = _logistic_world(seed)
     train, test = slice(0, 4500), slice(4500, None)
     clf = IntentClassifier(n_estimators=120, random_state=seed)
-    clf.fit(X[train], y[train], categorical_features=[3])
-    proba = clf.predict_proba(X[test])[:, 1]
+    clf.fit(feats[train], y[train], categorical_features=[3])
+    proba = clf.predict_proba(feats[test])[:, 1]
     model, truth = classification_metrics(y[test], proba), classification_metrics(y[test], p[test])
     assert model.roc_auc > truth.roc_auc - 0.04
     assert model.ece < 0.03
@@ -33,20 +33,28 @@ def test_auc_close_to_truth_and_calibrated(seed):
 
 
 def test_balanced_weights_are_recalibrated():
-    X, y, _ = _logistic_world(5)
-    raw = IntentClassifier(n_estimators=60, class_weight="balanced", calibration="none").fit(X, y)
-    cal = IntentClassifier(n_estimators=60, class_weight="balanced").fit(X, y)
+    feats, y, _ = _logistic_world(5)
+    raw = IntentClassifier(n_estimators=60, class_weight="balanced", calibration="none").fit(
+        feats, y
+    )
+    cal = IntentClassifier(n_estimators=60, class_weight="balanced").fit(feats, y)
     base = y.mean()
-    assert raw.predict_proba(X)[:, 1].mean() > 2 * base  # reweighting inflates scores
-    assert abs(cal.predict_proba(X)[:, 1].mean() - base) < 0.02
+    assert raw.predict_proba(feats)[:, 1].mean() > 2 * base  # reweighting inflates scores
+    assert abs(cal.predict_proba(feats)[:, 1].mean() - base) < 0.02
 
 
 def test_sklearn_conventions_and_errors():
     clf = IntentClassifier(n_estimators=5, random_state=3)
     assert vars(clf) == {
-        "n_estimators": 5, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 40,
-        "class_weight": None, "calibration": "sigmoid", "calibration_fraction": 0.2,
-        "num_threads": 1, "random_state": 3,
+        "n_estimators": 5,
+        "learning_rate": 0.05,
+        "num_leaves": 15,
+        "min_child_samples": 40,
+        "class_weight": None,
+        "calibration": "sigmoid",
+        "calibration_fraction": 0.2,
+        "num_threads": 1,
+        "random_state": 3,
     }
     with pytest.raises(NotFittedError, match="call fit"):
         clf.predict_proba(np.zeros((1, 2)))
@@ -54,11 +62,12 @@ def test_sklearn_conventions_and_errors():
         clf.fit(np.zeros((10, 2)), np.zeros(10))
     with pytest.raises(ConfigError, match="learning_rate == 2"):
         IntentClassifier(learning_rate=2).fit(np.zeros((10, 2)), np.arange(10) % 2)
-    X, y, _ = _logistic_world(0, 800)
-    fitted = IntentClassifier(n_estimators=5).fit(X, y)
-    assert fitted is not None and fitted.n_features_in_ == 4
+    feats, y, _ = _logistic_world(0, 800)
+    fitted = IntentClassifier(n_estimators=5).fit(feats, y)
+    assert fitted is not None
+    assert fitted.n_features_in_ == 4
     with pytest.raises(ConfigError, match=r"X.shape\[1\] == 2, expected 4 features"):
-        fitted.predict_proba(X[:, :2])
+        fitted.predict_proba(feats[:, :2])
 
 
 def test_train_intent_on_a_table_with_strings_booleans_and_time_split():
@@ -67,10 +76,17 @@ def test_train_intent_on_a_table_with_strings_booleans_and_time_split():
     plan = rng.choice(["free", "pro", None], n)
     x = rng.normal(size=n)
     y = rng.random(n) < 1 / (1 + np.exp(-(-2 + 1.5 * x + 1.0 * (plan == "pro"))))
-    table = pa.table({"t": np.arange(n), "x": x, "plan": plan, "app": rng.random(n) < 0.5,
-                      "user_id": [f"u{i}" for i in range(n)], "bought": y})
-    result = train_intent(table, label="bought", drop=["user_id"], time_column="t",
-                          n_estimators=50)
+    table = pa.table(
+        {
+            "t": np.arange(n),
+            "x": x,
+            "plan": plan,
+            "app": rng.random(n) < 0.5,
+            "user_id": [f"u{i}" for i in range(n)],
+            "bought": y,
+        }
+    )
+    result = train_intent(table, label="bought", drop=["user_id"], time_column="t", n_estimators=50)
     assert result.schema.names == ["x", "plan", "app"]
     assert result.holdout_rows.min() == 3000  # the latest quarter by time
     assert result.metrics.roc_auc > 0.75

@@ -65,5 +65,7 @@ def test_lake_model_is_close_to_the_truth(sim_lake):
 
 def test_features_training_set_path(sim_lake):
     result, rows = train_intent_lake(sim_lake, n_estimators=30)
-    assert "label" in rows.column_names and result.sizes["rows"] == rows.num_rows
-    assert "buyer" not in result.schema.names and "cutoff_ts" not in result.schema.names
+    assert "label" in rows.column_names
+    assert result.sizes["rows"] == rows.num_rows
+    assert "buyer" not in result.schema.names
+    assert "cutoff_ts" not in result.schema.names

@@ -20,7 +20,8 @@ def test_classification_metrics_match_references(seed):
     assert m.roc_auc == pytest.approx(roc_auc_score(y, p))
     assert m.log_loss == pytest.approx(log_loss(y, p))
     assert m.brier == pytest.approx(np.mean((p - y) ** 2))
-    assert m.n == 500 and m.positives == int(y.sum())
+    assert m.n == 500
+    assert m.positives == int(y.sum())
     assert m.ece < 0.1  # calibrated by construction
 
 
@@ -31,7 +32,8 @@ def test_ece_of_a_miscalibrated_constant():
 
 def test_single_class_holdout_gives_nan_auc():
     m = classification_metrics(np.zeros(3), np.array([0.1, 0.2, 0.3]))
-    assert math.isnan(m.roc_auc) and math.isnan(m.pr_auc)
+    assert math.isnan(m.roc_auc)
+    assert math.isnan(m.pr_auc)
 
 
 def test_ranking_metrics_by_hand():

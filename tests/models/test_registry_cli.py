@@ -27,43 +27,85 @@ def table_file(tmp_path):
     tier = rng.choice(["gold", "silver", "bronze"], n)
     y = rng.random(n) < 1 / (1 + np.exp(-(-2 + 1.3 * x + 0.8 * (tier == "gold"))))
     path = tmp_path / "buyers.parquet"
-    pq.write_table(pa.table({"buyer": [f"b{i}" for i in range(n)], "x": x, "tier": tier,
-                             "vip": rng.random(n) < 0.2, "bought": y}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "buyer": [f"b{i}" for i in range(n)],
+                "x": x,
+                "tier": tier,
+                "vip": rng.random(n) < 0.2,
+                "bought": y,
+            }
+        ),
+        path,
+    )
     return path
 
 
 def test_train_list_show_promote_rollback(tmp_path, table_file):
     data = str(tmp_path / "data")
-    base = ["train", "intent", "--data", data, "--table", str(table_file), "--label", "bought",
-            "--drop", "buyer", "--rounds", "20"]
+    base = [
+        "train",
+        "intent",
+        "--data",
+        data,
+        "--table",
+        str(table_file),
+        "--label",
+        "bought",
+        "--drop",
+        "buyer",
+        "--rounds",
+        "20",
+    ]
     code, first = _cli(*base)
-    assert code == 0 and first["version"] == "v0001" and first["promoted"] is True
+    assert code == 0
+    assert first["version"] == "v0001"
+    assert first["promoted"] is True
     assert set(first["metrics"]) >= {"roc_auc", "pr_auc", "log_loss", "brier", "ece"}
     assert first["sizes"]["train"] + first["sizes"]["holdout"] == 3000
     code, second = _cli(*base, "--no-promote", "--no-compile")
-    assert code == 0 and second["version"] == "v0002" and second["promoted"] is False
+    assert code == 0
+    assert second["version"] == "v0002"
+    assert second["promoted"] is False
 
     code, listing = _cli("models", "list", "--data", data)
-    assert listing == {"models": [{"name": "intent", "versions": ["v0001", "v0002"],
-                                   "promoted": "v0001"}]}
+    assert listing == {
+        "models": [{"name": "intent", "versions": ["v0001", "v0002"], "promoted": "v0001"}]
+    }
     code, shown = _cli("models", "show", "intent", "--data", data)
-    assert shown["version"] == "v0001" and shown["promoted"] is True
-    for key in ("features", "schema_hash", "data_range", "metrics", "created_at",
-                "code_version", "compiled"):
+    assert shown["version"] == "v0001"
+    assert shown["promoted"] is True
+    for key in (
+        "features",
+        "schema_hash",
+        "data_range",
+        "metrics",
+        "created_at",
+        "code_version",
+        "compiled",
+    ):
         assert key in shown, key
-    assert shown["features"] == ["x", "tier", "vip"] and shown["compiled"] == "lleaves"
+    assert shown["features"] == ["x", "tier", "vip"]
+    assert shown["compiled"] == "lleaves"
 
     assert _cli("models", "promote", "intent", "v0002", "--data", data)[1] == {
-        "name": "intent", "promoted": "v0002"}
+        "name": "intent",
+        "promoted": "v0002",
+    }
     assert IntentService.load(data).version.version == "v0002"
     assert _cli("models", "rollback", "intent", "--data", data)[1]["promoted"] == "v0001"
     assert Registry(data).promoted("intent") == "v0001"
     code, err = _cli("models", "rollback", "intent", "--data", data)
-    assert code == 2 and "no earlier promoted version" in err["error"]
+    assert code == 2
+    assert "no earlier promoted version" in err["error"]
     code, err = _cli("models", "show", "ranker", "--data", data)
-    assert code == 2 and "'ranker' is not registered" in err["error"]
+    assert code == 2
+    assert "'ranker' is not registered" in err["error"]
     code, err = _cli("models", "promote", "intent", "v0009", "--data", data)
-    assert code == 2 and "v0009" in err["error"] and "v0001, v0002" in err["error"]
+    assert code == 2
+    assert "v0009" in err["error"]
+    assert "v0001, v0002" in err["error"]
 
 
 def test_promoted_compiled_intent_matches_the_table_model(tmp_path, table_file):
@@ -71,8 +113,7 @@ def test_promoted_compiled_intent_matches_the_table_model(tmp_path, table_file):
     from marketlift.models.training import register_intent, train_intent
 
     data = tmp_path / "data"
-    result = train_intent(read_table(table_file), label="bought", drop=["buyer"],
-                          n_estimators=30)
+    result = train_intent(read_table(table_file), label="bought", drop=["buyer"], n_estimators=30)
     Registry(data).promote("intent", register_intent(data, result).version)
     service = IntentService.load(data)
     table = read_table(table_file).slice(0, 200)
@@ -83,12 +124,17 @@ def test_promoted_compiled_intent_matches_the_table_model(tmp_path, table_file):
 
 
 def test_bad_label_through_the_cli_names_it(tmp_path, table_file):
-    code, err = _cli("train", "intent", "--data", str(tmp_path), "--table", str(table_file),
-                     "--label", "tier")
-    assert code == 2 and "'tier'" in err["error"] and "'gold'" in err["error"]
-    code, err = _cli("train", "intent", "--data", str(tmp_path), "--table", str(table_file),
-                     "--label", "bought")
-    assert code == 2 and "'buyer' has 3000 distinct values" in err["error"]
+    code, err = _cli(
+        "train", "intent", "--data", str(tmp_path), "--table", str(table_file), "--label", "tier"
+    )
+    assert code == 2
+    assert "'tier'" in err["error"]
+    assert "'gold'" in err["error"]
+    code, err = _cli(
+        "train", "intent", "--data", str(tmp_path), "--table", str(table_file), "--label", "bought"
+    )
+    assert code == 2
+    assert "'buyer' has 3000 distinct values" in err["error"]
 
 
 def test_concurrent_registrations_get_distinct_versions(tmp_path):
@@ -110,13 +156,25 @@ def test_concurrent_registrations_get_distinct_versions(tmp_path):
 
 
 def test_lake_ranker_through_the_cli_and_serving(lake_copy):
-    code, doc = _cli("train", "ranker", "--data", str(lake_copy), "--rounds", "30",
-                     "--max-train-queries", "1000", "--max-eval-queries", "400")
-    assert code == 0 and doc["beats_baselines"] is True
+    code, doc = _cli(
+        "train",
+        "ranker",
+        "--data",
+        str(lake_copy),
+        "--rounds",
+        "30",
+        "--max-train-queries",
+        "1000",
+        "--max-eval-queries",
+        "400",
+    )
+    assert code == 0
+    assert doc["beats_baselines"] is True
     service = RankerService.load(lake_copy)
     assert type(service.predictor.raw).__name__ == "CompiledRaw"
     top = service.rank(["l0000001", "l0000002"], locale="de-DE", k=10)
-    assert len(top) == 10 and all(isinstance(i, str) for i, _ in top)
+    assert len(top) == 10
+    assert all(isinstance(i, str) for i, _ in top)
     scores = [s for _, s in top]
     assert scores == sorted(scores, reverse=True)
     assert len(service.rank([], k=5)) == 5  # nothing known: popular listings

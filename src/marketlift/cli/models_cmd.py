@@ -134,8 +134,10 @@ def train_ranker_cmd(
     compile_model: CompileOpt = True,
     json_output: JsonFlag = False,
 ) -> None:
-    """Train the candidate + lambdarank ranker; print NDCG@10, Recall@20, MRR@20 against the
-    popularity and session-kNN baselines on held-out sessions.
+    """Train the candidate + lambdarank ranker and compare it with two baselines.
+
+    Prints NDCG@10, Recall@20 and MRR@20 on held-out sessions for the ranker, a popularity
+    baseline and a session-kNN baseline, computed in the same run on the same split.
 
     Example: marketlift train ranker --table clicks.parquet --session-col sid --item-col item
     --time-col ts --json

@@ -58,8 +58,10 @@ _SOURCES: Final = ("covis", "sknn", "recent", "pop", "category", "locale", "text
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Query:
-    """What is known when ranking: the session's items so far, the buyer's earlier items
-    (most recent last), and the locale."""
+    """What is known when ranking.
+
+    The session's items so far, the buyer's earlier items (most recent last), the locale.
+    """
 
     items: IntArray
     history: IntArray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
@@ -176,7 +178,7 @@ class CandidateIndex:
             catalog = Catalog(z["cat_category"], z["cat_names"].tolist(), z["cat_price"],
                               z["cat_rating"], z["cat_reviews"], [])  # fmt: skip
         locale_pop = {str(k): z["locale_pop"][i] for i, k in enumerate(z["locales"].tolist())}
-        embeddings = z["embeddings"] if "embeddings" in z else None
+        embeddings = z.get("embeddings", None)
         pop = z["pop"]
         order = np.argsort(-pop, kind="stable").astype(np.int64)
         return cls(n, pop, order, covis, session_items, item_sessions, locale_pop, catalog,
@@ -199,7 +201,7 @@ class CandidateIndex:
 
     def sknn_scores(self, items: IntArray) -> dict[int, float]:
         """Session-kNN: sum of cosine similarities of the most similar past sessions."""
-        query = set(int(i) for i in items.tolist() if i < self.n_items)
+        query = {int(i) for i in items.tolist() if i < self.n_items}
         if not query:
             return {}
         overlap: dict[int, int] = {}
@@ -257,11 +259,12 @@ class CandidateIndex:
         cands = np.array(list(dict.fromkeys(c for src in sources.values() for c in src)),
                          dtype=np.int64)  # fmt: skip
         cands = cands[cands < self.n_items]
-        return cands, self._matrix(cands, query, cov, knn, sources, text)
+        return cands, self._matrix(cands, query=query, cov=cov, knn=knn, sources=sources, text=text)
 
     def _matrix(
         self,
         cands: IntArray,
+        *,
         query: Query,
         cov: dict[int, float],
         knn: dict[int, float],

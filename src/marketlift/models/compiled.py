@@ -72,7 +72,9 @@ def lleaves_available() -> bool:
     return True
 
 
-def compile_model(model_file: str | os.PathLike[str], compiled_file: str | os.PathLike[str]) -> Path:
+def compile_model(
+    model_file: str | os.PathLike[str], compiled_file: str | os.PathLike[str]
+) -> Path:
     """Compile a LightGBM text model to a cached native binary (raw scores, fp64).
 
     Raises:
@@ -101,13 +103,13 @@ class CompiledRaw:
         self.model = lleaves.Model(model_file=str(model_file))
         self.model.compile(cache=str(compiled_file), raw_score=True, finline=False)
         self.n_features = int(self.model.num_feature())
-        self._entry = self.model._c_entry_func  # noqa: SLF001 - the documented C entry point
+        self._entry = self.model._c_entry_func
         self._in_ptr: Any = None
         self._out_ptr: Any = None
         self._bound: tuple[int, int] = (0, 0)
 
     def predict(self, data: FloatArray) -> FloatArray:
-        """lleaves' own ``predict`` (one thread): the raw compiled predictor of the benchmarks."""
+        """Lleaves' own ``predict`` (one thread): the raw compiled predictor of the benchmarks."""
         return np.asarray(self.model.predict(data, n_jobs=1))
 
     def predict_into(self, data: FloatArray, out: FloatArray, n: int) -> None:

@@ -75,6 +75,7 @@ class IntentClassifier:
 
     def __init__(
         self,
+        *,
         n_estimators: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 15,

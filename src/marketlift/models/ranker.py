@@ -45,11 +45,14 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class LambdaRanker:
-    """LightGBM lambdarank with scikit-learn conventions (``fit`` returns self, state ends in
-    ``_``)."""
+    """LightGBM lambdarank with scikit-learn conventions.
+
+    ``__init__`` stores hyperparameters, ``fit`` returns self, learned state ends in ``_``.
+    """
 
     def __init__(
         self,
+        *,
         n_estimators: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 31,
@@ -85,6 +88,7 @@ class LambdaRanker:
         self,
         X: FloatArray,  # noqa: N803
         y: npt.NDArray[Any],
+        *,
         group: Sequence[int],
         feature_names: Sequence[str] | None = None,
     ) -> LambdaRanker:
@@ -124,7 +128,10 @@ def session_queries(
 ) -> list[tuple[Query, int]]:
     """One query per session with at least two items: all but the last item, and the last."""
     return [
-        (Query(sessions.items[r][:-1], histories[r], sessions.locales[r]), int(sessions.items[r][-1]))
+        (
+            Query(sessions.items[r][:-1], histories[r], sessions.locales[r]),
+            int(sessions.items[r][-1]),
+        )
         for r in rows
         if len(sessions.items[r]) >= 2
     ]
@@ -218,7 +225,9 @@ def train_ranker(
     train_q = _subsample(
         session_queries(sessions, range(train_start, eval_start), hist), max_train_queries, rng
     )
-    eval_q = _subsample(session_queries(sessions, range(eval_start, n), hist), max_eval_queries, rng)
+    eval_q = _subsample(
+        session_queries(sessions, range(eval_start, n), hist), max_eval_queries, rng
+    )
     if len(train_q) < 10 or len(eval_q) < 10:
         raise ConfigError("sessions", f"{len(train_q)} training and {len(eval_q)} held-out queries",
                           "at least 10 of each (sessions with two or more items)")  # fmt: skip
@@ -240,7 +249,7 @@ def train_ranker(
                           "more sessions")  # fmt: skip
     ranker = LambdaRanker(n_estimators=n_estimators, num_threads=num_threads,
                           random_state=random_state)  # fmt: skip
-    ranker.fit(np.vstack(blocks), np.concatenate(labels), groups, FEATURE_NAMES)
+    ranker.fit(np.vstack(blocks), np.concatenate(labels), group=groups, feature_names=FEATURE_NAMES)
     serve_index = CandidateIndex.build(sessions, range(eval_start), catalog=catalog,
                                        embeddings=embeddings)  # fmt: skip
     rankings: dict[str, list[list[int]]] = {"ranker": [], "popularity": [], "session_knn": []}
@@ -261,8 +270,13 @@ def train_ranker(
         ranker=ranker,
         index=serve_index,
         metrics=metrics,
-        sizes={"sessions": n, "index_sessions": train_start, "train_queries": len(groups),
-               "eval_queries": len(eval_q), "items": sessions.n_items},  # fmt: skip
+        sizes={
+            "sessions": n,
+            "index_sessions": train_start,
+            "train_queries": len(groups),
+            "eval_queries": len(eval_q),
+            "items": sessions.n_items,
+        },
         data_range=sessions.time_range(),
         candidate_recall=covered / len(eval_q),
         eval_queries=eval_q,

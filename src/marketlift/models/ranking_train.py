@@ -48,8 +48,11 @@ __all__ = ["register_ranker", "train_ranker_lake", "train_ranker_table"]
 def train_ranker_lake(
     data_dir: str | os.PathLike[str], *, text: bool = True, **kwargs: Any
 ) -> tuple[RankerResult, Sessions]:
-    """Train on the lake's listing-view sessions; the simulator's listings, when present, are
-    the catalog (categories, prices, titles for text similarity)."""
+    """Train on the lake's listing-view sessions.
+
+    The simulator's listings, when present, are the catalog (categories, prices, titles for
+    text similarity); listings nobody viewed join as cold-start items.
+    """
     sessions = sessions_from_lake(data_dir)
     catalog = catalog_from_sim(data_dir, sessions.item_ids)
     embeddings = None
@@ -111,4 +114,3 @@ def _features_hash() -> str:
     import hashlib  # noqa: PLC0415
 
     return hashlib.sha256(json.dumps(list(FEATURE_NAMES)).encode()).hexdigest()[:16]
-

@@ -81,9 +81,10 @@ GROUP BY s ORDER BY start, s
 def _group(con: duckdb.DuckDBPyConnection) -> Sessions:
     rows = con.sql(_GROUP_SQL).to_arrow_table().to_pydict()
     codes: dict[str, int] = {}
-    items: list[IntArray] = []
-    for seq in rows["items"]:
-        items.append(np.array([codes.setdefault(str(x), len(codes)) for x in seq], np.int64))
+    items = [
+        np.array([codes.setdefault(str(x), len(codes)) for x in seq], np.int64)
+        for seq in rows["items"]
+    ]
     return Sessions(
         session_ids=[str(s) for s in rows["session_id"]],
         start=np.array(rows["start"], dtype=np.int64),
@@ -115,7 +116,9 @@ def sessions_from_table(
                       ("buyer", buyer_col)):  # fmt: skip
         if col is not None and col not in table.column_names:
             cols = ", ".join(table.column_names)
-            raise ColumnError(col, f"no such column (given as the {role} column)", f"one of: {cols}")
+            raise ColumnError(
+                col, f"no such column (given as the {role} column)", f"one of: {cols}"
+            )
     ttype = table.schema.field(time_col).type
     if pa.types.is_timestamp(ttype) or pa.types.is_date(ttype):
         time_expr = f'epoch_us("{time_col}"::TIMESTAMP)'

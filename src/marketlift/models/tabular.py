@@ -121,8 +121,10 @@ class FeatureSchema:
 
 
 def read_table(source: str | os.PathLike[str] | pa.Table | Any) -> pa.Table:
-    """Read a CSV or Parquet file, run a DuckDB query (``SELECT``/``WITH``/``FROM``), or convert
-    a DataFrame (anything ``pyarrow.table`` accepts) into an Arrow table.
+    """Read a table: a CSV or Parquet file, a DuckDB query, or a DataFrame.
+
+    A string starting with ``SELECT``, ``WITH`` or ``FROM`` is run as a DuckDB query; anything
+    else that ``pyarrow.table`` accepts (a pandas or polars DataFrame) is converted.
 
     Raises:
         FileNotFoundError: the path does not exist.
@@ -131,7 +133,10 @@ def read_table(source: str | os.PathLike[str] | pa.Table | Any) -> pa.Table:
     if isinstance(source, pa.Table):
         return source
     if isinstance(source, str) and source.lstrip()[:6].upper() in {"SELECT", "WITH ", "FROM "}:
-        return duckdb.sql(source).to_arrow_table()
+        relation = duckdb.sql(source)
+        if relation is None:
+            raise ValueError(f"query {source!r} returns no rows; expected a SELECT")
+        return relation.to_arrow_table()
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.exists():
@@ -164,9 +169,7 @@ def _is_number(t: pa.DataType) -> bool:
 
 
 def _is_string(t: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
-    )
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t))
 
 
 def infer_schema(
@@ -197,8 +200,9 @@ def infer_schema(
             specs.append(ColumnSpec(name, "boolean"))
         elif _is_number(dtype) and name not in declared:
             specs.append(ColumnSpec(name, "numeric"))
-        elif _is_string(dtype) or (name in declared and (_is_number(dtype) or
-                                                         pa.types.is_boolean(dtype))):
+        elif _is_string(dtype) or (
+            name in declared and (_is_number(dtype) or pa.types.is_boolean(dtype))
+        ):
             values = pc.unique(pc.cast(table[name], pa.string())).drop_null()
             n = len(values)
             limit = _MAX_CATEGORIES if name in declared else MAX_AUTO_CATEGORIES

@@ -86,14 +86,14 @@ def split_rows(
     n = table.num_rows
     if time_column is not None:
         order = np.asarray(pc.sort_indices(table[time_column]).to_numpy(), dtype=np.int64)
-        cut = int(round(n * (1 - holdout_fraction)))
+        cut = round(n * (1 - holdout_fraction))
         return np.sort(order[:cut]), np.sort(order[cut:])
     rng = np.random.default_rng(random_state)
     hold: list[npt.NDArray[np.int64]] = []
     for cls in (0, 1):
         idx = np.flatnonzero(y == cls)
         rng.shuffle(idx)
-        hold.append(idx[: int(round(len(idx) * holdout_fraction))])
+        hold.append(idx[: round(len(idx) * holdout_fraction)])
     holdout = np.sort(np.concatenate(hold))
     train = np.setdiff1d(np.arange(n), holdout)
     return train, holdout
@@ -143,8 +143,13 @@ def train_intent(
         classifier=clf,
         schema=schema,
         metrics=classification_metrics(y[holdout], proba),
-        sizes={"rows": table.num_rows, "train": len(train), "holdout": len(holdout),
-               "positives": int(y.sum()), "features": len(schema.columns)},  # fmt: skip
+        sizes={
+            "rows": table.num_rows,
+            "train": len(train),
+            "holdout": len(holdout),
+            "positives": int(y.sum()),
+            "features": len(schema.columns),
+        },
         data_range=data_range,
         holdout_rows=holdout,
         holdout_proba=proba,
