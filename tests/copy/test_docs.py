@@ -13,4 +13,4 @@ def test_docs_examples_run(tmp_path: Path) -> None:
     assert len(blocks) == 4
     namespace: dict[str, object] = {"data": tmp_path}
     for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102
+        exec(compile(block, str(DOC), "exec"), namespace)
