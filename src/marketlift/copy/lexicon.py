@@ -23,8 +23,8 @@ __all__ = ["CLAIMS", "MATERIAL_TERMS", "claims_in", "fold", "materials_in"]
 
 
 def fold(text: str) -> str:
-    """NFKC-normalize and case-fold (full-width digits become ASCII, ``ß`` becomes ``ss``)."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC-normalize, case-fold, straighten apostrophes (full-width digits become ASCII)."""
+    return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
 
 
 # term -> slugs it is grounded by; Latin terms match as words (German: as word starts).

@@ -1,11 +1,12 @@
+# ruff: noqa: RUF002  (typographic apostrophes and Japanese punctuation)
 r"""The template provider: deterministic, offline, grounded by construction, in 8 locales.
 
 Every sentence comes from the phrase book (:mod:`marketlift.copy.phrases`); every number,
 price, percentage and date is formatted from a fact by Babel; every material, color, product
 type and review aspect is named through :mod:`marketlift.copy.vocab` from a fact slug. A
 seller's title is quoted only when it is in the buyer's language and
-:func:`~marketlift.copy.guards.safe_seller_text` accepts it; otherwise the copy names no
-product rather than risk an unsafe or foreign-language title.
+:func:`~marketlift.copy.guards.safe_seller_text` accepts it; otherwise the product is named
+from its facts (``„Tasse aus Keramik in Blau“``), or not at all.
 
 Example:
     >>> import datetime as dt
@@ -20,8 +21,8 @@ Example:
     >>> parts["push_body"][50:]
     'Tasse in Blau“ für 24,50\xa0€. Nur noch 2 verfügbar.'
     >>> coupon = ActionTerms("discount_coupon", discount_pct=15, expires=dt.date(2026, 12, 3))
-    >>> render(CopyRequest("nudge", "fr-FR", Facts(listing=listing, terms=coupon)))["push_body"]
-    'Votre bon de 15\xa0% vous attend.'
+    >>> render(CopyRequest("nudge", "fr-FR", Facts(listing=listing, terms=coupon)))["banner"]
+    '15\xa0% de réduction sur «\xa0Tasse en céramique\xa0» jusqu’au 3 déc.'
     >>> render(CopyRequest("translation", "ja-JP", Facts(listing=listing)))
     {'title': 'セラミックマグカップ'}
 """
@@ -106,13 +107,19 @@ def _context(facts: Facts, locale: str) -> Context:
     if listing is not None:
         same_language = listing.title_language in (None, lang_of(locale))
         usable = same_language and safe_seller_text(listing.title)
-        ctx["product"] = _quoted(listing.title.strip(), locale) if usable else None
         ctx["price"] = price(listing.price, locale)
         names = [name(MATERIALS, m, locale) for m in listing.materials]
         known = [n for n in names if n is not None]
         ctx["material"] = join(known, locale) if known else None
         ctx["color"] = name(COLORS, listing.color, locale)
         ctx["noun"] = name(PRODUCT_TYPES, listing.product_type, locale)
+        if usable:
+            ctx["product"] = _quoted(listing.title.strip(), locale)
+        elif ctx["noun"] and (ctx["material"] or ctx["color"]):
+            # a foreign-language or unsafe title: name the product from its facts instead
+            ctx["product"] = _quoted(_fill(phrases(locale)["tr.title"], ctx, 60), locale)
+        else:
+            ctx["product"] = None
         has_reviews = listing.review_count > 0 and listing.rating is not None
         ctx["reviews"] = _plural(locale, "reviews", listing.review_count if has_reviews else None)
         ctx["rating"] = rating(listing.rating, locale) if has_reviews and listing.rating else None

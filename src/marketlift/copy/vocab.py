@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (typographic apostrophes and Japanese punctuation)
 """Localized names of product types, materials, colors, categories and review aspects.
 
 Keys are slugs (``mug``, ``sterling_silver``); values map a language code (``en``, ``de``,
@@ -80,9 +81,9 @@ PRODUCT_TYPES: Final[Table] = {
     "art_print": _t(
         "art print",
         "Kunstdruck",
-        "affiche d'art",
+        "affiche d’art",
         "lámina",
-        "stampa d'arte",
+        "stampa d’arte",
         "kunstprint",
         "アートプリント",
     ),
@@ -214,9 +215,9 @@ CATEGORY_NAMES: Final[Table] = {
     "art_prints": _t(
         "art prints",
         "Kunstdrucke",
-        "affiches d'art",
+        "affiches d’art",
         "láminas",
-        "stampe d'arte",
+        "stampe d’arte",
         "kunstprints",
         "アートプリント",
     ),
