@@ -56,6 +56,7 @@ Progress = Callable[[int, int, int], None]
 """Called after each day with ``(days_done, n_days, events_so_far)``."""
 _MAX_PENDING: Final = 2
 _MAX_INCOMING: Final = 2
+_COMPACT_AFTER_S: Final = 1.0
 _COLLECTOR_BATCH: Final = 5000
 
 
@@ -418,9 +419,19 @@ class _Sink:
         self._wait_for_compaction()
 
     def _wait_for_compaction(self) -> None:
-        """Back-pressure: let the writer's compaction keep up, so memory stays bounded."""
+        """Back-pressure: let the writer's compaction keep up, so memory stays bounded.
+
+        If the background compactor has not caught up after a short wait (it can miss a
+        wake-up and then sleep for its whole interval), compact from this thread.
+        """
+        waited = 0.0
         while self.writer.pending_files("events") > _MAX_INCOMING:
+            if waited >= _COMPACT_AFTER_S:
+                self.writer.compact(force=False)
+                waited = 0.0
+                continue
             time.sleep(0.02)
+            waited += 0.02
 
     def _collect(self, table: pa.Table) -> None:
         received = table.column("received_at")[0].as_py()
