@@ -55,6 +55,8 @@ def test_generate_fills_the_cache_and_reports_json(tmp_path: Path) -> None:
         "de-DE,ja-JP",
         "--listings",
         str(file),
+        "--expires",
+        "2026-12-03",
         "--json",
     ]
     result = runner.invoke(app, args)
@@ -68,6 +70,10 @@ def test_generate_fills_the_cache_and_reports_json(tmp_path: Path) -> None:
     assert again["generated"] == 0
     with CopyCache(tmp_path / "d", readonly=True) as cache:
         assert len(cache) == 36
+    bad = runner.invoke(app, [*args[:-3], "--expires", "3 Dec", "--json"])
+    assert "--expires == '3 Dec', expected a date" in json.loads(bad.stdout)["error"]
+    bad = runner.invoke(app, [*args[:-3], "--expires", "3 Dec", "--json"])
+    assert "--expires == '3 Dec', expected a date" in json.loads(bad.stdout)["error"]
 
 
 def test_generate_search_rewrites_from_a_query_file(tmp_path: Path) -> None:

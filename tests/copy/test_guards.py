@@ -296,3 +296,16 @@ def test_language_identification() -> None:
     assert not language_ok("Your cart is waiting", "ja-JP")
     assert not language_ok("カートに商品が残っています", "en-US")
     assert language_ok("Wool", "nl-NL")  # too short to judge: accepted
+
+
+def test_outputs_that_obey_or_repeat_injections_are_caught(requests_small) -> None:
+    for i, request in enumerate(requests_small[::5]):
+        payload = INJECTIONS[i % len(INJECTIONS)]
+        for where in ("title", "description", "reviews", "query"):
+            injected = inject(request, payload, where)
+            if injected is None:
+                continue
+            parts = render(injected)
+            target = next(iter(parts))
+            obeyed = {**parts, target: f"{parts[target]} {payload}"}
+            assert check(injected, obeyed), (where, payload)

@@ -186,7 +186,10 @@ def generate_cmd(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N listings.")] = None,
     discount_pct: Annotated[int, typer.Option(min=1, max=99, help="Coupon percent.")] = 10,
     price_drop_pct: Annotated[int, typer.Option(min=1, max=99, help="Price drop percent.")] = 5,
-    expires_days: Annotated[int, typer.Option(min=0, help="Coupon validity in days.")] = 7,
+    expires: Annotated[
+        str | None,
+        typer.Option(help="Last day of the coupon offer (YYYY-MM-DD); none: copy names no date."),
+    ] = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
     model_path: ModelPathOpt = None,
@@ -215,7 +218,10 @@ def generate_cmd(
     _split(touchpoint, "--touchpoint", TOUCHPOINTS, json_output)
     locale_list = _split(locales, "--locales", LOCALES, json_output)
     action_list = _split(actions, "--actions", ACTIONS, json_output)
-    today = dt.datetime.now(dt.UTC).date()
+    try:
+        expires_on = dt.date.fromisoformat(expires) if expires else None
+    except ValueError:
+        fail(f"--expires == {expires!r}, expected a date YYYY-MM-DD", json_output=json_output)
     requests: list[CopyRequest] = []
     if touchpoint == "search_rewrite":
         if queries is None or not queries.is_file():
@@ -237,8 +243,7 @@ def generate_cmd(
                 actions=action_list,
                 discount_pct=discount_pct,
                 price_drop_pct=price_drop_pct,
-                expires=today + dt.timedelta(days=expires_days),
-                today=today,
+                expires=expires_on,
             )
     chosen = _provider(
         provider,
