@@ -125,12 +125,13 @@ def buyer_histories(sessions: Sessions, max_items: int = 50) -> list[IntArray]:
 
 def session_queries(
     sessions: Sessions, rows: Sequence[int], histories: Sequence[IntArray]
-) -> list[tuple[Query, int]]:
-    """One query per session with at least two items: all but the last item, and the last."""
+) -> list[tuple[Query, int, int]]:
+    """One query per session with two or more items: (all but the last item, the last, row)."""
     return [
         (
             Query(sessions.items[r][:-1], histories[r], sessions.locales[r]),
             int(sessions.items[r][-1]),
+            r,
         )
         for r in rows
         if len(sessions.items[r]) >= 2
@@ -147,7 +148,7 @@ class RankerResult:
     sizes: dict[str, int]
     data_range: dict[str, int | None]
     candidate_recall: float
-    eval_queries: list[tuple[Query, int]]
+    eval_queries: list[tuple[Query, int, int]]
     eval_rankings: dict[str, list[list[int]]]
     item_ids: list[str]
 
@@ -173,8 +174,8 @@ class RankerResult:
 
 
 def _subsample(
-    queries: list[tuple[Query, int]], k: int, rng: np.random.Generator
-) -> list[tuple[Query, int]]:
+    queries: list[tuple[Query, int, int]], k: int, rng: np.random.Generator
+) -> list[tuple[Query, int, int]]:
     if len(queries) <= k:
         return queries
     keep = np.sort(rng.choice(len(queries), k, replace=False))
@@ -236,7 +237,7 @@ def train_ranker(
     blocks: list[FloatArray] = []
     labels: list[npt.NDArray[np.float64]] = []
     groups: list[int] = []
-    for query, target in train_q:
+    for query, target, _ in train_q:
         cands, X = index.features(query)  # noqa: N806
         hit = cands == target
         if not hit.any():
@@ -255,7 +256,7 @@ def train_ranker(
     rankings: dict[str, list[list[int]]] = {"ranker": [], "popularity": [], "session_knn": []}
     popular = serve_index.popular(100)
     covered = 0
-    for query, target in eval_q:
+    for query, target, _ in eval_q:
         cands, X = serve_index.features(query)  # noqa: N806
         covered += int((cands == target).any())
         order = np.argsort(-ranker.predict(X), kind="stable")
@@ -264,7 +265,7 @@ def train_ranker(
         knn = serve_index.sknn_scores(query.items)
         top = [i for i, _ in sorted(knn.items(), key=lambda kv: -kv[1])[:20]]
         rankings["session_knn"].append(_pad(top, popular, 20))
-    targets = [t for _, t in eval_q]
+    targets = [t for _, t, _ in eval_q]
     metrics = {name: ranking_metrics(r, targets) for name, r in rankings.items()}
     return RankerResult(
         ranker=ranker,
