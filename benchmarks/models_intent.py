@@ -20,10 +20,10 @@ import argparse
 import json
 import tempfile
 import time
+from typing import Any
 
 
-def _truth_auc(data, rows, holdout, key_sql):
-    import duckdb
+def _truth_auc(data: str, rows: Any, holdout: Any, key_sql: str) -> tuple[Any, int]:
     import pyarrow as pa
 
     from marketlift.lake import connect
@@ -39,7 +39,6 @@ def _truth_auc(data, rows, holdout, key_sql):
         "ORDER BY h.k"
     ).fetchnumpy()
     con.close()
-    _ = duckdb
     label = "purchased" if "purchased" in held.column_names else "label"
     y = held[label].to_numpy(zero_copy_only=False)[got["k"]].astype(int)
     return classification_metrics(y, got["p_purchase"]), len(got["k"])

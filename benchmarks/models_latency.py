@@ -63,8 +63,8 @@ def main() -> None:
         max_diff = float(np.max(np.abs(serving.predict(rows[0]) - ref)))
         paths = {
             "lightgbm": lambda a: booster.predict(a, num_threads=1),
-            "raw_compiled": lambda a: raw.predict(a),
-            "serving": lambda a: serving.predict(a),
+            "raw_compiled": raw.predict,
+            "serving": serving.predict,
         }
         times: dict[str, list[float]] = {k: [] for k in paths}
         for i in range(args.repeats):

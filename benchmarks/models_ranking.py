@@ -19,9 +19,10 @@ import argparse
 import json
 import tempfile
 import time
+from typing import Any
 
 
-def _oracle(data, result, sessions):
+def _oracle(data: str, result: Any, sessions: Any) -> Any:
     from marketlift.models.metrics import ranking_metrics
     from marketlift.sim import read_truth
 
