@@ -42,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final, Self, TypeAlias
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -374,6 +375,9 @@ class LakeWriter:
                 return
             with self._compact_lock, contextlib.suppress(OSError):
                 self._compact(force=False)
+            # A wake-up that came between wait() and clear() is not lost: look again.
+            if self.pending_files() >= self.compact_after_files:
+                self._wake_compactor.set()
 
     def _compact(self, *, force: bool) -> CompactionReport:
         started = time.perf_counter()
@@ -418,18 +422,12 @@ class LakeWriter:
         keys = _PARTITIONS[table]
         order = [(k, "ascending") for k in keys]
         order.append(("ts" if table == "events" else "received_at", "ascending"))
-        data = data.sort_by(order)
-        combos = data.group_by(list(keys)).aggregate([]).to_pylist()
+        data = data.sort_by(order).combine_chunks()
         out: list[tuple[str, int]] = []
         stamp = f"{time.time_ns():020d}"
-        for combo in combos:
-            mask = None
-            for key in keys:
-                cond = pc.equal(
-                    data.column(key), pa.scalar(combo[key], data.schema.field(key).type)
-                )
-                mask = cond if mask is None else pc.and_(mask, cond)
-            part = data.filter(mask)
+        for start, stop in _runs(data, keys):
+            part = data.slice(start, stop - start)  # zero-copy: rows are sorted by the keys
+            combo = {k: part.column(k)[0].as_py() for k in keys}
             rel_dir = "/".join(f"{_DATE_KEY[k]}={combo[k]}" for k in keys)
             rel = f"{table}/{rel_dir}/part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
             _write_durable(self.layout.root / rel, part)
@@ -456,6 +454,22 @@ class LakeWriter:
             new.append(rel)
             old += small
         return new, old
+
+
+def _runs(data: pa.Table, keys: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Row ranges ``[start, stop)`` of equal keys in a table sorted by them."""
+    n = data.num_rows
+    if n == 0:
+        return []
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        codes = pc.dictionary_encode(data.column(key)).combine_chunks().indices
+        values = codes.to_numpy(zero_copy_only=False)
+        change[1:] |= values[1:] != values[:-1]
+    starts = np.flatnonzero(change)
+    stops = np.append(starts[1:], n)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def _purge(manifest: Manifest, grace_s: float) -> list[str]:
