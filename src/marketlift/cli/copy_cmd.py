@@ -49,6 +49,12 @@ ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Reque
 RpsOpt = Annotated[
     float | None, typer.Option("--rps", help="Request starts per second at most (openai).")
 ]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout-s", min=0.001, help="Timeout of one model request, seconds.")
+]
+RetriesOpt = Annotated[
+    int, typer.Option("--max-retries", min=0, help="Retries on 429, 5xx and timeouts (openai).")
+]
 PriceInOpt = Annotated[
     float, typer.Option("--usd-per-1k-prompt", help="Price of 1,000 prompt tokens (openai).")
 ]
@@ -66,6 +72,8 @@ def _provider(
     replay: Path | None,
     concurrency: int,
     rps: float | None,
+    timeout_s: float,
+    max_retries: int,
     usd_in: float,
     usd_out: float,
     json_output: bool,
@@ -89,6 +97,8 @@ def _provider(
                 api_key=os.environ.get("MARKETLIFT_LLM_API_KEY"),
                 concurrency=concurrency,
                 requests_per_second=rps,
+                timeout_s=timeout_s,
+                max_retries=max_retries,
                 usd_per_1k_prompt=usd_in,
                 usd_per_1k_completion=usd_out,
             )
@@ -195,6 +205,8 @@ def generate_cmd(
     model_path: ModelPathOpt = None,
     replay: ReplayOpt = None,
     rps: RpsOpt = None,
+    timeout_s: TimeoutOpt = 20.0,
+    max_retries: RetriesOpt = 4,
     usd_per_1k_prompt: PriceInOpt = 0.0,
     usd_per_1k_completion: PriceOutOpt = 0.0,
     json_output: JsonFlag = False,
@@ -253,6 +265,8 @@ def generate_cmd(
         replay=replay,
         concurrency=concurrency,
         rps=rps,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
         usd_in=usd_per_1k_prompt,
         usd_out=usd_per_1k_completion,
         json_output=json_output,
@@ -334,6 +348,8 @@ def eval_cmd(
     model_path: ModelPathOpt = None,
     replay: ReplayOpt = None,
     rps: RpsOpt = None,
+    timeout_s: TimeoutOpt = 20.0,
+    max_retries: RetriesOpt = 4,
     usd_per_1k_prompt: PriceInOpt = 0.0,
     usd_per_1k_completion: PriceOutOpt = 0.0,
     json_output: JsonFlag = False,
@@ -356,6 +372,8 @@ def eval_cmd(
         replay=replay,
         concurrency=concurrency,
         rps=rps,
+        timeout_s=timeout_s,
+        max_retries=max_retries,
         usd_in=usd_per_1k_prompt,
         usd_out=usd_per_1k_completion,
         json_output=json_output,
