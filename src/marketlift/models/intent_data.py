@@ -1,17 +1,27 @@
-"""Point-in-time-correct purchase-intent rows from the lake (until ``marketlift.features`` lands).
+"""Point-in-time-correct purchase-intent rows built from the lake's events with SQL.
 
-One row per in-session engagement decision (``decision`` events whose ``properties.moment`` is
-``browsing`` or ``returning_visit``): the moment a policy asks "will this buyer buy in this
-session?". Every feature uses only events **strictly before** the decision's timestamp:
+``marketlift.features`` owns the shared intent training set (``train intent --data`` uses it by
+default); this module is our own, documented alternative (``--rows events``) that keeps the
+session id, so rows join the simulator's truth. One row per in-session engagement decision
+(``decision`` events whose ``properties.moment`` is ``browsing`` or ``returning_visit``), with a
+snapshot time ``ts`` chosen by ``at``:
 
-- context: platform, locale, country, hour of day, day of week, the moment, the page surface and
-  whether the buyer searched in this session so far (and the searched category);
-- buyer history (same ``buyer_id``, else ``anonymous_id``; earlier sessions only): sessions,
-  listing views, favorites, add-to-carts, checkouts, purchases, hours since last seen, and
-  whether a cart is still open (an add-to-cart later than the last purchase and removal).
+- ``"cart"`` (default): the last listing view or favorite before the session's first
+  add-to-cart (or the last of the session when none): "will this buyer buy the listing they
+  are looking at?" It sees in-session behaviour: views, favorites, engagement clicks;
+- ``"decision"``: the engagement decision itself (only what happened before it).
 
-The label ``purchased`` is 1 when the session has a ``purchase`` event after the decision.
-:func:`intent_rows` is the single call to swap for the features package's intent training set.
+Every feature uses only events at or before ``ts`` in the session and strictly before ``ts`` in
+the buyer's earlier sessions (same ``buyer_id``, else ``anonymous_id``):
+
+- context: platform, locale, country, hour, weekday, moment, page surface, search and its
+  category, the engagement action and whether it was clicked or dismissed;
+- session so far: views, favorites, distinct listings, last viewed price and currency, its
+  ratio to the session's mean price, whether it was viewed in an earlier session;
+- buyer history: sessions, views, favorites, add-to-carts, checkouts, purchases, engagement
+  clicks, hours since last seen, and whether a cart is still open.
+
+The label ``purchased`` is 1 when the session has a ``purchase`` event after ``ts``.
 
 Example:
     >>> import tempfile
