@@ -98,22 +98,35 @@ def story() -> list[dict[str, Any]]:
         event("listing_view", 3, listing_id="l3", price=money("20.00")),
         event("add_to_cart", 4, listing_id="l1", quantity=2, price=money("10.00")),
         event(
-            "decision", 5, decision_id="d1", surface="onsite", propensity=0.5,
-            action="discount_coupon", channel="in_app", properties={"moment": "browsing"},
-        ),  # fmt: skip
+            "decision",
+            5,
+            decision_id="d1",
+            surface="onsite",
+            propensity=0.5,
+            action="discount_coupon",
+            channel="in_app",
+            properties={"moment": "browsing"},
+        ),
         event("engagement_shown", 5.5, action="cart_reminder", channel="push", **shown),
         event(
-            "purchase", 6, order_id="o1", revenue=money("20.00"),
+            "purchase",
+            6,
+            order_id="o1",
+            revenue=money("20.00"),
             line_items=[{"listing_id": "l1", "quantity": 2, "unit_price": money("10.00")}],
-        ),  # fmt: skip
+        ),
         event("listing_view", 100, listing_id="l2", price=money("30.00")),
         event("add_to_cart", 101, listing_id="l2", price=money("30.00")),
         event("engagement_shown", 102, action="similar_items", channel="onsite", **shown),
         event("engagement_clicked", 103, action="similar_items", channel="onsite", **shown),
         event(
-            "decision", 103.5, decision_id="d2", surface="onsite", propensity=0.25,
+            "decision",
+            103.5,
+            decision_id="d2",
+            surface="onsite",
+            propensity=0.25,
             action="none",
-        ),  # fmt: skip
+        ),
         event("favorite", 104, listing_id="l2", locale="fr-FR", platform="ios"),
         event("page_view", 50, buyer=None, anonymous_id="d2"),
     ]

@@ -106,11 +106,12 @@ def test_planted_future_events_never_leak(
                           before.column("cutoff_ts").to_pylist(), strict=True):  # fmt: skip
         last_cut[buyer] = max(cut, last_cut.get(buyer, cut))
     planted: list[dict[str, Any]] = []
+    offsets = (dt.timedelta(0), dt.timedelta(microseconds=1), dt.timedelta(minutes=5))
     for buyer, cut in last_cut.items():
-        for offset in (dt.timedelta(0), dt.timedelta(microseconds=1), dt.timedelta(minutes=5)):
+        for k, offset in enumerate(offsets):
             when = cut + offset
             planted += [
-                event("purchase", when, buyer=buyer, order_id=f"x{buyer}{offset.microseconds}{offset.seconds}",
+                event("purchase", when, buyer=buyer, order_id=f"x{buyer}-{k}",
                       revenue=money("99999.00"),
                       line_items=[{"listing_id": "lplant", "quantity": 1,
                                    "unit_price": money("99999.00")}]),
@@ -129,7 +130,6 @@ def test_planted_future_events_never_leak(
     assert after.column("row_id").to_pylist() == before.column("row_id").to_pylist()
     _assert_same_features(_features(after), _features(before))
     if task != "ranking":  # the planted purchases are after every cut-off, inside horizons
-        assert after.column("label_revenue").to_pylist() != before.column(
-            "label_revenue"
-        ).to_pylist()
-
+        assert (
+            after.column("label_revenue").to_pylist() != before.column("label_revenue").to_pylist()
+        )

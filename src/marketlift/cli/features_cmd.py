@@ -105,7 +105,8 @@ def training_set_cmd(
     data: DataDir = Path("marketlift-data"),
     task: Annotated[str, typer.Option("--task", help="intent, ranking or uplift.")] = "intent",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Parquet file (default DATA/features/training_TASK.parquet)."),
+        Path | None,
+        typer.Option("--out", help="Parquet file (default DATA/features/training_TASK.parquet)."),
     ] = None,
     engine: EngineOpt = "duckdb",
     catalog: CatalogOpt = None,

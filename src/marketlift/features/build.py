@@ -143,13 +143,21 @@ def normalize_catalog(catalog: pa.Table | None) -> pa.Table:
 
 
 def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = None) -> None:
-    """Create the base views (``fx_events``, ``fx_items``, ``fx_catalog``) on an engine."""
+    """Create the base views (``fx_events``, ``fx_items``, ``fx_catalog``) on an engine.
+
+    Done once per engine, configuration and catalog: later calls with the same ones reuse
+    the materialized views.
+    """
+    done = engine.state.get("fx_prepared")
+    if done is not None and done[0] == config and done[1] is catalog:
+        return
     d = engine.dialect
     engine.execute(d.create_view("fx_raw", raw_events_sql(d)))
     engine.materialize("fx_events", sessionized_sql(config))
     engine.materialize("fx_items", items_sql(d))
     engine.register("fx_catalog_in", normalize_catalog(catalog))
     engine.materialize("fx_catalog", catalog_sql())
+    engine.state["fx_prepared"] = (config, catalog)
 
 
 def with_timestamps(table: pa.Table) -> pa.Table:
@@ -201,7 +209,7 @@ def compute_features(
     engine.execute(
         d.create_view(
             "fx_spine_buyer",
-            f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_events "
+            f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_events "  # noqa: S608
             f"WHERE ts_us < {cut_sql} GROUP BY buyer",
         )
     )
@@ -213,31 +221,31 @@ def compute_features(
                     AND listing_id IS NOT NULL
                 UNION SELECT listing_id FROM fx_items WHERE ts_us < {cut_sql}
                 UNION SELECT listing_id FROM fx_catalog
-            ) t WHERE listing_id IS NOT NULL""",
+            ) t WHERE listing_id IS NOT NULL""",  # noqa: S608
         )
     )
     spine_cols = "s.sp_id AS buyer, s.cutoff_us"
     tables = {
         "sessions": _run(
             engine,
-            f"SELECT * FROM ({sessions_table_sql()}) t WHERE end_us < {cut_sql}",
+            f"SELECT * FROM ({sessions_table_sql()}) t WHERE end_us < {cut_sql}",  # noqa: S608
             ["buyer", "session_no"],
         ),
         "buyer_features": _run(
             engine,
-            f"SELECT {spine_cols}, {_cols('buyer')} FROM fx_spine_buyer s "
+            f"SELECT {spine_cols}, {_cols('buyer')} FROM fx_spine_buyer s "  # noqa: S608
             f"JOIN ({buyer_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "session_features": _run(
             engine,
-            f"SELECT {spine_cols}, {_cols('session')} FROM fx_spine_buyer s "
+            f"SELECT {spine_cols}, {_cols('session')} FROM fx_spine_buyer s "  # noqa: S608
             f"JOIN ({session_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "listing_features": _run(
             engine,
-            f"SELECT s.sp_id AS listing_id, s.cutoff_us, {_cols('listing')} "
+            f"SELECT s.sp_id AS listing_id, s.cutoff_us, {_cols('listing')} "  # noqa: S608
             f"FROM fx_spine_listing s "
             f"JOIN ({listing_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
             ["listing_id"],

@@ -142,9 +142,7 @@ SESSION_FEATURES: Final = (
         "seconds since the buyer's last event (NULL: never seen)",
     ),
     Feature("s_views", "int", "COALESCE(a.n_views, 0)", "listing views in the session"),
-    Feature(
-        "s_distinct_listings", "int", "COALESCE(a.n_listings, 0)", "distinct listings viewed"
-    ),
+    Feature("s_distinct_listings", "int", "COALESCE(a.n_listings, 0)", "distinct listings viewed"),
     Feature("s_price_min", "float", "a.price_min", "lowest price viewed"),
     Feature("s_price_max", "float", "a.price_max", "highest price viewed"),
     Feature("s_cart_items", "int", "COALESCE(a.cart_items, 0)", "quantity added minus removed"),

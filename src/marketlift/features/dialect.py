@@ -36,8 +36,10 @@ class Dialect:
         return f"epoch_us({column})" if self.name == "duckdb" else f"unix_micros({column})"
 
     def last_by(self, value: str, order: str) -> str:
-        """The value at the row where ``order`` is largest, NULL values kept (rows with a NULL
-        ``order`` are skipped)."""
+        """The value at the row where ``order`` is largest (a NULL value is kept).
+
+        Rows with a NULL ``order`` are skipped.
+        """
         fn = "arg_max_null" if self.name == "duckdb" else "max_by"
         return f"{fn}({value}, {order})"
 
@@ -59,9 +61,7 @@ class Dialect:
         """
         if self.name == "duckdb":
             return f"unnest(json_extract({payload}, '$.{path}[*]')) AS item"
-        members = ",".join(
-            f"{k}:{'int' if v == 'INT' else 'string'}" for k, v in fields.items()
-        )
+        members = ",".join(f"{k}:{'int' if v == 'INT' else 'string'}" for k, v in fields.items())
         return (
             f"explode(from_json(get_json_object({payload}, '$.{path}'), "
             f"'array<struct<{members}>>')) AS item"

@@ -32,6 +32,8 @@ class Engine(Protocol):
 
     name: str
     dialect: Dialect
+    state: dict[str, Any]
+    """Scratch space of the feature code (which base views are prepared)."""
 
     def execute(self, sql: str) -> None:
         """Run a statement (views)."""
@@ -57,6 +59,7 @@ class DuckDBEngine:
 
     def __init__(self, data_dir: str | os.PathLike[str], threads: int | None = None) -> None:
         self.con = connect(data_dir)
+        self.state: dict[str, Any] = {}
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
 
@@ -106,7 +109,7 @@ def _spark_type(arrow_type: pa.DataType) -> Any:
 def _spark_schema(schema: pa.Schema) -> Any:
     from pyspark.sql import types as T  # noqa: N812, PLC0415
 
-    return T.StructType([T.StructField(f.name, _spark_type(f.type), True) for f in schema])
+    return T.StructType([T.StructField(f.name, _spark_type(f.type), nullable=True) for f in schema])
 
 
 def local_spark(memory: str = "2g", partitions: int = 2, cores: int = 2) -> Any:
@@ -151,6 +154,7 @@ class SparkEngine:
         self.spark = local_spark() if spark is None else spark
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self._cached: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}
         files = [str(p) for p in LakeLayout(data_dir).live_files("events")]
         schema = _spark_schema(EVENTS_SCHEMA)
         if files:
@@ -213,4 +217,3 @@ def make_engine(name: str, data_dir: str | os.PathLike[str], *, spark: Any = Non
     if name == "spark":
         return SparkEngine(data_dir, spark=spark)
     raise ConfigError("engine", name, "'duckdb' or 'spark'")
-

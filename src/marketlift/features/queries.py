@@ -1,5 +1,4 @@
-"""SQL of the shared base views (sessionized events, order lines, catalog) and of the three
-entity feature queries over a spine.
+"""SQL of the shared base views and of the three entity feature queries over a spine.
 
 Views, created in this order by :func:`marketlift.features.build.prepare`:
 
@@ -57,9 +56,7 @@ STAGE_OF = {
 """Funnel stage of an event type (every other type: 0)."""
 
 _STAGE_SQL = (
-    "CASE type "
-    + " ".join(f"WHEN '{t}' THEN {s}" for t, s in STAGE_OF.items())
-    + " ELSE 0 END"
+    "CASE type " + " ".join(f"WHEN '{t}' THEN {s}" for t, s in STAGE_OF.items()) + " ELSE 0 END"
 )
 
 
@@ -73,7 +70,7 @@ SELECT event_id, type, COALESCE(buyer_id, anonymous_id) AS buyer,
     CAST(price AS DOUBLE) AS price, CAST(revenue AS DOUBLE) AS revenue, channel,
     {_STAGE_SQL} AS stage
 FROM events
-WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""
+WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
 def sessionized_sql(config: FeatureConfig, source: str = "fx_raw") -> str:
@@ -87,7 +84,7 @@ FROM (
             PARTITION BY r.buyer ORDER BY r.ts_us, r.event_id) <= {config.session_gap_us}
         THEN 0 ELSE 1 END AS new_session
     FROM {source} r
-) t"""
+) t"""  # noqa: S608
 
 
 def items_sql(dialect: Dialect) -> str:
@@ -100,7 +97,7 @@ FROM (
     SELECT COALESCE(buyer_id, anonymous_id) AS buyer, {dialect.epoch_us("ts")} AS ts_us,
         {dialect.explode_json("payload", "line_items", fields)}
     FROM events WHERE type = 'purchase'
-) t"""
+) t"""  # noqa: S608
 
 
 def catalog_sql(source: str = "fx_catalog_in") -> str:
@@ -111,12 +108,11 @@ SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
     CASE WHEN price IS NULL THEN NULL ELSE
         percent_rank() OVER (PARTITION BY category ORDER BY CAST(price AS DOUBLE)) END
         AS price_pct
-FROM {source}"""
+FROM {source}"""  # noqa: S608
 
 
 def sessions_table_sql() -> str:
-    """One row per (gap) session: ``buyer, session_no, session_key, start_us, end_us`` and
-    counts."""
+    """One row per (gap) session: keys, start and end, counts, revenue, deepest stage."""
     return """
 SELECT buyer, session_no, CONCAT(buyer, '#', CAST(session_no AS STRING)) AS session_key,
     MIN(ts_us) AS start_us, MAX(ts_us) AS end_us, CAST(COUNT(*) AS BIGINT) AS n_events,
@@ -129,8 +125,9 @@ FROM fx_events
 GROUP BY buyer, session_no"""
 
 
-def buyer_features_sql(dialect: Dialect, config: FeatureConfig,
-                       spine: str = "fx_spine_buyer") -> str:
+def buyer_features_sql(
+    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_buyer"
+) -> str:
     """Buyer features of every spine row (``sp_id, buyer, cutoff_us``)."""
     w_push, w_site = lit(config.fatigue_weight_push_email), lit(config.fatigue_weight_onsite)
     return f"""
@@ -191,14 +188,17 @@ SELECT b.sp_id, {select_list(BUYER_FEATURES, {})}
 FROM b
 LEFT JOIN c ON c.sp_id = b.sp_id
 LEFT JOIN f ON f.sp_id = b.sp_id
-LEFT JOIN k ON k.sp_id = b.sp_id AND k.rk = 1"""
+LEFT JOIN k ON k.sp_id = b.sp_id AND k.rk = 1"""  # noqa: S608
 
 
-def session_features_sql(dialect: Dialect, config: FeatureConfig,
-                         spine: str = "fx_spine_buyer") -> str:
-    """In-session features of every spine row (``sp_id, buyer, cutoff_us``): the live session
-    is the one of the buyer's last event before the cut-off, if at most ``session_gap_s``
-    ago."""
+def session_features_sql(
+    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_buyer"
+) -> str:
+    """In-session features of every spine row (``sp_id, buyer, cutoff_us``).
+
+    The live session is the one of the buyer's last event before the cut-off, if that event
+    is at most ``session_gap_s`` before it.
+    """
     return f"""
 WITH u AS (
     SELECT s.sp_id, MAX(s.buyer) AS buyer, MAX(s.cutoff_us) AS cutoff_us,
@@ -215,8 +215,11 @@ WITH u AS (
         SUM(CASE WHEN e.type = 'add_to_cart' THEN e.qty
             WHEN e.type = 'remove_from_cart' THEN -e.qty ELSE 0 END) AS cart_items,
         MAX(e.stage) AS max_stage,
-        {dialect.last_by("CASE WHEN e.stage > 0 THEN e.stage END",
-                         "CASE WHEN e.stage > 0 THEN e.okey END")} AS last_stage
+        {
+        dialect.last_by(
+            "CASE WHEN e.stage > 0 THEN e.stage END", "CASE WHEN e.stage > 0 THEN e.okey END"
+        )
+    } AS last_stage
     FROM u
     JOIN fx_events e ON e.buyer = u.buyer AND e.session_no = u.session_no
         AND e.ts_us < u.cutoff_us
@@ -226,11 +229,12 @@ WITH u AS (
 SELECT s.sp_id, {select_list(SESSION_FEATURES, {})}
 FROM {spine} s
 LEFT JOIN u ON u.sp_id = s.sp_id
-LEFT JOIN a ON a.sp_id = s.sp_id"""
+LEFT JOIN a ON a.sp_id = s.sp_id"""  # noqa: S608
 
 
-def listing_features_sql(dialect: Dialect, config: FeatureConfig,
-                         spine: str = "fx_spine_listing") -> str:
+def listing_features_sql(
+    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_listing"
+) -> str:
     """Listing features of every spine row (``sp_id, listing_id, cutoff_us``)."""
     m = lit(config.smoothing_views)
     k = lit(config.rating_prior_reviews)
@@ -250,8 +254,9 @@ WITH v AS (
         SUM(CASE WHEN e.type = 'add_to_cart' THEN 1 ELSE 0 END) AS adds,
         SUM(CASE WHEN e.type = 'favorite' THEN 1 ELSE 0 END) AS favorites,
         MIN(e.ts_us) AS first_us,
-        {dialect.last_by(f"CASE WHEN {view} THEN e.price END",
-                         f"CASE WHEN {view} THEN e.okey END")} AS last_price
+        {
+        dialect.last_by(f"CASE WHEN {view} THEN e.price END", f"CASE WHEN {view} THEN e.okey END")
+    } AS last_price
     FROM {spine} s
     JOIN fx_events e ON e.listing_id = s.listing_id AND e.ts_us < s.cutoff_us
     GROUP BY s.sp_id
@@ -265,4 +270,4 @@ SELECT s.sp_id, {select_list(LISTING_FEATURES, subs)}
 FROM {spine} s
 LEFT JOIN v ON v.sp_id = s.sp_id
 LEFT JOIN p ON p.sp_id = s.sp_id
-LEFT JOIN fx_catalog c ON c.listing_id = s.listing_id"""
+LEFT JOIN fx_catalog c ON c.listing_id = s.listing_id"""  # noqa: S608

@@ -1,5 +1,4 @@
-"""The Redis online store: one msgpack value per key, pipelined bulk writes, one ``MGET`` per
-read.
+"""The Redis online store: one msgpack value per key, pipelined bulk writes, one MGET a read.
 
 Keys are ``<prefix><namespace>:<key>``; give each deployment (and each test) its own prefix.
 ``redis`` is imported when the store is made (extra ``redis``).
@@ -8,7 +7,7 @@ Keys are ``<prefix><namespace>:<key>``; give each deployment (and each test) its
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -73,13 +72,13 @@ class RedisStore:
         """One ``MGET`` for all keys."""
         if not items:
             return []
-        raw = self._client.mget([self._key(ns, k) for ns, k in items])
+        raw = cast("list[bytes | None]", self._client.mget([self._key(ns, k) for ns, k in items]))
         decode = self._decode
         return [None if value is None else decode(value) for value in raw]
 
     def get(self, namespace: str, key: str) -> Row | None:
         """Features of one key."""
-        value = self._client.get(self._key(namespace, key))
+        value = cast("bytes | None", self._client.get(self._key(namespace, key)))
         return None if value is None else self._decode(value)
 
     def clear(self) -> None:

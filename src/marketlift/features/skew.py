@@ -1,5 +1,6 @@
-"""Train/serve skew check: online values (the stream updater fed the lake's events) against
-offline values (the build) for the same buyers at the same cut-off.
+"""Train/serve skew check: online values against offline values at the same cut-off.
+
+Online: the stream updater fed the lake's events. Offline: the build. Same buyers.
 
 Example:
     >>> import tempfile
@@ -68,8 +69,10 @@ class SkewReport:
 def feed_lake(
     updater: StreamUpdater, data_dir: str | os.PathLike[str], cutoff_us: int | None
 ) -> int:
-    """Feed the updater every lake event before the cut-off, in time order (as the stream
-    would deliver them), from the events' own JSON (``payload``)."""
+    """Feed the updater every lake event before the cut-off, in time order.
+
+    Events are decoded from their own JSON (``payload``), as the stream delivers them.
+    """
     where = "" if cutoff_us is None else f"WHERE epoch_us(ts) < {int(cutoff_us)}"
     con = connect(data_dir)
     try:
@@ -95,7 +98,7 @@ def _equal(a: pa.ChunkedArray, b: pa.ChunkedArray, tolerance: float) -> np.ndarr
         y = pc.cast(b, pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         close = np.abs(x - y) <= tolerance * np.maximum(1.0, np.abs(x))
     else:
-        close = pc.equal(a, b).fill_null(False).to_numpy(zero_copy_only=False)
+        close = pc.equal(a, b).fill_null(value=False).to_numpy(zero_copy_only=False)
     return np.asarray((a_null & b_null) | (~a_null & ~b_null & close))
 
 
@@ -106,8 +109,11 @@ def compare_tables(
     key: str,
     tolerance: float = 1e-9,
 ) -> tuple[int, int, dict[str, int], list[dict[str, Any]]]:
-    """Compare an offline table with online rows (same order); returns values compared,
-    mismatches, mismatches by feature and examples."""
+    """Compare an offline table with online rows (same order).
+
+    Returns:
+        Values compared, mismatches, mismatches by feature, and examples.
+    """
     names = [f.name for f in features_of(namespace)]
     present = [row for row in online_rows if row is not None]
     mask = pa.array([row is not None for row in online_rows])
@@ -148,7 +154,9 @@ def check_skew(
     engine: str = "duckdb",
     spark: Any = None,
 ) -> SkewReport:
-    """Feed a stream updater the lake's events before the cut-off, flush it at the cut-off
+    """Compare the stream updater's features with the offline build at one cut-off.
+
+    Feeds a stream updater the lake's events before the cut-off, flushes it at the cut-off
     into ``store`` (a fresh :class:`MemoryStore` by default), build the offline tables at the
     same cut-off, and compare every buyer and session feature.
 
@@ -164,7 +172,12 @@ def check_skew(
     """
     cfg = config or FeatureConfig()
     offline = build_features(
-        data_dir, engine=engine, cutoff=cutoff, catalog=catalog, config=cfg, spark=spark,
+        data_dir,
+        engine=engine,
+        cutoff=cutoff,
+        catalog=catalog,
+        config=cfg,
+        spark=spark,
         write=False,
     )
     cut = None if offline.cutoff is None else to_micros(offline.cutoff)

@@ -111,8 +111,9 @@ def read_features(store: OnlineStore, buyer: str, listing_ids: Sequence[str]) ->
 
 
 def write_table(store: OnlineStore, namespace: str, table: pa.Table, key: str) -> int:
-    """Load a feature table (for example ``DATA/features/listing_features.parquet``) into a
-    store in one bulk write, keyed by column ``key``; timestamp columns are dropped.
+    """Load a feature table into a store in one bulk write, keyed by column ``key``.
+
+    For example ``DATA/features/listing_features.parquet``; timestamp columns are dropped.
 
     Example:
         >>> store = MemoryStore()

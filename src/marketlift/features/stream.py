@@ -197,8 +197,8 @@ class StreamUpdater:
         elif kind == "purchase":
             st.n_purchases += 1
             st.revenue += _amount(event.get("revenue")) or 0.0
-            st.last_purchase_us = ts if st.last_purchase_us is None else max(
-                st.last_purchase_us, ts
+            st.last_purchase_us = (
+                ts if st.last_purchase_us is None else max(st.last_purchase_us, ts)
             )
             st.cart_items, st.cart_value, st.first_add_us = 0, 0.0, None
         elif kind == "add_to_cart":
@@ -293,8 +293,9 @@ class StreamUpdater:
         return b, s
 
     def flush(self, as_of: dt.datetime | int | None = None, *, every_buyer: bool = False) -> int:
-        """Write the features of buyers changed since the last flush (or of every buyer) to
-        the store, in one bulk write per namespace.
+        """Write the features of changed buyers to the store, one bulk write per namespace.
+
+        Changed: with events since the last flush (or every buyer with ``every_buyer``).
 
         Args:
             as_of: When time-dependent features are measured (datetime or microseconds);
@@ -340,7 +341,7 @@ class StreamUpdater:
                 continue
             if item is None:
                 break
-            n = self.update_many(item) if isinstance(item, list) else (self.update(item) or 1)
+            n = self.update_many(item if isinstance(item, list) else [item])
             total += n
             pending += n
             if pending >= flush_every:
@@ -358,8 +359,9 @@ class StreamUpdater:
         idle_timeout_s: float = 1.0,
         follow: bool = False,
     ) -> int:
-        """Consume ``<prefix>.events`` from NATS JetStream (a durable pull consumer),
-        flushing after each fetched batch and acknowledging only after the flush.
+        """Consume ``<prefix>.events`` from NATS JetStream (a durable pull consumer).
+
+        Flushes after each fetched batch and acknowledges only after the flush.
 
         Args:
             config: A :class:`marketlift.serve.config.JetStreamConfig`.

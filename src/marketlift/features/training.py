@@ -70,7 +70,7 @@ SELECT CONCAT(buyer, '#', CAST(session_no AS STRING)) AS row_id,
     CONCAT(buyer, '#', CAST(session_no AS STRING)) AS sp_id, buyer, session_no, cutoff_us,
     CAST(CASE WHEN later > 0 THEN 1 ELSE 0 END AS BIGINT) AS label,
     CAST(revenue AS DOUBLE) AS label_revenue
-FROM l WHERE early = 0"""
+FROM l WHERE early = 0"""  # noqa: S608
 
 
 def _ranking_rows(d: Dialect) -> str:
@@ -98,7 +98,7 @@ FROM r LEFT JOIN fx_events v ON v.buyer = r.buyer AND v.session_no = r.session_n
     AND v.listing_id = r.listing_id AND v.ts_us >= r.cutoff_us
     AND v.type IN ('listing_view', 'add_to_cart')
 GROUP BY r.row_id, r.sp_id, r.buyer, r.session_no, r.cutoff_us, r.listing_id, r.position,
-    r.listing_cutoff_us"""
+    r.listing_cutoff_us"""  # noqa: S608
 
 
 def _uplift_rows(d: Dialect, horizon_us: int) -> str:
@@ -117,7 +117,7 @@ SELECT r.*, CAST(MAX(CASE WHEN p.ts_us IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS 
 FROM r LEFT JOIN fx_events p ON p.buyer = r.buyer AND p.type = 'purchase'
     AND p.ts_us >= r.cutoff_us AND p.ts_us < r.cutoff_us + {horizon_us}
 GROUP BY r.row_id, r.sp_id, r.decision_id, r.buyer, r.cutoff_us, r.action, r.channel,
-    r.propensity, r.moment, r.treatment"""
+    r.propensity, r.moment, r.treatment"""  # noqa: S608
 
 
 def _cols(alias: str, entity: str) -> str:
@@ -164,9 +164,7 @@ def compute_training_set(
         )
     engine.materialize("fx_rows", rows)
     engine.execute(
-        d.create_view(
-            "fx_spine_buyer", "SELECT DISTINCT sp_id, buyer, cutoff_us FROM fx_rows"
-        )
+        d.create_view("fx_spine_buyer", "SELECT DISTINCT sp_id, buyer, cutoff_us FROM fx_rows")
     )
     engine.materialize("fx_buyer_at", buyer_features_sql(d, cfg))
     engine.materialize("fx_session_at", session_features_sql(d, cfg))
