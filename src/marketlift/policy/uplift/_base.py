@@ -137,8 +137,10 @@ class BaseUpliftLearner(ParamsMixin):
                 (Xa.shape, ta.shape, ya.shape),
                 "a 2-d X and one treatment and outcome per row",
             )
-        if not np.isfinite(Xa[~np.isnan(Xa)]).all() or np.isnan(ya).any():
-            raise ConfigError("y", "NaN", "finite outcomes (NaN is allowed only in X)")
+        if np.isinf(Xa).any():
+            raise ConfigError("X", "infinite values", "finite features (NaN means missing)")
+        if not np.isfinite(ya).all():
+            raise ConfigError("y", "NaN or infinite", "finite outcomes")
         labels = np.unique(ta)
         if self.control not in labels.tolist():
             raise ConfigError(
