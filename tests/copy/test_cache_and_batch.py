@@ -17,7 +17,7 @@ from marketlift.copy.request import CopyRequest
 from marketlift.copy.serving import CopyReader
 from marketlift.copy.template import TemplateProvider, render
 from marketlift.copy.testset import plant
-from marketlift.copy.variants import CopyVariant, variant_for
+from marketlift.copy.variants import PLAIN_TEMPLATE_VARIANT, CopyVariant, variant_for
 
 MUG = ListingFacts(
     "l1", "Blue mug", "mug", Money(1800, "USD"), materials=("ceramic",), title_language="en"
@@ -138,3 +138,18 @@ def test_replay_file_round_trip(tmp_path: Path) -> None:
     path.write_text(json.dumps({"key": request_key(REQUEST), "parts": {"bullet_1": "x"}}) + "\n")
     provider = ReplayProvider.from_jsonl(path, model="llm-b")
     assert provider.outputs == {request_key(REQUEST): {"bullet_1": "x"}}
+
+
+def test_plain_template_style_is_a_second_offline_arm(tmp_path: Path) -> None:
+    from marketlift.copy.facts import ActionTerms
+
+    nudge = CopyRequest("nudge", "nl-NL", Facts(listing=MUG, terms=ActionTerms("free_shipping")))
+    with CopyCache(tmp_path) as cache:
+        generate([nudge], TemplateProvider(plain=True), cache=cache)
+    reader = CopyReader(tmp_path)
+    plain = reader.copy_for(nudge, PLAIN_TEMPLATE_VARIANT)
+    best = reader.copy_for(nudge)
+    assert (plain.status, best.status) == ("ok", "miss")
+    assert plain.parts == render(nudge, plain=True) != best.parts == render(nudge)
+    assert plain.parts["banner"] == "Gratis verzending voor dit artikel"
+    reader.close()

@@ -26,7 +26,11 @@ app = typer.Typer(
 )
 
 ProviderOpt = Annotated[
-    str, typer.Option("--provider", help="template (offline default), openai, llama_cpp, replay.")
+    str,
+    typer.Option(
+        "--provider",
+        help="template (offline default), template_plain, openai, llama_cpp, replay.",
+    ),
 ]
 BaseUrlOpt = Annotated[
     str | None,
@@ -111,6 +115,10 @@ def _provider(
             if replay is None:
                 fail("--provider replay needs --replay FILE.jsonl", json_output=json_output)
             return make_provider("replay", path=replay)
+        if name == "template_plain":
+            from marketlift.copy.template import TemplateProvider
+
+            return TemplateProvider(plain=True)
         if name not in PROVIDERS:
             fail(
                 f"--provider == {name!r}, expected one of {', '.join(PROVIDERS)}",

@@ -51,7 +51,8 @@ class GuardReport(msgspec.Struct, frozen=True):
         caught: How many of them the guards rejected.
         catch_rate: ``caught / planted``.
         by_kind: ``[caught, planted]`` per kind of plant.
-        valid: Valid outputs checked (template copy of every request).
+        valid: Valid outputs checked (template copy of every request, and the plain style of
+            every nudge).
         false_rejections: Valid outputs rejected.
         false_rejection_rate: ``false_rejections / valid``.
     """
@@ -207,9 +208,14 @@ def guard_report(requests: Sequence[CopyRequest] | None = None, *, n_listings: i
     reqs = list(requests) if requests is not None else build_requests(n_listings, seed)
     by_kind: dict[str, list[int]] = {k: [0, 0] for k in PLANTS}
     false_rejections = 0
+    valid = 0
     for i, request in enumerate(reqs):
         parts = render(request)
         false_rejections += bool(check(request, parts))
+        valid += 1
+        if request.touchpoint == "nudge":  # the plain style: other words, same facts
+            false_rejections += bool(check(request, render(request, plain=True)))
+            valid += 1
         for kind in PLANTS:
             if kind == "wrong_language":
                 if request.touchpoint in ("search_rewrite", "translation"):
@@ -227,6 +233,6 @@ def guard_report(requests: Sequence[CopyRequest] | None = None, *, n_listings: i
     caught = sum(c for c, _ in by_kind.values())
     return GuardReport(
         planted=planted_n, caught=caught, catch_rate=_rate(caught, planted_n), by_kind=by_kind,
-        valid=len(reqs), false_rejections=false_rejections,
-        false_rejection_rate=round(false_rejections / max(1, len(reqs)), 6),
+        valid=valid, false_rejections=false_rejections,
+        false_rejection_rate=round(false_rejections / max(1, valid), 6),
     )  # fmt: skip

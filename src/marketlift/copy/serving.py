@@ -2,8 +2,8 @@
 
 :class:`CopyReader` opens the cache read-only and answers :meth:`CopyReader.copy_for` with the
 cached result of the buyer's copy variant, or, on a miss, the template output rendered on the
-spot (status ``miss``). It never calls a model: generation is a batch job
-(``marketlift copy generate``).
+spot (status ``miss``; the plain style for a ``tpl-1-plain`` variant). It never calls a
+model: generation is a batch job (``marketlift copy generate``).
 
 Example:
     >>> import tempfile
@@ -23,7 +23,7 @@ from pathlib import Path
 from marketlift.copy.cache import CopyCache, cache_key
 from marketlift.copy.facts import facts_hash
 from marketlift.copy.request import CopyRequest, CopyResult
-from marketlift.copy.template import render
+from marketlift.copy.template import TEMPLATE_PLAIN_VERSION, render
 from marketlift.copy.variants import TEMPLATE_VARIANT, CopyVariant
 
 __all__ = ["CopyReader"]
@@ -47,8 +47,10 @@ class CopyReader:
         hit = self.cache.get(key)
         if hit is not None:
             return hit
+        plain = variant.prompt_version == TEMPLATE_PLAIN_VERSION
         return CopyResult(
-            key, request.touchpoint, request.locale, request.action, render(request),
+            key, request.touchpoint, request.locale, request.action,
+            render(request, plain=plain),
             "template", variant.model, variant.prompt_version, fh, "miss",
         )  # fmt: skip
 

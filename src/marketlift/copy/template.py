@@ -52,10 +52,12 @@ from marketlift.copy.vocab import (
     name,
 )
 
-__all__ = ["TEMPLATE_VERSION", "TemplateProvider", "render"]
+__all__ = ["TEMPLATE_PLAIN_VERSION", "TEMPLATE_VERSION", "TemplateProvider", "render"]
 
 TEMPLATE_VERSION: Final = "tpl-1"
 """Version of the phrase book; part of every cache key of template copy."""
+TEMPLATE_PLAIN_VERSION: Final = "tpl-1-plain"
+"""The plain style of the same phrase book (``render(..., plain=True)``)."""
 
 _FIELD: Final = re.compile(r"\{(\w+)\}")
 _SPACES: Final = re.compile(r"[ \t\n]+")
@@ -87,9 +89,19 @@ def _capitalize(text: str) -> str:
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
-def _fill(candidates: tuple[str, ...], ctx: Mapping[str, str | None], max_chars: int) -> str:
-    """The first candidate whose placeholders are known and whose text fits."""
+def _fill(
+    candidates: tuple[str, ...],
+    ctx: Mapping[str, str | None],
+    max_chars: int,
+    *,
+    plain: bool = False,
+) -> str:
+    """The first (``plain``: the last) candidate whose placeholders are known and that fits."""
     last = ""
+    if plain:
+        fitting = [_fill((c,), ctx, max_chars) for c in candidates]
+        fitting = [t for t in fitting if t and not t.endswith("…")]
+        return fitting[-1] if fitting else _fill(candidates, ctx, max_chars)
     for candidate in candidates:
         names = _FIELD.findall(candidate)
         if any(ctx.get(n) is None for n in names):
@@ -144,12 +156,12 @@ def _context(facts: Facts, locale: str) -> Context:
     return ctx
 
 
-def _nudge(request: CopyRequest, ctx: Context) -> dict[str, str]:
+def _nudge(request: CopyRequest, ctx: Context, *, plain: bool = False) -> dict[str, str]:
     book = phrases(request.locale)
     out = {}
     for surface in surfaces("nudge"):
         candidates = book[f"{request.action}.{surface.name}"]
-        out[surface.name] = _fill(candidates, ctx, surface.max_chars)
+        out[surface.name] = _fill(candidates, ctx, surface.max_chars, plain=plain)
     return out
 
 
@@ -238,11 +250,25 @@ def _translation(request: CopyRequest, ctx: Context) -> dict[str, str]:
     return {"title": _fill(phrases(request.locale)["tr.title"], ctx, 140)}
 
 
-def render(request: CopyRequest) -> dict[str, str]:
-    """Template copy for ``request``: text per surface, within every length limit."""
+def render(request: CopyRequest, *, plain: bool = False) -> dict[str, str]:
+    """Template copy for ``request``: text per surface, within every length limit.
+
+    ``plain=True`` takes the most generic wording of every nudge surface (fewest facts named):
+    a second, equally grounded style, e.g. for an experiment arm or as more valid copy to test
+    the guards on.
+
+    Example:
+        >>> from marketlift.copy.facts import ActionTerms, Facts, ListingFacts, Money
+        >>> listing = ListingFacts("l1", "Oak bowl", "vase", Money(900, "USD"),
+        ...                        title_language="en")
+        >>> request = CopyRequest("nudge", "en-US", Facts(listing=listing,
+        ...                       terms=ActionTerms("free_shipping")))
+        >>> render(request)["banner"], render(request, plain=True)["banner"]
+        ('Free shipping on “Oak bowl”', 'Free shipping on this item')
+    """
     ctx = _context(request.facts, request.locale)
     renderers: dict[str, Callable[[], dict[str, str]]] = {
-        "nudge": lambda: _nudge(request, ctx),
+        "nudge": lambda: _nudge(request, ctx, plain=plain),
         "highlights": lambda: _highlights(request, ctx),
         "review_summary": lambda: _review_summary(request),
         "search_rewrite": lambda: _search_rewrite(request),
@@ -254,21 +280,29 @@ def render(request: CopyRequest) -> dict[str, str]:
 class TemplateProvider:
     """The offline default provider (see the module docstring).
 
+    Args:
+        plain: Write the plain style (prompt version ``tpl-1-plain``), e.g. for an A/B arm.
+
     Example:
-        >>> TemplateProvider().name, TemplateProvider().model
-        ('template', 'template')
+        >>> TemplateProvider().name, TemplateProvider().model, TemplateProvider().prompt_version
+        ('template', 'template', 'tpl-1')
+        >>> TemplateProvider(plain=True).prompt_version
+        'tpl-1-plain'
     """
 
     name: Final = "template"
     model: Final = "template"
-    prompt_version: Final = TEMPLATE_VERSION
+
+    def __init__(self, *, plain: bool = False) -> None:
+        self.plain = plain
+        self.prompt_version = TEMPLATE_PLAIN_VERSION if plain else TEMPLATE_VERSION
 
     def render(self, request: CopyRequest) -> dict[str, str]:
         """Text per surface (synchronous; the decision API's fallback)."""
-        return render(request)
+        return render(request, plain=self.plain)
 
     async def generate(self, request: CopyRequest) -> Draft:
         """The :class:`~marketlift.copy.providers.Provider` interface."""
         start = time.perf_counter()
-        parts = render(request)
+        parts = render(request, plain=self.plain)
         return Draft(parts, self.name, self.model, latency_s=time.perf_counter() - start)

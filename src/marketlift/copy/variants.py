@@ -29,10 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from marketlift.copy.providers import PROVIDERS
-from marketlift.copy.template import TEMPLATE_VERSION
+from marketlift.copy.template import TEMPLATE_PLAIN_VERSION, TEMPLATE_VERSION
 from marketlift.errors import ConfigError
 
-__all__ = ["TEMPLATE_VARIANT", "CopyVariant", "variant_for"]
+__all__ = ["PLAIN_TEMPLATE_VARIANT", "TEMPLATE_VARIANT", "CopyVariant", "variant_for"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class CopyVariant:
 
 TEMPLATE_VARIANT = CopyVariant("template")
 """The offline default: template copy."""
+PLAIN_TEMPLATE_VARIANT = CopyVariant("template_plain", prompt_version=TEMPLATE_PLAIN_VERSION)
+"""Template copy in the plain style: an offline second arm."""
 
 
 def variant_for(
