@@ -226,3 +226,18 @@ def test_submit_rejects_nothing_valid_and_keeps_event_types(tmp_path: Path) -> N
         writer.append(events_to_arrow(decoded, received_at=NOW))
     types = query(tmp_path, "SELECT DISTINCT type FROM events").column("type").to_pylist()
     assert set(types) == {e["type"] for e in events}
+
+
+def test_bulk_appends_share_the_dedupe_with_group_commits(tmp_path: Path) -> None:
+    events = sample_events(600, random_state=12, start=NOW)
+    with LakeWriter(tmp_path) as writer:
+        assert writer.append(_table(events[:200])) == [True] * 200
+        flags = writer.append_bulk(_table(events[100:500]))
+        assert flags == [False] * 100 + [True] * 300
+        assert writer.append(_table(events[400:])) == [False] * 100 + [True] * 100
+    layout = LakeLayout(tmp_path)
+    bulk_parts = [f for f in layout.live_files("events") if "incoming" not in f.as_posix()]
+    assert bulk_parts
+    assert _count(tmp_path) == (600, 600)
+    with LakeWriter(tmp_path) as writer:  # across a restart too
+        assert writer.append_bulk(_table(events)) == [False] * 600

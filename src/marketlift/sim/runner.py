@@ -18,7 +18,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 import duckdb
@@ -55,8 +55,6 @@ __all__ = [
 Progress = Callable[[int, int, int], None]
 """Called after each day with ``(days_done, n_days, events_so_far)``."""
 _MAX_PENDING: Final = 2
-_MAX_INCOMING: Final = 2
-_COMPACT_AFTER_S: Final = 1.0
 _COLLECTOR_BATCH: Final = 5000
 
 
@@ -407,31 +405,18 @@ class _Sink:
         self.writer = LakeWriter(data_dir, compact_after_files=1)
         self.via_collector = via_collector
         self.pending: list[Future[list[bool]]] = []
+        # Day tables go straight into the partitions (LakeWriter.append_bulk) on one worker
+        # thread, so writing day d overlaps simulating day d + 1; at most _MAX_PENDING wait.
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sim-lake")
         self.written = 0
 
     def put(self, table: pa.Table) -> None:
         if self.via_collector:
             self._collect(table)
             return
-        self.pending.append(self.writer.submit(table))
+        self.pending.append(self._pool.submit(self.writer.append_bulk, table))
         while len(self.pending) > _MAX_PENDING:
             self.written += sum(self.pending.pop(0).result())
-        self._wait_for_compaction()
-
-    def _wait_for_compaction(self) -> None:
-        """Back-pressure: let the writer's compaction keep up, so memory stays bounded.
-
-        If the background compactor has not caught up after a short wait (it can miss a
-        wake-up and then sleep for its whole interval), compact from this thread.
-        """
-        waited = 0.0
-        while self.writer.pending_files("events") > _MAX_INCOMING:
-            if waited >= _COMPACT_AFTER_S:
-                self.writer.compact(force=False)
-                waited = 0.0
-                continue
-            time.sleep(0.02)
-            waited += 0.02
 
     def _collect(self, table: pa.Table) -> None:
         received = table.column("received_at")[0].as_py()
@@ -452,5 +437,6 @@ class _Sink:
             for future in self.pending:
                 self.written += sum(future.result())
         finally:
+            self._pool.shutdown()
             self.writer.close()
         return self.written
