@@ -48,16 +48,28 @@ from marketlift.copy.replay import ReplayProvider, request_key
 from marketlift.copy.request import CopyRequest, CopyResult, Draft
 from marketlift.copy.serving import CopyReader
 from marketlift.copy.sources import listing_facts_from_rows
-from marketlift.copy.template import TEMPLATE_VERSION, TemplateProvider, render
+from marketlift.copy.template import (
+    TEMPLATE_PLAIN_VERSION,
+    TEMPLATE_VERSION,
+    TemplateProvider,
+    render,
+)
 from marketlift.copy.touchpoints import ACTIONS, LOCALES, TOUCHPOINTS, Surface, surfaces
-from marketlift.copy.variants import TEMPLATE_VARIANT, CopyVariant, variant_for
+from marketlift.copy.variants import (
+    PLAIN_TEMPLATE_VARIANT,
+    TEMPLATE_VARIANT,
+    CopyVariant,
+    variant_for,
+)
 
 __all__ = [
     "ACTIONS",
     "LOCALES",
     "LOW_STOCK",
+    "PLAIN_TEMPLATE_VARIANT",
     "PROMPT_VERSION",
     "PROVIDERS",
+    "TEMPLATE_PLAIN_VERSION",
     "TEMPLATE_VARIANT",
     "TEMPLATE_VERSION",
     "TOUCHPOINTS",
