@@ -121,3 +121,17 @@ def test_rare_arm_and_single_class_fall_back_to_means(name):
     eff = LEARNERS[name](random_state=0).fit(x, t, y).predict(x)
     assert eff.shape == (600, 2)
     assert np.isfinite(eff).all()
+
+
+def test_ensemble_is_the_mean_of_seeded_copies():
+    from marketlift.policy.uplift import EnsembleLearner, SLearner
+
+    x, t, y, _, _ = _data(3, n=1500)
+    ens = EnsembleLearner(SLearner(), n_models=3, random_state=7)
+    assert ens.fit(x, t, y) is ens
+    copies = [SLearner(random_state=7 + i).fit(x, t, y).predict(x) for i in range(3)]
+    np.testing.assert_allclose(ens.predict(x), np.mean(copies, axis=0))
+    assert ens.treatments_ == ["coupon", "push"]
+    np.testing.assert_array_equal(clone(ens).fit(x, t, y).predict(x), ens.predict(x))
+    with pytest.raises(ConfigError, match="n_models"):
+        EnsembleLearner(n_models=0).fit(x, t, y)

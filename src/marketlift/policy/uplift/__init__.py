@@ -7,6 +7,7 @@ treatment against the control, one column per treatment in ``treatments_`` order
 
 from marketlift.policy.uplift._base import BaseUpliftLearner, NotFittedError
 from marketlift.policy.uplift.dr_learner import DRLearner
+from marketlift.policy.uplift.ensemble import EnsembleLearner
 from marketlift.policy.uplift.metrics import (
     DecileRow,
     auuc,
@@ -26,6 +27,7 @@ __all__ = [
     "BaseUpliftLearner",
     "DRLearner",
     "DecileRow",
+    "EnsembleLearner",
     "NotFittedError",
     "SLearner",
     "TLearner",
