@@ -30,9 +30,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,6 +53,14 @@ FEATURE_NAMES: Final = (
     "src_covis", "src_sknn", "src_recent", "src_pop", "src_category", "src_locale", "src_text",
 )  # fmt: skip
 _SOURCES: Final = ("covis", "sknn", "recent", "pop", "category", "locale", "text")
+
+
+def _top_k(values: FloatArray, k: int) -> IntArray:
+    """Indices of the ``k`` largest values, largest first (ties by index)."""
+    if len(values) <= k:
+        return np.argsort(-values, kind="stable").astype(np.int64)
+    part = np.argpartition(-values, k - 1)[:k]
+    return part[np.lexsort((part, -values[part]))].astype(np.int64)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,12 +87,13 @@ class CandidateIndex:
     item_sessions: list[list[int]]
     locale_pop: dict[str, FloatArray]
     catalog: Catalog | None
-    embeddings: npt.NDArray[np.float32] | None
+    embeddings: npt.NDArray[np.floating[Any]] | None
     n_covis: int = 50
     n_sknn_neighbors: int = 100
     n_pop: int = 20
     n_text: int = 20
     max_item_sessions: int = 1000
+    _cache: dict[tuple[str, str | int], IntArray] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def build(
@@ -124,8 +132,9 @@ class CandidateIndex:
                     if b != a:
                         row[b] = row.get(b, 0.0) + 1.0 / abs(i - j)
         order = np.argsort(-pop, kind="stable").astype(np.int64)
+        emb = None if embeddings is None else embeddings.astype(np.float64)  # fresh, fast copy
         return cls(n, pop, order, covis, session_items, item_sessions, locale_pop, catalog,
-                   embeddings)  # fmt: skip
+                   emb)  # fmt: skip
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -146,7 +155,7 @@ class CandidateIndex:
                 len(locales), self.n_items),
         }  # fmt: skip
         if self.embeddings is not None:
-            arrays["embeddings"] = self.embeddings.astype(np.float32)
+            arrays["embeddings"] = self.embeddings.astype(np.float32)  # half the size on disk
         cat = self.catalog
         if cat is not None:
             arrays |= {
@@ -181,8 +190,9 @@ class CandidateIndex:
         embeddings = z.get("embeddings", None)
         pop = z["pop"]
         order = np.argsort(-pop, kind="stable").astype(np.int64)
+        emb = None if embeddings is None else embeddings.astype(np.float64)  # fresh, fast copy
         return cls(n, pop, order, covis, session_items, item_sessions, locale_pop, catalog,
-                   embeddings)  # fmt: skip
+                   emb)  # fmt: skip
 
     # -- candidate sources ---------------------------------------------------------------
     def covis_scores(self, items: IntArray) -> dict[int, float]:
@@ -208,14 +218,15 @@ class CandidateIndex:
         for it in query:
             for s in self.item_sessions[it][-self.max_item_sessions :]:
                 overlap[s] = overlap.get(s, 0) + 1
-        sims = sorted(
-            ((c / math.sqrt(len(query) * len(self.session_items[s])), s)
-             for s, c in overlap.items()),
-            reverse=True,
-        )[: self.n_sknn_neighbors]  # fmt: skip
+        keys = np.fromiter(overlap.keys(), np.int64, len(overlap))
+        counts = np.fromiter(overlap.values(), np.float64, len(overlap))
+        lengths = np.fromiter((len(self.session_items[k]) for k in keys.tolist()), np.float64,
+                              len(keys))  # fmt: skip
+        sims = counts / np.sqrt(len(query) * lengths)
+        top = _top_k(sims, self.n_sknn_neighbors)
         scores: dict[int, float] = {}
-        for sim, s in sims:
-            for it in self.session_items[s].tolist():
+        for sim, k in zip(sims[top].tolist(), keys[top].tolist(), strict=True):
+            for it in self.session_items[k].tolist():
                 scores[it] = scores.get(it, 0.0) + sim
         return scores
 
@@ -226,10 +237,38 @@ class CandidateIndex:
     def _top(self, scores: dict[int, float], k: int) -> list[int]:
         return [i for i, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:k]]
 
-    def _text_sim(self, last: int) -> FloatArray | None:
-        if self.embeddings is None or last >= len(self.embeddings):
+    def text_neighbors(self, block: int = 512) -> IntArray | None:
+        """Per item: its nearest titles, then its nearest cold-start titles (-1 pads).
+
+        Columns: the ``n_text`` nearest titles, then the ``n_text // 2`` nearest never-viewed
+        ones; computed once with blocked matrix products and cached.
+        """
+        if self.embeddings is None:
             return None
-        return np.asarray(self.embeddings @ self.embeddings[last], dtype=np.float64)
+        found = self._cache.get(("text", 0))
+        if found is not None:
+            return found
+        emb = self.embeddings
+        cold_items = np.flatnonzero(self.pop[: len(emb)] == 0)
+        k_cold = min(self.n_text // 2, len(cold_items))
+        width = self.n_text + self.n_text // 2
+        table = np.full((len(emb), width), -1, dtype=np.int64)
+        for start in range(0, len(emb), block):
+            sims = emb[start : start + block] @ emb.T
+            for r, row in enumerate(sims):
+                top = _top_k(row, self.n_text)
+                table[start + r, : len(top)] = top
+                if k_cold:
+                    cold = cold_items[_top_k(row[cold_items], k_cold)]
+                    table[start + r, self.n_text : self.n_text + k_cold] = cold
+        self._cache[("text", 0)] = table
+        return table
+
+    def _cached(self, key: tuple[str, str | int], make: Callable[[], IntArray]) -> IntArray:
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = make()
+        return found
 
     # -- candidates and features ---------------------------------------------------------
     def features(self, query: Query) -> tuple[IntArray, FloatArray]:
@@ -246,19 +285,29 @@ class CandidateIndex:
         }
         cat = self.catalog
         if cat is not None and 0 <= last < len(cat.category) and cat.category[last] >= 0:
-            same = np.flatnonzero(cat.category[: self.n_items] == cat.category[last])
-            sources["category"] = same[np.argsort(-self.pop[same], kind="stable")][:30].tolist()
+            c = int(cat.category[last])
+
+            def by_category() -> IntArray:
+                same = np.flatnonzero(cat.category[: self.n_items] == c)
+                return same[np.argsort(-self.pop[same], kind="stable")][:30]
+
+            sources["category"] = self._cached(("category", c), by_category).tolist()
         lp = self.locale_pop.get(query.locale or "")
         if lp is not None:
-            sources["locale"] = np.argsort(-lp, kind="stable")[: self.n_pop].tolist()
-        text = self._text_sim(last)
-        if text is not None:
-            top = np.argsort(-text, kind="stable")
-            cold = top[self.pop[top] == 0][: self.n_text // 2]
-            sources["text"] = [*top[: self.n_text].tolist(), *cold.tolist()]
+            top_locale = self._cached(
+                ("locale", query.locale or ""),
+                lambda: np.argsort(-lp, kind="stable")[: self.n_pop],
+            )
+            sources["locale"] = top_locale.tolist()
+        neighbors = self.text_neighbors()
+        if neighbors is not None and last < len(neighbors):
+            sources["text"] = neighbors[last].tolist()
         cands = np.array(list(dict.fromkeys(c for src in sources.values() for c in src)),
                          dtype=np.int64)  # fmt: skip
-        cands = cands[cands < self.n_items]
+        cands = cands[(cands >= 0) & (cands < self.n_items)]
+        text = None
+        if self.embeddings is not None and last < len(self.embeddings):
+            text = np.dot(self.embeddings[cands], self.embeddings[last].copy()).astype(np.float64)
         return cands, self._matrix(cands, query=query, cov=cov, knn=knn, sources=sources, text=text)
 
     def _matrix(
@@ -319,7 +368,7 @@ class CandidateIndex:
             X[:, col["rating"]] = cat.rating[cands]
             X[:, col["reviews_log"]] = np.log1p(cat.reviews[cands])
         if text is not None:
-            X[:, col["text_sim_last"]] = text[cands]
+            X[:, col["text_sim_last"]] = text
         X[:, col["cold_start"]] = pop == 0
         X[:, col["session_length"]] = m
         for name in _SOURCES:

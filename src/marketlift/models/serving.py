@@ -108,6 +108,7 @@ class RankerService:
             raise ConfigError("model kind", version.meta.get("kind"), "'ranker'")
         self.version = version
         self.index = CandidateIndex.load(version.file("index.npz"))
+        self.index.text_neighbors()  # computed once at load, not on the first request
         self.item_ids: list[str] = json.loads(version.file("items.json").read_text())
         self.codes = {item: k for k, item in enumerate(self.item_ids)}
         compiled = version.file("model.compiled")
