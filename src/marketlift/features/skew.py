@@ -98,7 +98,7 @@ def _equal(a: pa.ChunkedArray, b: pa.ChunkedArray, tolerance: float) -> np.ndarr
         y = pc.cast(b, pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         close = np.abs(x - y) <= tolerance * np.maximum(1.0, np.abs(x))
     else:
-        close = pc.equal(a, b).fill_null(value=False).to_numpy(zero_copy_only=False)
+        close = pc.equal(a, b).fill_null(fill_value=False).to_numpy(zero_copy_only=False)
     return np.asarray((a_null & b_null) | (~a_null & ~b_null & close))
 
 
@@ -116,7 +116,7 @@ def compare_tables(
     """
     names = [f.name for f in features_of(namespace)]
     present = [row for row in online_rows if row is not None]
-    mask = pa.array([row is not None for row in online_rows])
+    mask = pa.array([row is not None for row in online_rows], type=pa.bool_())
     off = offline.filter(mask)
     on = pa.Table.from_pylist(present, schema=off.select(names).schema)
     compared = mismatches = 0
