@@ -34,7 +34,7 @@ def test_docs_example_runs(sim_lake: tuple[Path, pa.Table], tmp_path: Path) -> N
         "listing_ids": catalog["listing_id"].to_pylist()[:500],
     }
     assert len(BLOCKS) == 1
-    exec(compile(BLOCKS[0], DOC.name, "exec"), scope)  # noqa: S102 - our own docs
+    exec(compile(BLOCKS[0], DOC.name, "exec"), scope)
     assert scope["online"].listings[0] is not None
 
 
