@@ -37,6 +37,12 @@ def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark")
     from marketlift.features import local_spark
 
-    session = local_spark(memory="1g", partitions=1)
+    small_data = {
+        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.autoBroadcastJoinThreshold": str(256 * 2**20),
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+    session = local_spark(memory="1g", partitions=1, conf=small_data)
     yield session
     session.stop()

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -112,8 +113,20 @@ def _spark_schema(schema: pa.Schema) -> Any:
     return T.StructType([T.StructField(f.name, _spark_type(f.type), nullable=True) for f in schema])
 
 
-def local_spark(memory: str = "2g", partitions: int = 2, cores: int = 2) -> Any:
+def local_spark(
+    memory: str = "2g",
+    partitions: int = 2,
+    cores: int = 2,
+    conf: Mapping[str, str] | None = None,
+) -> Any:
     """A local-mode SparkSession fit for tests and laptops (UI off, UTC, few partitions).
+
+    Args:
+        memory: ``spark.driver.memory``.
+        partitions: Shuffle partitions (and default parallelism).
+        cores: Local cores (``local[cores]``).
+        conf: More settings, applied last (tests of small data turn off adaptive execution
+            and whole-stage code generation, and start the JVM with C1 only).
 
     Raises:
         MissingDependencyError: pyspark is not installed (extra ``spark``).
@@ -122,7 +135,7 @@ def local_spark(memory: str = "2g", partitions: int = 2, cores: int = 2) -> Any:
         from pyspark.sql import SparkSession  # noqa: PLC0415
     except ImportError as exc:
         raise MissingDependencyError("pyspark", "spark") from exc
-    return (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("marketlift-features")
         .config("spark.ui.enabled", "false")
@@ -133,8 +146,10 @@ def local_spark(memory: str = "2g", partitions: int = 2, cores: int = 2) -> Any:
         .config("spark.driver.memory", memory)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-        .getOrCreate()
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 class SparkEngine:
