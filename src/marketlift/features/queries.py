@@ -74,14 +74,18 @@ WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
 def sessionized_sql(config: FeatureConfig, source: str = "fx_raw") -> str:
-    """Add ``session_no`` (1, 2, ... per buyer) by the inactivity gap."""
+    """Add ``session_no`` (1, 2, ... per buyer) by the inactivity gap.
+
+    The windows order by time only (a cheap integer sort): events at the same microsecond get
+    the same ``session_no`` in any order, so the result is still deterministic.
+    """
     return f"""
 SELECT t.*, CAST(SUM(t.new_session) OVER (
-        PARTITION BY t.buyer ORDER BY t.ts_us, t.event_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
+        PARTITION BY t.buyer ORDER BY t.ts_us
+        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
 FROM (
     SELECT r.*, CASE WHEN r.ts_us - LAG(r.ts_us) OVER (
-            PARTITION BY r.buyer ORDER BY r.ts_us, r.event_id) <= {config.session_gap_us}
+            PARTITION BY r.buyer ORDER BY r.ts_us) <= {config.session_gap_us}
         THEN 0 ELSE 1 END AS new_session
     FROM {source} r
 ) t"""  # noqa: S608
