@@ -281,6 +281,7 @@ def main() -> None:
     if data is None or not (data / "lake").exists():
         from marketlift.sim import SimConfig, simulate
 
+        # Pass --data DIR to keep (and reuse) the simulated lake.
         data = data or Path(tempfile.mkdtemp(prefix="features-bench-"))
         simulate(SimConfig(n_buyers=args.buyers, n_days=args.days, seed=1), data)
     events = query(data, "SELECT count(*) AS n FROM events").column("n")[0].as_py()

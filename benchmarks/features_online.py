@@ -26,9 +26,9 @@ def _rows(buyers: int, listings: int) -> tuple[dict[str, Any], dict[str, Any], d
     from marketlift.features.store import MemoryStore, write_table
     from marketlift.sim import SimConfig, simulate
 
-    data = tempfile.mkdtemp(prefix="features-online-")
-    simulate(SimConfig(n_buyers=2000, n_days=2, seed=4), data)
-    tables = build_features(data, write=False).tables
+    with tempfile.TemporaryDirectory(prefix="features-online-") as data:
+        simulate(SimConfig(n_buyers=2000, n_days=2, seed=4), data)
+        tables = build_features(data, write=False).tables
     store = MemoryStore()
     write_table(store, "buyer", tables["buyer_features"], "buyer")
     write_table(store, "session", tables["session_features"], "buyer")
