@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import msgspec
 import pytest
-from tests.conftest import free_port
 
 from marketlift.events.samples import sample_events
 from marketlift.lake import LakeLayout, query
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
