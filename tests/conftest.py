@@ -75,3 +75,20 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The one local SparkSession of the test run (features and experiments share it)."""
+    pytest.importorskip("pyspark")
+    from marketlift.features import local_spark
+
+    small_data = {
+        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.autoBroadcastJoinThreshold": str(256 * 2**20),
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+    session = local_spark(memory="1g", partitions=1, conf=small_data)
+    yield session
+    session.stop()

@@ -247,7 +247,7 @@ TRACK_JOURNEY = """async ({ endpoint, experiment }) => {
       listings: [{ listing_id: 'L-1', position: 0 }, { listing_id: 'L-2', position: 1 }] }),
     exposure: ml.track('exposure', { experiment_key: 'checkout_copy', variant }),
   };
-  const bad = ml.track('favorite', { listing_id: 'L 100 has spaces' });
+  const bad = ml.track('favorite', { listing_id: 'L'.repeat(200) });  // over 128 characters
   let thrown = null;
   try {
     ml.track('purchase', { order_id: 'O-2', line_items: [{ listing_id: 'L-1', quantity: 1,

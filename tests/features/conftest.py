@@ -3,7 +3,7 @@ events, and one SparkSession for every Spark test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +29,3 @@ def write_lake(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
         return tmp_path
 
     return write
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """The one local SparkSession of the test run."""
-    pytest.importorskip("pyspark")
-    from marketlift.features import local_spark
-
-    small_data = {
-        "spark.sql.adaptive.enabled": "false",
-        "spark.sql.codegen.wholeStage": "false",
-        "spark.sql.autoBroadcastJoinThreshold": str(256 * 2**20),
-        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-    }
-    session = local_spark(memory="1g", partitions=1, conf=small_data)
-    yield session
-    session.stop()

@@ -46,7 +46,6 @@ _PATTERN_NAMES: Final = {
     r"^[A-Z]{2}$": "an ISO 3166-1 alpha-2 country code such as 'DE'",
     r"^-?[0-9]{1,13}(\.[0-9]{1,6})?$": "a decimal string such as '24.90' (never a float)",
     r"^[a-z][a-z0-9_]{0,63}$": "a lower-case name of letters, digits and '_' (at most 64)",
-    r"^[\x21-\x7e]+$": "printable ASCII without spaces",
     r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$": "a BCP 47 language tag such as 'de-DE'",
 }
 _ENUM_NAMES: Final = {

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from marketlift.experiments.stats import Moments, pair_key
 
@@ -34,8 +34,10 @@ GroupKey = tuple[str, tuple[str, ...]]
 """``(variant, segment values in dimension order)``."""
 
 
-def quote(identifier: str) -> str:
-    """Quote a SQL identifier for DuckDB."""
+def quote(identifier: str, *, dialect: str = "duckdb") -> str:
+    """Quote a SQL identifier for DuckDB (``"x"``) or Spark SQL (```x```)."""
+    if dialect == "spark":
+        return "`" + identifier.replace("`", "``") + "`"
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -47,6 +49,7 @@ def moments_sql(
     pairs: Iterable[tuple[str, str]],
     dimensions: Sequence[str] = (),
     extra_groups: Sequence[str] = (),
+    dialect: str = "duckdb",
 ) -> str:
     """The one-scan ``GROUP BY`` that computes count, sums and cross-products.
 
@@ -57,13 +60,18 @@ def moments_sql(
         pairs: Cross-products to compute.
         dimensions: Segment columns grouped on as well.
         extra_groups: SQL expressions grouped on after the dimensions (e.g. a day).
+        dialect: ``duckdb`` or ``spark`` (identifier quoting and the string type).
     """
+    text = "STRING" if dialect == "spark" else "VARCHAR"
+
+    def q(c: str) -> str:
+        return quote(c, dialect=dialect)
 
     def val(c: str) -> str:
-        return f"coalesce(CAST({quote(c)} AS DOUBLE), 0)"
+        return f"coalesce(CAST({q(c)} AS DOUBLE), 0)"
 
-    keys = [f"CAST({quote(variant)} AS VARCHAR)"]
-    keys += [f"coalesce(CAST({quote(d)} AS VARCHAR), '{MISSING}')" for d in dimensions]
+    keys = [f"CAST({q(variant)} AS {text})"]
+    keys += [f"coalesce(CAST({q(d)} AS {text}), '{MISSING}')" for d in dimensions]
     keys += list(extra_groups)
     select = [f"{k} AS g{i}" for i, k in enumerate(keys)]
     select.append("count(*) AS n")
@@ -100,9 +108,15 @@ def aggregate(
         dimensions=dimensions,
         extra_groups=extra_groups,
     )
+    return _to_moments(con.sql(sql).fetchall(), cols, keys, 1 + len(dimensions) + len(extra_groups))
+
+
+def _to_moments(
+    rows: Iterable[Sequence[Any]], cols: tuple[str, ...], keys: tuple[tuple[str, str], ...], k: int
+) -> dict[GroupKey, Moments]:
+    """Wrap the rows of :func:`moments_sql` (``k`` group columns first) in :class:`Moments`."""
     out: dict[GroupKey, Moments] = {}
-    k = 1 + len(dimensions) + len(extra_groups)
-    for row in con.sql(sql).fetchall():
+    for row in rows:
         n = int(row[k])
         sums = tuple(float(x or 0.0) for x in row[k + 1 : k + 1 + len(cols)])
         cross = tuple(float(x or 0.0) for x in row[k + 1 + len(cols) :])
