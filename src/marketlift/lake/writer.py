@@ -40,7 +40,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, Self, TypeAlias
+from typing import IO, Any, Final, Self, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -353,8 +353,17 @@ class LakeWriter:
         kept: list[pa.Table] = []
         with self._ids_lock:
             for events in tables:
+                ids = events.column("event_id").to_pylist()
+                unique = set(ids)
+                if len(unique) == len(ids) and self._ids.isdisjoint(unique):
+                    # The common case, all new: set operations in C, no per-id Python loop.
+                    self._ids |= unique
+                    added += ids
+                    masks.append([True] * len(ids))
+                    kept.append(events)
+                    continue
                 mask = []
-                for event_id in events.column("event_id").to_pylist():
+                for event_id in ids:
                     new = event_id not in self._ids
                     if new:
                         self._ids.add(event_id)
@@ -461,12 +470,11 @@ class LakeWriter:
 
     def _write_partitions(self, table: str, data: pa.Table) -> list[tuple[str, int]]:
         keys = _PARTITIONS[table]
-        order = [(k, "ascending") for k in keys]
-        order.append(("ts" if table == "events" else "received_at", "ascending"))
-        data = data.sort_by(order).combine_chunks()
+        order, runs = _partition_order(data, keys)
+        data = data.take(order)
         out: list[tuple[str, int]] = []
         stamp = f"{time.time_ns():020d}"
-        for start, stop in _runs(data, keys):
+        for start, stop in runs:
             part = data.slice(start, stop - start)  # zero-copy: rows are sorted by the keys
             combo = {k: part.column(k)[0].as_py() for k in keys}
             rel_dir = "/".join(f"{_DATE_KEY[k]}={combo[k]}" for k in keys)
@@ -497,20 +505,26 @@ class LakeWriter:
         return new, old
 
 
-def _runs(data: pa.Table, keys: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Row ranges ``[start, stop)`` of equal keys in a table sorted by them."""
+def _partition_order(
+    data: pa.Table, keys: tuple[str, ...]
+) -> tuple[np.ndarray[Any, Any], list[tuple[int, int]]]:
+    """Row order that groups the table by its partition keys, and the ``[start, stop)`` runs.
+
+    Each key is dictionary-encoded and the codes are combined into one integer, so grouping is
+    one stable integer sort (rows keep their arrival order inside a partition) instead of a
+    multi-column sort on strings.
+    """
     n = data.num_rows
-    if n == 0:
-        return []
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
+    combined = np.zeros(n, dtype=np.int64)
     for key in keys:
-        codes = pc.dictionary_encode(data.column(key)).combine_chunks().indices
-        values = codes.to_numpy(zero_copy_only=False)
-        change[1:] |= values[1:] != values[:-1]
-    starts = np.flatnonzero(change)
+        encoded = pc.dictionary_encode(data.column(key)).combine_chunks()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        combined = combined * (len(encoded.dictionary) + 1) + codes
+    order = np.argsort(combined, kind="stable")
+    ordered = combined[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if n else np.array([], int)
     stops = np.append(starts[1:], n)
-    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+    return order, list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
 def _purge(manifest: Manifest, grace_s: float) -> list[str]:
