@@ -50,10 +50,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(data: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "marketlift", "serve", "--data", str(data), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "marketlift",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -149,24 +160,29 @@ async def _paced(port: int, bodies: list[bytes], rate: float) -> tuple[float, li
     return seconds, latencies
 
 
-def _http_run(events: list[dict[str, object]], in_flight: int, rate: float) -> dict[str, float]:
+def _http_run(
+    events: list[dict[str, object]], in_flight: int, rate: float, workers: int
+) -> dict[str, float]:
     half = len(events) // 2 // BATCH * BATCH
     bodies = [msgspec.json.encode(events[i : i + BATCH]) for i in range(0, len(events), BATCH)]
     saturate, paced = bodies[: half // BATCH], bodies[half // BATCH :]
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = _start_server(Path(tmp))
+        proc, url = _start_server(Path(tmp), workers)
         port = int(url.rsplit(":", 1)[1])
         try:
-            warm = sample_events(BATCH * 4, random_state=999)
-            warm_bodies = [msgspec.json.encode(warm[i : i + BATCH]) for i in range(0, 2000, 500)]
-            asyncio.run(_saturate(port, warm_bodies, 2))
+            # Warm every worker up (connections spread over them) on events not timed.
+            warm = sample_events(BATCH * 32, random_state=999)
+            warm_bodies = [
+                msgspec.json.encode(warm[i : i + BATCH]) for i in range(0, len(warm), BATCH)
+            ]
+            asyncio.run(_saturate(port, warm_bodies, 16))
             seconds = asyncio.run(_saturate(port, saturate, in_flight))
             paced_seconds, latencies = asyncio.run(_paced(port, paced, rate / BATCH))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
         stored = query(tmp, "SELECT count(*) AS n FROM events").to_pylist()[0]["n"]
-    assert stored == len(events) + 2000, stored
+    assert stored == len(events) + BATCH * 32, stored
     latencies.sort()
     return {
         "events_per_s": len(saturate) * BATCH / seconds,
@@ -198,11 +214,14 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=20_000, help="events/s of the paced latency run"
     )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="HTTP processes (marketlift serve --workers)"
+    )
     args = parser.parse_args()
     events = sample_events(args.batches * BATCH, random_state=1, buyers=20_000)
     http_runs, raw_runs = [], []
     for _ in range(args.repeats):
-        http_runs.append(_http_run(events, args.in_flight, args.rate))
+        http_runs.append(_http_run(events, args.in_flight, args.rate, args.workers))
         raw_runs.append(_raw_run(events))
     eps = statistics.median(r["events_per_s"] for r in http_runs)
     raw = statistics.median(raw_runs)
@@ -213,6 +232,7 @@ def main() -> None:
                 "events": len(events),
                 "batch": BATCH,
                 "in_flight": args.in_flight,
+                "workers": args.workers,
                 "repeats": args.repeats,
                 "http_events_per_s": round(eps),
                 "paced_rate_events_per_s": args.rate,

@@ -20,8 +20,27 @@ NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
 Harness = tuple[Sink, Callable[[], None]]
 
 
-@pytest.fixture(params=["lake", "jetstream"])
+@pytest.fixture(params=["lake", "remote", "jetstream"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    if request.param == "remote":
+        import tempfile
+
+        from marketlift.ingest.remote import RemoteLakeSink, WriterService
+        from marketlift.lake import LakeWriter
+
+        writer = LakeWriter(tmp_path)
+        socket_dir = tempfile.mkdtemp(prefix="ml-")
+        service = WriterService(writer, f"{socket_dir}/writer.sock")
+        remote = RemoteLakeSink(service.path)
+
+        def settle_remote() -> None:
+            remote.close()
+            service.close()
+            writer.close()
+
+        yield remote, settle_remote
+        settle_remote()
+        return
     if request.param == "lake":
         sink = LakeSink(tmp_path)
 

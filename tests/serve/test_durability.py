@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 class Server:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, workers: int = 1) -> None:
         self.data = data
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -55,6 +56,15 @@ class Server:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        # Workers die with their parent: nothing may keep answering on the port.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=0.5)
+            except httpx.TransportError:
+                return
+            time.sleep(0.1)
+        raise AssertionError("something still answers on the port after kill -9")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -62,9 +72,9 @@ class Server:
             self.proc.wait(timeout=30)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path)
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    srv = Server(tmp_path, workers=request.param)
     srv.start()
     yield srv
     srv.stop()
@@ -132,6 +142,7 @@ def test_kill_9_loses_no_acknowledged_event(server: Server) -> None:
     assert len(query(server.data, "SELECT event_id FROM events")) == len(counts)
 
 
+@pytest.mark.parametrize("server", [1], indirect=True, ids=["one-process"])
 def test_pid_file_names_the_holder(server: Server) -> None:
     lock = (server.data / ".writer.lock").read_text()
     assert server.proc is not None

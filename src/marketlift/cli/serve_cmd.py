@@ -29,6 +29,13 @@ def serve_cmd(
             help="TOML file of experiments for /v1/assign (default DATA/experiments.toml)."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="HTTP processes; above 1 they validate in parallel and hand events to one "
+            "lake writer (lake sink only)."
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Start the HTTP service: POST /v1/events, POST /v1/assign, /healthz, /metrics, /openapi.json.
@@ -59,6 +66,18 @@ def serve_cmd(
         fail(str(exc))
     except OSError as exc:
         fail(f"--experiments: cannot read {experiments}: {exc}")
+    if workers < 1 or workers > 64:
+        fail(f"--workers == {workers}, expected an integer between 1 and 64")
+    if workers > 1 and sink != "lake":
+        fail(f"--workers == {workers} needs --sink lake (run several servers for jetstream)")
+    if workers > 1:
+        from marketlift.serve.workers import run_workers
+
+        try:
+            run_workers(config, workers, log_level=log_level)
+        except LakeBusyError as exc:
+            fail(str(exc))
+        return
     try:
         uvicorn.run(
             create_app(config),
