@@ -13,7 +13,6 @@ simulator) and the async HTTP app use it alike.
 from __future__ import annotations
 
 import asyncio
-import threading
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Final
 
@@ -21,6 +20,7 @@ import msgspec
 
 from marketlift.errors import MissingDependencyError
 from marketlift.events.table import describe_error
+from marketlift.ingest._loop import LoopThread
 from marketlift.ingest.sink import SinkBatch
 
 if TYPE_CHECKING:
@@ -71,11 +71,7 @@ class JetStreamSink:
 
     def __init__(self, config: JetStreamConfig, *, connect_timeout_s: float = 5.0) -> None:
         self.config = config
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="jetstream-sink", daemon=True
-        )
-        self._thread.start()
+        self._thread = LoopThread("jetstream-sink")
         self._nc: Any = None
         self._js: Any = None
         try:
@@ -85,7 +81,7 @@ class JetStreamSink:
             raise
 
     def _run(self, coro: Any) -> Future[Any]:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._thread.run(coro)
 
     async def _connect(self, connect_timeout_s: float) -> None:
         nats = import_nats()
@@ -132,7 +128,7 @@ class JetStreamSink:
 
     def close(self) -> None:
         """Drain the connection and stop the loop (idempotent)."""
-        if self._loop.is_closed():
+        if self._thread.closed:
             return
         if self._nc is not None:
             self._run(self._nc.drain()).result(timeout=10)
@@ -140,6 +136,4 @@ class JetStreamSink:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        self._loop.close()
+        self._thread.stop()

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-import threading
 from concurrent.futures import Future
 from typing import Final
 
 import pyarrow as pa
 
 from marketlift.events.table import dead_letters_to_arrow, events_to_arrow
+from marketlift.ingest._loop import LoopThread
 from marketlift.ingest.sink import SinkBatch
 from marketlift.lake.writer import LakeWriter
 
@@ -46,22 +46,6 @@ def _from_ipc(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-class _LoopThread:
-    """An asyncio loop on a daemon thread, for code called from synchronous callers."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
-
-
 class WriterService:
     """Serves a :class:`~marketlift.lake.writer.LakeWriter` to collector processes.
 
@@ -73,10 +57,9 @@ class WriterService:
     def __init__(self, writer: LakeWriter, path: str) -> None:
         self.writer = writer
         self.path = path
-        self._thread = _LoopThread("writer-service")
+        self._thread = LoopThread("writer-service")
         self._server: asyncio.AbstractServer | None = None
-        started = asyncio.run_coroutine_threadsafe(self._start(), self._thread.loop)
-        started.result(timeout=10)
+        self._thread.run(self._start()).result(timeout=10)
 
     async def _start(self) -> None:
         self._server = await asyncio.start_unix_server(self._handle, path=self.path)
@@ -120,9 +103,9 @@ class WriterService:
 
     def close(self) -> None:
         """Stop listening and stop the loop (the writer stays open; idempotent)."""
-        if self._thread.loop.is_closed():
+        if self._thread.closed:
             return
-        asyncio.run_coroutine_threadsafe(self._stop(), self._thread.loop).result(timeout=5)
+        self._thread.run(self._stop()).result(timeout=5)
         self._thread.stop()
 
 
@@ -137,11 +120,11 @@ class RemoteLakeSink:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._thread = _LoopThread("remote-sink")
+        self._thread = LoopThread("remote-sink")
         self._pending: dict[int, Future[list[bool]]] = {}
         self._next = 0
         self._out: asyncio.StreamWriter | None = None
-        asyncio.run_coroutine_threadsafe(self._connect(), self._thread.loop).result(timeout=10)
+        self._thread.run(self._connect()).result(timeout=10)
 
     async def _connect(self) -> None:
         reader, self._out = await asyncio.open_unix_connection(self.path)
@@ -169,7 +152,7 @@ class RemoteLakeSink:
     def submit(self, batch: SinkBatch) -> Future[list[bool]]:
         """Convert to Arrow (on this sink's thread) and send; resolves when durable."""
         future: Future[list[bool]] = Future()
-        asyncio.run_coroutine_threadsafe(self._send(batch, future), self._thread.loop)
+        self._thread.run(self._send(batch, future))
         return future
 
     async def _send(self, batch: SinkBatch, future: Future[list[bool]]) -> None:
@@ -196,7 +179,7 @@ class RemoteLakeSink:
 
     def close(self) -> None:
         """Close the connection and stop the thread (idempotent)."""
-        if self._thread.loop.is_closed():
+        if self._thread.closed:
             return
         if self._out is not None:
             self._thread.loop.call_soon_threadsafe(self._out.close)
