@@ -3,8 +3,9 @@
  *
  * Queues buyer events, sends them in batches to a marketlift collector (`POST /v1/events`),
  * retries failed batches with exponential backoff and jitter (a retried batch resends the same
- * `event_id`s, the collector's idempotency key), survives page unload with `sendBeacon`, and
- * assigns experiment variants exactly as the Python package does.
+ * `event_id`s, the collector's idempotency key), survives page unload with `sendBeacon`,
+ * assigns experiment variants exactly as the Python package does, and asks the decision API
+ * (`POST /v1/decide`) what to show a buyer.
  *
  * No framework, no runtime dependency; runs in browsers and in Node >= 20.
  *
@@ -13,6 +14,7 @@
  * const ml = createClient({ endpoint: 'https://collect.example.com', locale: 'de-DE' });
  * ml.pageView();
  * ml.track('search', { query: 'ceramic mug' });
+ * const { listings, engagement } = await ml.decide({ surface: 'home', limit: 12 });
  *
  * @module @marketlift/sdk
  */
@@ -207,6 +209,134 @@ export function validateFields(type, fields) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Validation of decide() input and output.
+
+/** Surfaces the decision API knows. */
+export const SURFACES = Object.freeze(['home', 'search', 'listing', 'cart', 'push']);
+const PLATFORMS = ['web', 'ios', 'android'];
+const DECIDE_FIELDS = ['buyer_id', 'anonymous_id', 'session_id', 'surface', 'platform', 'locale',
+  'country', 'context', 'candidates', 'limit'];
+const CONTEXT_FIELDS = ['listing_id', 'query', 'cart'];
+const MAX_CANDIDATES = 1000;
+
+/**
+ * @typedef {object} DecideRequest
+ * @property {'home'|'search'|'listing'|'cart'|'push'} surface Where the answer is shown.
+ * @property {string | null} [buyer_id] Defaults to the client's {@link Client#buyerId}.
+ * @property {string | null} [anonymous_id] Defaults to the client's {@link Client#anonymousId}.
+ * @property {string | null} [session_id] Defaults to the client's current session.
+ * @property {'web'|'ios'|'android'} [platform] Defaults to the client's platform.
+ * @property {string} [locale] BCP 47 tag; defaults to the client's locale.
+ * @property {string} [country] ISO 3166-1 alpha-2; defaults to the client's country.
+ * @property {{listing_id?: string | null, query?: string | null, cart?: string[]}} [context]
+ *   The listing on screen, the search query, the listing ids in the cart.
+ * @property {string[]} [candidates] Listing ids to rank (the server picks candidates otherwise).
+ * @property {number} [limit=20] Most listings to return, 1 to 100.
+ */
+
+/**
+ * @typedef {object} Decision
+ * @property {string} decision_id Pass it on to `listing_view`, `impression` and engagement events.
+ * @property {{listing_id: string, score: number, reason: string}[]} listings Best first.
+ * @property {null | {action: string, channel: string | null, propensity: number,
+ *   touchpoint: string, copy: Record<string, string>, copy_status: 'hit'|'miss'}} engagement
+ * @property {{experiment_key: string, variant: string, unit: string}[]} assignments
+ * @property {{ranker: string | null, intent: string | null, policy: string | null}} models
+ * @property {boolean} degraded True when a fallback answered (see `degraded_reasons`).
+ * @property {string[]} degraded_reasons
+ * @property {Record<string, number>} timings_ms Server time per stage.
+ */
+
+/**
+ * Check a decide request; throws {@link MarketliftError} naming the first bad field.
+ * @param {Record<string, unknown>} request A request with the client's defaults filled in.
+ */
+export function validateDecideRequest(request) {
+  const fail = (field, value, expected) => {
+    throw new MarketliftError(field, value, expected, 'decide');
+  };
+  if (!isObject(request)) fail('request', request, 'an object such as {surface: "home"}');
+  checkKeys('request', request, DECIDE_FIELDS, (field, value, expected) => fail(field.slice(8), value, expected));
+  const optionalString = (name, v) => {
+    if (v !== undefined && v !== null && !(typeof v === 'string' && v.length > 0 && v.length <= 128)) {
+      fail(name, v, 'null or a string of 1 to 128 characters');
+    }
+  };
+  for (const name of ['buyer_id', 'anonymous_id', 'session_id']) optionalString(name, request[name]);
+  if ((request.buyer_id ?? null) === null && (request.anonymous_id ?? null) === null) {
+    fail('buyer_id', request.buyer_id, 'a buyer_id or an anonymous_id (one of the two)');
+  }
+  if (!SURFACES.includes(/** @type {string} */ (request.surface))) {
+    fail('surface', request.surface, `one of ${SURFACES.join(', ')}`);
+  }
+  if (!PLATFORMS.includes(/** @type {string} */ (request.platform))) {
+    fail('platform', request.platform, `one of ${PLATFORMS.join(', ')}`);
+  }
+  if (typeof request.locale !== 'string' || !LOCALE.test(request.locale)) {
+    fail('locale', request.locale, 'a BCP 47 tag such as "de-DE"');
+  }
+  if (request.country != null && !(typeof request.country === 'string' && /^[A-Z]{2}$/.test(request.country))) {
+    fail('country', request.country, 'an ISO 3166-1 alpha-2 code such as "DE"');
+  }
+  const { context, candidates, limit } = request;
+  if (context != null) {
+    if (!isObject(context)) fail('context', context, 'an object {listing_id, query, cart}');
+    checkKeys('context', context, CONTEXT_FIELDS, fail);
+    optionalString('context.listing_id', context.listing_id);
+    if (context.query != null && typeof context.query !== 'string') fail('context.query', context.query, 'a string');
+    if (context.cart != null) {
+      if (!Array.isArray(context.cart)) fail('context.cart', context.cart, 'an array of listing ids');
+      context.cart.forEach((id, i) => optionalString(`context.cart[${i}]`, id ?? ''));
+    }
+  }
+  if (candidates != null) {
+    if (!Array.isArray(candidates) || candidates.length > MAX_CANDIDATES) {
+      fail('candidates', candidates, `an array of at most ${MAX_CANDIDATES} listing ids`);
+    }
+    candidates.forEach((id, i) => optionalString(`candidates[${i}]`, id ?? ''));
+  }
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
+    fail('limit', limit, 'an integer from 1 to 100');
+  }
+}
+
+/** The decision API failed: `status` is the HTTP status (`null` for a network error or timeout). */
+export class DecideError extends Error {
+  /**
+   * @param {number | null} status
+   * @param {string} reason
+   * @param {{field: string, value: unknown, expected: string}[]} [errors] Per-field problems.
+   */
+  constructor(status, reason, errors = []) {
+    const fields = errors.map((e) => `${e.field} == ${show(e.value)}, expected ${e.expected}`);
+    super(`decide: ${status === null ? '' : `HTTP ${status}: `}${[reason, ...fields].filter(Boolean).join('; ')}`);
+    this.name = 'DecideError';
+    this.status = status;
+    this.errors = errors;
+    /** The first field the server named, if any. */
+    this.field = errors[0]?.field ?? null;
+    /** Whether the same request may succeed later (network error, timeout, 408, 429, 5xx). */
+    this.retryable = status === null || status === 408 || status === 429 || status >= 500;
+  }
+}
+
+function checkDecision(body) {
+  const bad = (field, value, expected) => new DecideError(200, `malformed answer: ${field} == ${show(value)}, expected ${expected}`);
+  if (!isObject(body)) throw bad('body', body, 'an object');
+  if (typeof body.decision_id !== 'string') throw bad('decision_id', body.decision_id, 'a string');
+  if (!Array.isArray(body.listings)) throw bad('listings', body.listings, 'an array');
+  body.listings.forEach((l, i) => {
+    if (typeof l?.listing_id !== 'string') throw bad(`listings[${i}].listing_id`, l?.listing_id, 'a string');
+  });
+  if (body.engagement != null && !isObject(body.engagement)) throw bad('engagement', body.engagement, 'null or an object');
+  body.engagement ??= null;
+  body.assignments ??= [];
+  body.degraded_reasons ??= [];
+  body.degraded = body.degraded === true;
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Ids, storage, time.
 
 /** @returns {string} A random UUID v4 (crypto.randomUUID, or getRandomValues, or Math.random). */
@@ -346,6 +476,10 @@ export function assignVariant(experiment, unit) {
  * @property {number} [retryBaseMs=1000] First backoff; doubles per retry, with jitter.
  * @property {number} [retryMaxMs=60000] Longest backoff.
  * @property {number} [requestTimeoutMs=10000] A request slower than this counts as failed.
+ * @property {string} [decideKey] Sent as `Authorization: Bearer <key>` on `decide()` when the
+ *   server has a decide key (`MARKETLIFT_DECIDE_KEY`); none by default.
+ * @property {number} [decideTimeoutMs=2000] `decide()` rejects with a {@link DecideError} after
+ *   this long.
  * @property {number} [sessionTimeoutMs=1800000] Inactivity after which a new session starts.
  * @property {Pick<Storage, 'getItem'|'setItem'|'removeItem'> | null} [storage] Where the
  *   anonymous id, the session and the unsent queue persist; localStorage when usable, else memory.
@@ -368,11 +502,11 @@ export function assignVariant(experiment, unit) {
 const DEFAULTS = {
   platform: 'web', batchSize: 50, flushIntervalMs: 2000, maxQueue: 5000, maxRetries: 8,
   retryBaseMs: 1000, retryMaxMs: 60000, requestTimeoutMs: 10000, sessionTimeoutMs: 30 * 60 * 1000,
-  storagePrefix: 'marketlift',
+  decideTimeoutMs: 2000, storagePrefix: 'marketlift',
 };
 
 /**
- * @typedef {ClientOptions & typeof DEFAULTS & {url: string, now: () => number,
+ * @typedef {ClientOptions & typeof DEFAULTS & {url: string, decideUrl: string, now: () => number,
  *   storage: Pick<Storage, 'getItem'|'setItem'|'removeItem'>}} ResolvedOptions
  */
 
@@ -398,15 +532,16 @@ function resolveOptions(options) {
     fail('batchSize', o.batchSize, 'an integer from 1 to 1000');
   }
   const durations = ['flushIntervalMs', 'maxQueue', 'maxRetries', 'retryBaseMs', 'retryMaxMs',
-    'requestTimeoutMs', 'sessionTimeoutMs'];
+    'requestTimeoutMs', 'sessionTimeoutMs', 'decideTimeoutMs'];
   for (const name of durations) {
     if (!(Number.isFinite(o[name]) && o[name] >= 0)) fail(name, o[name], 'a number >= 0');
   }
-  for (const name of ['writeKey', 'appVersion', 'locale', 'currency', 'country']) {
+  for (const name of ['writeKey', 'decideKey', 'appVersion', 'locale', 'currency', 'country']) {
     if (o[name] !== undefined && typeof o[name] !== 'string') fail(name, o[name], 'a string');
   }
   const base = o.endpoint.replace(/\/+$/, '');
   o.url = base.endsWith('/v1/events') ? base : `${base}/v1/events`;
+  o.decideUrl = `${o.url.slice(0, -'/v1/events'.length)}/v1/decide`;
   const language = globalThis.navigator?.language;
   if (o.locale === undefined && LOCALE.test(language ?? '')) o.locale = language;
   if (!('storage' in options)) o.storage = defaultStorage();
@@ -546,6 +681,60 @@ export class Client {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     return this.#kick();
+  }
+
+  /**
+   * Ask the decision API (`POST <endpoint>/v1/decide`) what to show this buyer here.
+   *
+   * The buyer, anonymous id, session, platform, locale and country default to the client's. The
+   * server logs the decision and the experiment exposures itself; track `listing_view`,
+   * `impression` and `engagement_shown` with the `decision_id` when they are displayed.
+   *
+   * @param {DecideRequest} request At least the `surface`.
+   * @param {{timeoutMs?: number, signal?: AbortSignal}} [options] Override `decideTimeoutMs`,
+   *   or cancel with a signal.
+   * @returns {Promise<Decision>}
+   * @throws {MarketliftError} Invalid input (before anything is sent).
+   * @throws {DecideError} A network error, a timeout, a non-2xx answer or a malformed body.
+   */
+  async decide(request, options = {}) {
+    if (!isObject(request)) {
+      throw new MarketliftError('request', request, 'an object such as {surface: "home"}', 'decide');
+    }
+    const o = this.#o;
+    const filled = Object.fromEntries(Object.entries({
+      buyer_id: this.buyerId, anonymous_id: this.anonymousId, session_id: this.#session(),
+      platform: o.platform, locale: o.locale, country: o.country, ...request,
+    }).filter(([, v]) => v !== undefined));
+    validateDecideRequest(filled);
+    const timeoutMs = options.timeoutMs ?? o.decideTimeoutMs;
+    const timeout = globalThis.AbortSignal?.timeout?.(timeoutMs);
+    const signals = [timeout, options.signal].filter(Boolean);
+    const signal = signals.length > 1 && globalThis.AbortSignal?.any ? AbortSignal.any(signals) : signals[0];
+    const headers = { 'Content-Type': 'application/json' };
+    if (o.decideKey) headers.Authorization = `Bearer ${o.decideKey}`;
+    let response;
+    try {
+      response = await fetch(o.decideUrl, {
+        method: 'POST', body: JSON.stringify(filled), headers, credentials: 'omit', signal,
+      });
+    } catch (error) {
+      const timedOut = timeout?.aborted === true;
+      throw new DecideError(null, timedOut ? `no answer within ${timeoutMs} ms` : `network error: ${error?.message ?? error}`);
+    }
+    const text = await response.text().catch(() => '');
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (!response.ok) {
+      const errors = Array.isArray(body?.errors) ? body.errors.filter(isObject) : [];
+      const reason = typeof body?.error === 'string' ? body.error : text.slice(0, 200);
+      throw new DecideError(response.status, reason, errors);
+    }
+    return checkDecision(body);
   }
 
   /**
