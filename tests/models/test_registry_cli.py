@@ -8,6 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from marketlift.cli.main import app
+from marketlift.features.store import MemoryStore
+from marketlift.models.candidates import FEATURE_NAMES, Query
+from marketlift.models.ranker import store_matrix
+from marketlift.models.ranking_train import STORE_FEATURES
 from marketlift.models.registry import Registry, RegistryError
 from marketlift.models.serving import IntentService, RankerService
 
@@ -170,11 +174,22 @@ def test_lake_ranker_through_the_cli_and_serving(lake_copy):
     )
     assert code == 0
     assert doc["beats_baselines"] is True
+    assert doc["store_features"] == list(STORE_FEATURES)
+    assert doc["features"] == [*FEATURE_NAMES, *STORE_FEATURES]
     service = RankerService.load(lake_copy)
+    meta = service.version.meta
+    assert meta["store_features"] == list(STORE_FEATURES)
+    assert meta["features"] == [*FEATURE_NAMES, *meta["store_features"]]
     assert type(service.predictor.raw).__name__ == "CompiledRaw"
-    top = service.rank(["l0000001", "l0000002"], locale="de-DE", k=10)
-    assert len(top) == 10
-    assert all(isinstance(i, str) for i, _ in top)
-    scores = [s for _, s in top]
-    assert scores == sorted(scores, reverse=True)
+    assert service.predictor.n_features == len(FEATURE_NAMES) + len(STORE_FEATURES) == 38
+    # what the decision API does: index features, then the online store's listing rows
+    codes = np.array([service.codes["l0000001"], service.codes["l0000002"]])
+    cands, x_index = service.index.features(Query(codes, locale="de-DE"))
+    store = MemoryStore()
+    store.write("listing", {service.item_ids[int(cands[0])]: {"l_views": 7, "l_price": 12.5}})
+    rows = store.get_many([("listing", service.item_ids[int(c)]) for c in cands])
+    X = np.hstack([x_index, store_matrix(rows, meta["store_features"])])  # noqa: N806
+    scores = service.score(X)
+    assert scores.shape == (len(cands),)
+    assert np.isfinite(scores).all()
     assert len(service.rank([], k=5)) == 5  # nothing known: popular listings

@@ -21,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,15 +33,60 @@ from marketlift.models.metrics import RankingMetrics, ranking_metrics
 from marketlift.models.sessions import Catalog, Sessions
 
 __all__ = [
+    "ItemFeatureSource",
     "LambdaRanker",
     "RankerResult",
     "buyer_histories",
     "session_queries",
+    "store_matrix",
     "train_ranker",
 ]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+def store_matrix(rows: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> FloatArray:
+    """Online store rows as the float matrix of the columns ``names`` (NaN when missing).
+
+    ``rows`` are the store's listing rows (feature name -> value), ``None`` for a listing the
+    store does not know; missing keys and ``None`` values become NaN, booleans 0/1. Serving
+    appends this matrix to the candidate features (the model's columns are
+    ``FEATURE_NAMES + store_features``), exactly as training appends the offline listing
+    features of the same names.
+
+    Example:
+        >>> store_matrix([{"l_views": 3, "l_price": None}, None], ["l_views", "l_price"])
+        array([[ 3., nan],
+               [nan, nan]])
+    """
+    out = np.full((len(rows), len(names)), np.nan)
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        for j, name in enumerate(names):
+            value = row.get(name)
+            if value is not None:
+                out[i, j] = float(value)
+    return out
+
+
+class ItemFeatureSource(Protocol):
+    """Per-item features known at a cut-off (such as the lake's offline listing features).
+
+    ``at(cutoff_us)`` returns an ``(n_items, len(names))`` float matrix whose rows follow the
+    sessions' item codes, computed only from events strictly before ``cutoff_us`` (NaN when
+    unknown).
+    """
+
+    @property
+    def names(self) -> Sequence[str]:
+        """The feature names (the matrix columns)."""
+        ...
+
+    def at(self, cutoff_us: int) -> FloatArray:
+        """The item matrix at a cut-off (microseconds, the unit of ``Sessions.start``)."""
+        ...
 
 
 class LambdaRanker:
@@ -151,6 +196,13 @@ class RankerResult:
     eval_queries: list[tuple[Query, int, int]]
     eval_rankings: dict[str, list[list[int]]]
     item_ids: list[str]
+    store_features: list[str] = dataclasses.field(default_factory=list)
+    """Item features appended after :data:`FEATURE_NAMES` (online ``l_*`` store features)."""
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The model's columns: ``FEATURE_NAMES + store_features``."""
+        return [*FEATURE_NAMES, *self.store_features]
 
     def summary(self) -> dict[str, Any]:
         """The JSON document of ``train ranker``."""
@@ -161,7 +213,8 @@ class RankerResult:
             "candidate_recall": round(self.candidate_recall, 4),
             "sizes": self.sizes,
             "data_range": self.data_range,
-            "features": list(FEATURE_NAMES),
+            "features": self.feature_names,
+            "store_features": list(self.store_features),
         }
 
     def beats_baselines(self) -> bool:
@@ -199,6 +252,7 @@ def train_ranker(
     *,
     catalog: Catalog | None = None,
     embeddings: npt.NDArray[np.float32] | None = None,
+    item_features: ItemFeatureSource | None = None,
     holdout_fraction: float = 0.2,
     train_fraction: float = 0.3,
     n_estimators: int = 200,
@@ -208,6 +262,11 @@ def train_ranker(
     random_state: int = 0,
 ) -> RankerResult:
     """Build indexes, train the lambdarank re-ranker and evaluate it against the baselines.
+
+    With ``item_features``, each candidate's row gets that source's features after
+    :data:`FEATURE_NAMES`, point in time: training queries read them at the start of the
+    training block (the end of the data their candidate index saw), held-out queries at the
+    start of the holdout (what serving would have read then from the online store).
 
     Raises:
         ConfigError: fractions out of range, or too few multi-item sessions to train on.
@@ -234,6 +293,8 @@ def train_ranker(
                           "at least 10 of each (sessions with two or more items)")  # fmt: skip
     index = CandidateIndex.build(sessions, range(train_start), catalog=catalog,
                                  embeddings=embeddings)  # fmt: skip
+    names = list(item_features.names) if item_features is not None else []
+    train_items = _item_matrix(item_features, sessions, train_start)
     blocks: list[FloatArray] = []
     labels: list[npt.NDArray[np.float64]] = []
     groups: list[int] = []
@@ -242,6 +303,8 @@ def train_ranker(
         hit = cands == target
         if not hit.any():
             continue
+        if train_items is not None:
+            X = np.hstack([X, train_items[cands]])  # noqa: N806
         blocks.append(X)
         labels.append(hit.astype(np.float64))
         groups.append(len(cands))
@@ -250,15 +313,19 @@ def train_ranker(
                           "more sessions")  # fmt: skip
     ranker = LambdaRanker(n_estimators=n_estimators, num_threads=num_threads,
                           random_state=random_state)  # fmt: skip
-    ranker.fit(np.vstack(blocks), np.concatenate(labels), group=groups, feature_names=FEATURE_NAMES)
+    ranker.fit(np.vstack(blocks), np.concatenate(labels), group=groups,
+               feature_names=[*FEATURE_NAMES, *names])  # fmt: skip
     serve_index = CandidateIndex.build(sessions, range(eval_start), catalog=catalog,
                                        embeddings=embeddings)  # fmt: skip
+    eval_items = _item_matrix(item_features, sessions, eval_start)
     rankings: dict[str, list[list[int]]] = {"ranker": [], "popularity": [], "session_knn": []}
     popular = serve_index.popular(100)
     covered = 0
     for query, target, _ in eval_q:
         cands, X = serve_index.features(query)  # noqa: N806
         covered += int((cands == target).any())
+        if eval_items is not None:
+            X = np.hstack([X, eval_items[cands]])  # noqa: N806
         order = np.argsort(-ranker.predict(X), kind="stable")
         rankings["ranker"].append(cands[order][:20].tolist())
         rankings["popularity"].append(popular[:20].tolist())
@@ -283,4 +350,18 @@ def train_ranker(
         eval_queries=eval_q,
         eval_rankings=rankings,
         item_ids=sessions.item_ids,
+        store_features=names,
     )
+
+
+def _item_matrix(
+    source: ItemFeatureSource | None, sessions: Sessions, row: int
+) -> FloatArray | None:
+    """The source's item matrix at the start of session ``row`` (checked against the items)."""
+    if source is None:
+        return None
+    matrix = source.at(int(sessions.start[row]))
+    expected = (sessions.n_items, len(source.names))
+    if matrix.shape != expected:
+        raise ConfigError("item feature matrix shape", matrix.shape, f"{expected}")
+    return matrix

@@ -2,7 +2,13 @@
 
 A registered ranker version holds ``model.txt``, ``model.compiled`` (when lleaves is installed),
 ``index.npz`` (the candidate index over all sessions before the holdout) and ``items.json`` (item
-ids by code).
+ids by code). Its ``meta.json`` lists ``features`` (the model's columns, in order) and
+``store_features``: the online store's listing features (``l_*``) appended after the candidate
+features (:data:`~marketlift.models.candidates.FEATURE_NAMES`). Rankers trained from the lake
+use the numeric listing features (:data:`STORE_FEATURES`), computed point in time by
+:func:`marketlift.features.build.compute_features`; rankers trained from a user's clickstream
+use none. At serving, :func:`~marketlift.models.ranker.store_matrix` turns the store's rows into
+the same columns.
 
 Example:
     >>> import numpy as np, pyarrow as pa, tempfile
@@ -26,14 +32,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from marketlift.models.candidates import FEATURE_NAMES
+from marketlift.features.definitions import LISTING_FEATURES
 from marketlift.models.compiled import compile_model, lleaves_available
-from marketlift.models.ranker import RankerResult, train_ranker
+from marketlift.models.ranker import RankerResult, store_matrix, train_ranker
 from marketlift.models.registry import ModelVersion, Registry
 from marketlift.models.sessions import (
     Sessions,
@@ -42,16 +52,134 @@ from marketlift.models.sessions import (
     sessions_from_table,
 )
 
-__all__ = ["register_ranker", "train_ranker_lake", "train_ranker_table"]
+__all__ = [
+    "STORE_FEATURES",
+    "LakeListingFeatures",
+    "listing_matrix",
+    "register_ranker",
+    "sim_feature_catalog",
+    "store_matrix",
+    "train_ranker_lake",
+    "train_ranker_table",
+]
+
+STORE_FEATURES: Final = tuple(f.name for f in LISTING_FEATURES if f.dtype != "str")
+"""The online store's numeric listing features a lake-trained ranker uses (12, no category)."""
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def listing_matrix(table: pa.Table, item_ids: Sequence[str], names: Sequence[str]) -> FloatArray:
+    """Rows of a listing feature table aligned with ``item_ids`` (NaN: unknown listing or null).
+
+    Vectorized: one hash look-up of the ids, then a gather per column.
+
+    Example:
+        >>> t = pa.table({"listing_id": ["b", "a"], "l_views": [2, None]})
+        >>> listing_matrix(t, ["a", "b", "c"], ["l_views"]).ravel().tolist()
+        [nan, 2.0, nan]
+    """
+    out = np.full((len(item_ids), len(names)), np.nan)
+    if not len(item_ids) or not table.num_rows:
+        return out
+    pos = pc.index_in(pa.array(list(item_ids), pa.string()),
+                      value_set=pc.cast(table.column("listing_id"), pa.string()))  # fmt: skip
+    where = pos.to_numpy(zero_copy_only=False)  # float with NaN where absent
+    known = ~np.isnan(where)
+    rows = where[known].astype(np.int64)
+    for j, name in enumerate(names):
+        col = pc.cast(table.column(name), pa.float64()).to_numpy(zero_copy_only=False)
+        out[known, j] = col[rows]
+    return out
+
+
+def sim_feature_catalog(data_dir: str | os.PathLike[str]) -> pa.Table | None:
+    """The simulator's listings as a feature catalog (as ``features build --catalog sim``)."""
+    from marketlift.sim import read_truth  # noqa: PLC0415
+
+    listings = read_truth(data_dir, "sim_listings")
+    if listings.num_rows == 0:
+        return None
+    price = pc.divide(pc.cast(listings.column("price_usd_cents"), pa.float64()), 100.0)
+    return pa.table({
+        "listing_id": listings.column("listing_id"), "category": listings.column("category"),
+        "price": price, "review_count": listings.column("review_count"),
+        "rating": listings.column("rating"),
+    })  # fmt: skip
+
+
+class LakeListingFeatures:
+    """The lake's offline listing features at any cut-off, aligned with item codes.
+
+    Each :meth:`at` call runs :func:`marketlift.features.build.compute_features` with that
+    cut-off (only events strictly before it) on one DuckDB engine, and joins the
+    ``listing_features`` table to ``item_ids`` by listing id.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        item_ids: Sequence[str],
+        *,
+        names: Sequence[str] = STORE_FEATURES,
+        catalog: pa.Table | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.item_ids = item_ids
+        self._names = list(names)
+        self.catalog = catalog
+        self.tables: dict[int, pa.Table] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The feature names (matrix columns)."""
+        return self._names
+
+    def table_at(self, cutoff_us: int) -> pa.Table:
+        """The ``listing_features`` table at a cut-off (computed once per cut-off)."""
+        found = self.tables.get(cutoff_us)
+        if found is None:
+            from marketlift.features.build import compute_features, from_micros  # noqa: PLC0415
+            from marketlift.features.engines import make_engine  # noqa: PLC0415
+
+            engine = make_engine("duckdb", self.data_dir)
+            try:
+                tables, _ = compute_features(
+                    engine, cutoff=from_micros(cutoff_us), catalog=self.catalog
+                )
+            finally:
+                engine.close()
+            found = self.tables[cutoff_us] = tables["listing_features"]
+        return found
+
+    def at(self, cutoff_us: int) -> FloatArray:
+        """The ``(len(item_ids), len(names))`` matrix at a cut-off."""
+        return listing_matrix(self.table_at(cutoff_us), self.item_ids, self._names)
 
 
 def train_ranker_lake(
-    data_dir: str | os.PathLike[str], *, text: bool = True, **kwargs: Any
+    data_dir: str | os.PathLike[str],
+    *,
+    text: bool = True,
+    store_features: Sequence[str] | None = STORE_FEATURES,
+    feature_catalog: pa.Table | None = None,
+    **kwargs: Any,
 ) -> tuple[RankerResult, Sessions]:
     """Train on the lake's listing-view sessions.
 
     The simulator's listings, when present, are the catalog (categories, prices, titles for
     text similarity); listings nobody viewed join as cold-start items.
+
+    Args:
+        data_dir: The data directory.
+        text: Title-embedding candidates and features.
+        store_features: Online listing features appended to every candidate (default: the
+            numeric ``l_*`` features); ``None`` or empty for the candidate features only.
+            Training queries read them at the start of the training block, held-out queries
+            at the start of the holdout (:func:`~marketlift.models.ranker.train_ranker`).
+        feature_catalog: The listing catalog of the feature build (default: the simulator's
+            listings when present, as ``features build --catalog sim``).
+        **kwargs: Passed to :func:`~marketlift.models.ranker.train_ranker`.
     """
     sessions = sessions_from_lake(data_dir)
     catalog = catalog_from_sim(data_dir, sessions.item_ids)
@@ -60,7 +188,13 @@ def train_ranker_lake(
         from marketlift.models.embeddings import embed_texts  # noqa: PLC0415
 
         embeddings = embed_texts(catalog.titles)
-    result = train_ranker(sessions, catalog=catalog, embeddings=embeddings, **kwargs)
+    source = None
+    if store_features:
+        fcat = feature_catalog if feature_catalog is not None else sim_feature_catalog(data_dir)
+        source = LakeListingFeatures(data_dir, sessions.item_ids, names=store_features,
+                                     catalog=fcat)  # fmt: skip
+    result = train_ranker(sessions, catalog=catalog, embeddings=embeddings,
+                          item_features=source, **kwargs)  # fmt: skip
     return result, sessions
 
 
@@ -98,8 +232,9 @@ def register_ranker(
             files["model.compiled"] = compile_model(folder / "model.txt", folder / "model.compiled")
         meta = {
             "kind": "ranker",
-            "features": list(FEATURE_NAMES),
-            "schema_hash": _features_hash(),
+            "features": result.feature_names,
+            "store_features": list(result.store_features),
+            "schema_hash": _features_hash(result.feature_names),
             "data_range": result.data_range,
             "metrics": {k: v.to_dict() for k, v in result.metrics.items()},
             "sizes": result.sizes,
@@ -110,7 +245,7 @@ def register_ranker(
         return Registry(data_dir).register(name, files, meta)
 
 
-def _features_hash() -> str:
+def _features_hash(names: Sequence[str]) -> str:
     import hashlib  # noqa: PLC0415
 
-    return hashlib.sha256(json.dumps(list(FEATURE_NAMES)).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(list(names)).encode()).hexdigest()[:16]
