@@ -7,6 +7,11 @@ simulator's hidden state: the session's category and, for a buyer returning to a
 carted listing; it ranks that listing first, then the category's listings by true popularity
 (the distribution the simulator draws the next listing from).
 
+The ranker uses the 26 candidate features plus the online store's 12 numeric listing features
+(point in time at the split). ``ranker_without_store`` is the same ranker trained on the
+candidate features only (same split, same queries): ``store_features_help`` says whether the
+store features raised NDCG@10.
+
 Prints ONE JSON line.
 
     .venv/bin/python benchmarks/models_ranking.py [--buyers 20000] [--days 14] [--seed 2]
@@ -71,10 +76,16 @@ def main() -> None:
     train_s = time.perf_counter() - t
     metrics = {k: v.to_dict() for k, v in result.metrics.items()}
     metrics["oracle"] = _oracle(data, result, sessions).to_dict()
+    plain, _ = train_ranker_lake(data, n_estimators=args.rounds, random_state=args.seed,
+                                 store_features=None)  # fmt: skip
+    metrics["ranker_without_store"] = plain.metrics["ranker"].to_dict()
     print(json.dumps({
         "benchmark": "models_ranking", "buyers": args.buyers, "days": args.days,
         "seed": args.seed, "rounds": args.rounds, "metrics": metrics,
         "beats_baselines": result.beats_baselines(),
+        "n_features": len(result.feature_names), "store_features": result.store_features,
+        "store_features_help": (result.metrics["ranker"].ndcg_at_10
+                                > plain.metrics["ranker"].ndcg_at_10),
         "candidate_recall": round(result.candidate_recall, 4), "sizes": result.sizes,
         "simulate_s": round(sim_s, 1), "train_s": round(train_s, 1),
     }))  # fmt: skip
