@@ -1,0 +1,143 @@
+"""Steps 5 and 6: the simulated A/B test of the engagement policy, and its analysis.
+
+Control: no engagement (never nudge; popularity ranking). Treatment: the engagement policy
+loaded back from ``DATA/policies/engagement.pkl``, the file the decision API serves. The
+simulator has no ranking effect (a buyer's purchase does not depend on the order of listings),
+so the A/B test measures the engagement policy alone.
+
+The test runs on a fresh draw of the marketplace (seed ``seed + 1``) that starts the day after
+the history ends. The unit is the ``anonymous_id`` (the device: every buyer has one, while a
+quarter of them never sign in and have no ``buyer_id``). The experiment engine
+(:func:`marketlift.experiments.analyze_lake`) reads the exposures and purchases from the lake;
+the simulator's truth is the difference in expected revenue between the two policies over the
+same buyers (common random numbers), per exposed buyer, which is what the measured lift
+estimates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from marketlift.demo.progress import Steps
+from marketlift.demo.sizes import DemoSize
+from marketlift.sim import SimConfig, SimResult
+
+__all__ = [
+    "EXPERIMENTS_TOML",
+    "EXPERIMENT_KEY",
+    "ab_config",
+    "analyze",
+    "run_ab_test",
+    "write_experiments_toml",
+]
+
+EXPERIMENT_KEY: Final = "demo_engagement"
+EXPERIMENTS_TOML: Final = f"""# Written by `marketlift demo`: the experiment it simulated, so
+# `marketlift serve` on this data directory assigns the same one (unit anonymous_id, so
+# signed-out visitors too; 50/50).
+[[experiment]]
+key = "{EXPERIMENT_KEY}"
+unit = "anonymous_id"
+variants = [{{name = "control", weight = 1}}, {{name = "treatment", weight = 1}}]
+control = "control"
+"""
+
+
+def ab_config(size: DemoSize, seed: int, start: dt.date) -> SimConfig:
+    """The A/B test's simulator configuration: a fresh draw that starts on ``start``."""
+    return SimConfig(n_buyers=size.ab_buyers, n_days=size.ab_days, seed=seed + 1, start=start)
+
+
+def write_experiments_toml(data_dir: str | os.PathLike[str]) -> Path:
+    """Write ``DATA/experiments.toml`` with the demo's experiment (checked by loading it)."""
+    from marketlift.experiments import load_experiments  # noqa: PLC0415
+
+    path = Path(data_dir) / "experiments.toml"
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(EXPERIMENTS_TOML)
+    load_experiments(tmp)
+    tmp.replace(path)
+    return path
+
+
+def run_ab_test(
+    data_dir: str | os.PathLike[str], policy_file: Path, config: SimConfig, steps: Steps
+) -> SimResult:
+    """Simulate the A/B test into the lake; the treatment is the policy loaded from its file."""
+    from marketlift.policy import load  # noqa: PLC0415
+    from marketlift.sim import run_ab  # noqa: PLC0415
+
+    treatment = load(policy_file)
+    label = f"A/B test: {config.n_buyers:,} buyers over {config.n_days} days (+ truth)"
+    with steps.step(label, total=config.n_days) as advance:
+        return run_ab(
+            config,
+            {"control": "never", "treatment": treatment},
+            data_dir,
+            experiment_key=EXPERIMENT_KEY,
+            progress=lambda d, n, _e: advance(d, n),
+        )
+
+
+def analyze(
+    data_dir: str | os.PathLike[str], sim: SimResult, steps: Steps
+) -> tuple[Any, dict[str, Any]]:
+    """Analyze the experiment from the lake; returns the analysis and the summary's part."""
+    from marketlift.experiments import analyze_lake, load_experiments  # noqa: PLC0415
+    from marketlift.sim.world import FX  # noqa: PLC0415
+
+    experiment = load_experiments(Path(data_dir) / "experiments.toml")[EXPERIMENT_KEY]
+    with steps.step("experiment engine: analysis from the lake", total=1):
+        result = analyze_lake(data_dir, EXPERIMENT_KEY, experiment=experiment, fx=FX)
+    truth = sim.experiment
+    assert truth is not None
+    exposed = sum(a.units for a in result.arms)
+    # The simulator's effect is per buyer of the world; buyers who never came during the
+    # test (no exposure) have no decision, hence no effect: per exposed buyer it is scaled up.
+    true_per_buyer = truth.true_effect["treatment"]
+    true_lift = true_per_buyer * sim.buyers / exposed if exposed else None
+    metrics = {m.metric: m for m in result.metrics if m.variant == "treatment"}
+
+    def lift(name: str) -> dict[str, Any] | None:
+        m = metrics.get(name)
+        if m is None:
+            return None
+        return {
+            "control": m.control_mean,
+            "treatment": m.treatment_mean,
+            "lift": m.effect,
+            "interval": [m.effect_lower, m.effect_upper],
+            "relative": m.rel_effect,
+            "relative_interval": [m.rel_lower, m.rel_upper],
+            "pvalue": m.pvalue,
+            "significant": m.significant,
+        }
+
+    revenue = lift("revenue_per_unit")
+    summary: dict[str, Any] = {
+        "key": EXPERIMENT_KEY,
+        "control": "no engagement (never nudge), popularity ranking",
+        "treatment": "marketlift engagement policy (DATA/policies/engagement.pkl)",
+        "note": "the simulator has no ranking effect: the A/B test measures the engagement "
+        "policy alone",
+        "units": {a.variant: a.units for a in result.arms},
+        "srm_mismatch": result.srm.mismatch,
+        "srm_pvalue": result.srm.pvalue,
+        "flags": list(result.flags),
+        "conversion": lift("conversion"),
+        "revenue_per_buyer": revenue,
+        "true_revenue_lift_per_buyer": true_lift,
+        "true_revenue_per_buyer": truth.true_revenue_per_buyer,
+        "truth_in_interval": None
+        if revenue is None or true_lift is None
+        else bool(revenue["interval"][0] <= true_lift <= revenue["interval"][1]),
+        "events": sim.events,
+        "sessions": sim.sessions,
+        "buyers": sim.buyers,
+        "nudges": {k: v.nudges for k, v in sim.values.items()},
+        "seconds": round(sim.seconds, 2),
+    }
+    return result, summary

@@ -1,0 +1,142 @@
+"""Steps 3b and 4: the engagement policy (uplift model + greedy rule) and its offline evaluation.
+
+The policy is the recipe of ``benchmarks/policy_value.py``: a seed ensemble of S-learners
+(LightGBM, ``min_child_samples=200``) on revenue per dollar of price, behind uplift-greedy
+acting when the net uplift exceeds 5 cents. It is fitted on the history's logged decisions
+(:func:`marketlift.policy.logged_from_lake`) and saved with :func:`marketlift.policy.save` to
+``DATA/policies/engagement.pkl``, the file the decision API serves.
+
+Off-policy evaluation (:func:`marketlift.ope.evaluate` and :func:`marketlift.ope.gate`)
+estimates the candidate's value per decision from the logging policy's decisions. Beside the
+estimate stand two truths from the simulator:
+
+- ``true_value_on_log``: the candidate's exact expected revenue per decision on the logged
+  contexts (``sum_a pi(a|x) q(x, a)`` with the simulator's true ``q``): what OPE estimates.
+- ``simulated``: :func:`marketlift.sim.evaluate_policies` runs the candidate, the logging
+  policy, never-nudge and the oracle on the same world with common random numbers; this value
+  includes what the log cannot show (fatigue and opt-outs that the candidate's nudges cause).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from marketlift.demo.progress import Steps
+from marketlift.demo.sizes import DemoSize
+from marketlift.sim import SimConfig
+
+__all__ = ["POLICY_FILE", "evaluate_offline", "policy_path", "train_policy"]
+
+POLICY_FILE = Path("policies") / "engagement.pkl"
+"""Where the engagement policy lives, relative to the data directory."""
+
+
+def policy_path(data_dir: str | os.PathLike[str]) -> Path:
+    """``DATA/policies/engagement.pkl``: the file the decision API loads."""
+    return Path(data_dir) / POLICY_FILE
+
+
+def train_policy(
+    data_dir: str | os.PathLike[str], run: str, size: DemoSize, seed: int, steps: Steps
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Fit the uplift policy on the history's decisions and save it.
+
+    Returns:
+        The fitted policy, the logged decisions and a summary.
+    """
+    from marketlift.policy import SIM_FEATURES, UpliftGreedy, logged_from_lake, save  # noqa: PLC0415
+    from marketlift.policy.uplift import EnsembleLearner, SLearner  # noqa: PLC0415
+
+    with steps.step("uplift model and engagement policy", total=1):
+        log = logged_from_lake(data_dir, run=run)
+        learner = SLearner(params={"min_child_samples": 200}, random_state=seed)
+        policy = UpliftGreedy(
+            EnsembleLearner(learner, n_models=size.ensemble, random_state=seed),
+            scale_column=SIM_FEATURES.index("price_usd"),
+            threshold=0.05,
+        ).fit(log.features, log.action_names, log.revenue)
+        path = policy_path(data_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(policy, path)
+    nudged = log.action > 0
+    summary = {
+        "path": str(path),
+        "decisions": len(log),
+        "logged_nudge_share": float(nudged.mean()),
+        "learner": f"{size.ensemble} S-learners (LightGBM), uplift-greedy, 5 cent threshold",
+    }
+    return policy, log, summary
+
+
+def evaluate_offline(
+    policy: Any, log: Any, config: SimConfig, steps: Steps, seed: int
+) -> dict[str, Any]:
+    """OPE of ``policy`` on the logged decisions, with the simulator's truths beside it."""
+    from marketlift.ope import LoggedBandit, evaluate, gate  # noqa: PLC0415
+    from marketlift.ope.evaluate import target_probabilities  # noqa: PLC0415
+    from marketlift.policy import SIM_ACTIONS, SIM_FEATURES  # noqa: PLC0415
+    from marketlift.sim import evaluate_policies  # noqa: PLC0415
+
+    with steps.step("off-policy evaluation against the logging policy", total=1):
+        data = LoggedBandit.build(
+            actions=SIM_ACTIONS,
+            action=log.action,
+            reward=log.revenue,
+            propensity=log.propensity,
+            context=log.features,
+            available=log.available,
+            context_names=SIM_FEATURES,
+        )
+        report = evaluate(data, policy, estimators=("ips", "snips", "dr"), random_state=seed)
+        verdict = gate(data, policy, estimator="dr", random_state=seed)
+        target = target_probabilities(policy, data)
+        assert target is not None
+        q = np.nan_to_num(log.true_value, nan=0.0)
+        true_candidate = float((target * q).sum(axis=1).mean())
+        true_logging = float(q[np.arange(len(log)), log.action].mean())
+    with steps.step("simulator's truth: candidate, logging, never, oracle", total=4) as advance:
+        policies: dict[str, Any] = {
+            "candidate": policy,
+            "logging": "logging",
+            "never": "never",
+            "oracle": "oracle",
+        }
+        values = {}
+        for i, (name, pol) in enumerate(policies.items()):
+            values.update(evaluate_policies(config, {name: pol}))
+            advance(i + 1, len(policies))
+    dr = report.get("dr")
+    never = values["never"].expected_revenue_per_buyer
+    gain = values["oracle"].expected_revenue_per_buyer - never
+    candidate_value = values["candidate"].expected_revenue_per_buyer
+    return {
+        "estimator": "dr",
+        "decisions": report.n,
+        "estimate": dr.value,
+        "interval": [dr.ci_low, dr.ci_high],
+        "flags": list(dr.flags),
+        "true_value_on_log": true_candidate,
+        "covers_truth": bool(dr.ci_low <= true_candidate <= dr.ci_high),
+        "error": dr.value - true_candidate,
+        "logging_value": report.logged_value,
+        "true_logging_value_on_log": true_logging,
+        "lift": verdict.lift,
+        "lift_interval": [verdict.ci_low, verdict.ci_high],
+        "true_lift_on_log": true_candidate - true_logging,
+        "worth_testing": verdict.worth_testing,
+        "reason": verdict.reason,
+        "estimators": {
+            e.estimator: {"value": e.value, "interval": [e.ci_low, e.ci_high]}
+            for e in report.estimates
+        },
+        "simulated": {
+            "revenue_per_buyer": {k: v.expected_revenue_per_buyer for k, v in values.items()},
+            "candidate_share_of_oracle_gain": (candidate_value - never) / gain if gain else None,
+            "candidate_nudge_share": values["candidate"].nudges
+            / max(values["candidate"].decisions, 1),
+        },
+    }

@@ -1,0 +1,46 @@
+"""How big each demo run is: buyers and days of the history and of the A/B test.
+
+Example:
+    >>> SIZES["small"].train_buyers < SIZES["medium"].train_buyers < SIZES["large"].train_buyers
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Final
+
+__all__ = ["DEFAULT_SIZE", "SIZES", "DemoSize"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DemoSize:
+    """The scale of one demo run.
+
+    Attributes:
+        name: ``small``, ``medium`` or ``large``.
+        train_buyers: Buyers of the logged history (the logging policy decides).
+        train_days: Days of history.
+        ab_buyers: Buyers of the A/B test (split evenly between control and treatment).
+        ab_days: Days of the A/B test.
+        ensemble: S-learners in the uplift ensemble (seeds).
+        ranker_trees: Boosting rounds of the ranker.
+        ranker_queries: Most training queries of the ranker.
+    """
+
+    name: str
+    train_buyers: int
+    train_days: int
+    ab_buyers: int
+    ab_days: int
+    ensemble: int
+    ranker_trees: int
+    ranker_queries: int
+
+
+SIZES: Final = {
+    "small": DemoSize("small", 2_000, 7, 4_000, 7, 2, 100, 2_000),
+    "medium": DemoSize("medium", 20_000, 14, 20_000, 14, 3, 200, 10_000),
+    "large": DemoSize("large", 60_000, 21, 60_000, 21, 5, 200, 20_000),
+}
+DEFAULT_SIZE: Final = "medium"
