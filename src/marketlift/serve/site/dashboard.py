@@ -1,0 +1,366 @@
+"""The dashboard's data and HTML: experiment readouts, model versions, live figures.
+
+Readouts come from :func:`marketlift.experiments.analyze_lake` for every experiment key that has
+exposure events in the lake (with its configuration when ``experiments.toml`` names it); model
+versions and their metrics from :class:`marketlift.models.registry.Registry`. Both are plain
+data (:func:`experiments_summary`, :func:`models_summary`) rendered by :func:`render_dashboard`
+into one HTML page with inline SVG interval charts; the live ingestion and decision-latency
+figures are polled by ``dashboard.js`` from ``/v1/stats``.
+
+Example:
+    >>> import tempfile
+    >>> experiments_summary(tempfile.mkdtemp(), [])
+    []
+    >>> interval_svg([]).startswith('<svg class="interval-chart"')
+    True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from marketlift.experiments.config import Experiment
+from marketlift.experiments.results import AnalysisResult, MetricResult
+from marketlift.serve.site.catalog import FX
+
+__all__ = [
+    "experiments_summary",
+    "interval_svg",
+    "models_summary",
+    "render_dashboard",
+]
+
+_METRIC_LABELS: Final = {
+    "conversion": "Conversion (share of units that bought)",
+    "revenue_per_unit": "Revenue per unit (USD)",
+    "aov": "Average order value (USD)",
+    "revenue_per_session": "Revenue per session (USD)",
+}
+_MIN_SHARE_FOR_BUYER: Final = 0.5
+
+
+def _discover(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    from marketlift.lake import query  # noqa: PLC0415
+
+    sql = (
+        "SELECT experiment_key AS key, count(*) AS exposures, count(buyer_id) AS with_buyer, "
+        "list(DISTINCT variant ORDER BY variant) AS variants, "
+        "CAST(min(ts) AS VARCHAR) AS first_ts, CAST(max(ts) AS VARCHAR) AS last_ts "
+        "FROM events WHERE type = 'exposure' AND experiment_key IS NOT NULL "
+        "GROUP BY 1 ORDER BY max(ts) DESC, 1"
+    )
+    rows: list[dict[str, Any]] = query(data_dir, sql).to_pylist()
+    return rows
+
+
+def _readout(
+    data_dir: str | os.PathLike[str], found: Mapping[str, Any], config: Experiment | None
+) -> AnalysisResult:
+    from marketlift.experiments import analyze_lake  # noqa: PLC0415
+
+    key = str(found["key"])
+    if config is not None:
+        return analyze_lake(data_dir, key, experiment=config, fx=FX)
+    variants = [str(v) for v in found["variants"]]
+    control = "control" if "control" in variants else variants[0]
+    share = found["with_buyer"] / max(1, found["exposures"])
+    unit = "buyer_id" if share >= _MIN_SHARE_FOR_BUYER else "anonymous_id"
+    return analyze_lake(data_dir, key, control=control, unit=unit, fx=FX)
+
+
+def experiments_summary(
+    data_dir: str | os.PathLike[str], configs: Sequence[Experiment]
+) -> list[dict[str, Any]]:
+    """One readout per experiment with exposures in the lake, most recently exposed first.
+
+    Each item: ``key``, ``exposures``, ``first_ts``, ``last_ts``, ``configured``, ``result``
+    (the :class:`~marketlift.experiments.results.AnalysisResult` as JSON-ready data),
+    ``srm_status`` (``ok``, ``mismatch`` or ``n/a``) and ``sequential_status`` per metric
+    (``significant`` when the always-valid interval excludes zero, else ``continue``).
+    """
+    by_key = {c.key: c for c in configs}
+    out: list[dict[str, Any]] = []
+    for found in _discover(data_dir):
+        key = str(found["key"])
+        try:
+            result = _readout(data_dir, found, by_key.get(key))
+        except Exception as exc:  # noqa: BLE001 - one bad experiment must not hide the rest
+            out.append({"key": key, "exposures": found["exposures"], "error": str(exc)})
+            continue
+        analyzed = len(result.arms) >= 2 and "no_exposures" not in result.flags
+        srm = ("mismatch" if result.srm.mismatch else "ok") if analyzed else "n/a"
+        sequential = {f"{m.metric}:{m.variant}": _sequential_status(m) for m in result.metrics}
+        out.append({
+            "key": key,
+            "exposures": found["exposures"],
+            "first_ts": found["first_ts"],
+            "last_ts": found["last_ts"],
+            "configured": key in by_key,
+            "srm_status": srm,
+            "sequential_status": sequential,
+            "result": msgspec.to_builtins(result),
+        })  # fmt: skip
+    return out
+
+
+def _sequential_status(m: MetricResult) -> str:
+    lo, hi = m.sequential_lower, m.sequential_upper
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "n/a"
+    return "significant" if lo > 0 or hi < 0 else "continue"
+
+
+def models_summary(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every registered model: versions newest first, each with its metrics and whether promoted."""
+    from marketlift.models.registry import Registry  # noqa: PLC0415
+
+    registry = Registry(data_dir)
+    out: list[dict[str, Any]] = []
+    for entry in registry.listing():
+        name = str(entry["name"])
+        promoted = entry["promoted"]
+        versions = []
+        for version in reversed(entry["versions"]):
+            try:
+                meta = registry.get(name, version).meta
+            except Exception:  # noqa: BLE001, S112 - a half-written version is skipped
+                continue
+            metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+            versions.append({
+                "version": version,
+                "promoted": version == promoted,
+                "kind": meta.get("kind"),
+                "created": meta.get("created") or meta.get("created_at"),
+                "metrics": metrics,
+            })  # fmt: skip
+        out.append({"name": name, "promoted": promoted, "versions": versions})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    if isinstance(x, bool) or x is None:
+        return html.escape(str(x))
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "n/a"
+        return f"{x:.{digits}g}"
+    return html.escape(str(x))
+
+
+def interval_svg(metrics: Sequence[Mapping[str, Any]], width: int = 520) -> str:
+    """An inline SVG of effect estimates with their intervals, one row per treatment.
+
+    Each row draws the always-valid sequential interval (light, wide), the fixed-horizon
+    confidence interval (dark) and the point estimate, on a common axis with a zero line.
+    """
+    rows = [
+        m
+        for m in metrics
+        if all(math.isfinite(float(m[k])) for k in ("effect", "effect_lower", "effect_upper"))
+    ]
+    row_h, top, left, right = 26, 22, 90, 16
+    height = top + row_h * max(1, len(rows)) + 8
+    if not rows:
+        return (
+            f'<svg class="interval-chart" role="img" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><text x="8" y="20" class="muted">no estimate yet'
+            "</text></svg>"
+        )
+    bounds = [0.0]
+    for m in rows:
+        bounds += [float(m["effect_lower"]), float(m["effect_upper"])]
+        for k in ("sequential_lower", "sequential_upper"):
+            if math.isfinite(float(m[k])):
+                bounds.append(float(m[k]))
+    lo, hi = min(bounds), max(bounds)
+    pad = (hi - lo) * 0.05 or 1.0
+    lo, hi = lo - pad, hi + pad
+    span = width - left - right
+
+    def x(v: float) -> float:
+        return round(left + (v - lo) / (hi - lo) * span, 2)
+
+    parts = [
+        (
+            f'<svg class="interval-chart" role="img" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        ),
+        f"<title>Effect and intervals ({html.escape(str(rows[0]['metric']))})</title>",
+        f'<line class="zero" x1="{x(0)}" y1="{top - 8}" x2="{x(0)}" y2="{height - 4}" />',
+        f'<text class="axis" x="{left}" y="12">{_fmt(lo, 3)}</text>',
+        f'<text class="axis" x="{width - right}" y="12" text-anchor="end">{_fmt(hi, 3)}</text>',
+    ]
+    for i, m in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        significant = bool(m.get("significant"))
+        cls = "interval significant" if significant else "interval"
+        parts.append(
+            f'<text class="label" x="{left - 6}" y="{y + 4}" text-anchor="end">'
+            f"{html.escape(str(m['variant']))}</text>"
+        )
+        s_lo, s_hi = float(m["sequential_lower"]), float(m["sequential_upper"])
+        if math.isfinite(s_lo) and math.isfinite(s_hi):
+            parts.append(
+                f'<rect class="sequential" x="{x(s_lo)}" y="{y - 7}" '
+                f'width="{max(1.0, x(s_hi) - x(s_lo)):.2f}" height="14">'
+                f"<title>always-valid interval [{_fmt(s_lo)}, {_fmt(s_hi)}]</title></rect>"
+            )
+        e_lo, e_hi, e = float(m["effect_lower"]), float(m["effect_upper"]), float(m["effect"])
+        parts.append(
+            f'<line class="{cls}" x1="{x(e_lo)}" y1="{y}" x2="{x(e_hi)}" y2="{y}">'
+            f"<title>{int((1 - 0.05) * 100)}% interval [{_fmt(e_lo)}, {_fmt(e_hi)}]</title></line>"
+        )
+        parts.append(
+            f'<circle class="estimate" cx="{x(e)}" cy="{y}" r="4.5"><title>effect {_fmt(e)}'
+            "</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _lift_row(m: Mapping[str, Any], status: str) -> str:
+    return (
+        f"<tr><td>{html.escape(m['variant'])}</td><td>{_fmt(m['control_mean'])}</td>"
+        f"<td>{_fmt(m['treatment_mean'])}</td><td>{_fmt(m['effect'])} "
+        f"[{_fmt(m['effect_lower'])}, {_fmt(m['effect_upper'])}]</td>"
+        f"<td>{_fmt(100 * float(m['rel_effect']), 3)}%</td>"
+        f"<td>{_fmt(m['pvalue_adjusted'], 3)}</td>"
+        f'<td class="sequential-status" data-status="{status}">{status} '
+        f"[{_fmt(m['sequential_lower'])}, {_fmt(m['sequential_upper'])}]</td></tr>"
+    )
+
+
+def _experiment_html(exp: Mapping[str, Any]) -> str:
+    key = html.escape(str(exp["key"]))
+    if "error" in exp:
+        return (
+            f'<section class="experiment" data-key="{key}"><h3>{key}</h3>'
+            f'<p class="error">could not analyze: {html.escape(str(exp["error"]))}</p></section>'
+        )
+    result = exp["result"]
+    srm = exp["srm_status"]
+    arms = "".join(
+        f"<tr><td>{html.escape(a['variant'])}</td><td>{_fmt(a['units'])}</td>"
+        f"<td>{_fmt(a['expected'], 6)}</td></tr>"
+        for a in result["arms"]
+    )
+    srm_p = result["srm"]["pvalue"]
+    flags = ", ".join(result["flags"]) or "none"
+    metrics_html = []
+    by_metric: dict[str, list[Mapping[str, Any]]] = {}
+    for m in result["metrics"]:
+        by_metric.setdefault(str(m["metric"]), []).append(m)
+    statuses: Mapping[str, str] = exp["sequential_status"]
+    for name, rows in by_metric.items():
+        table = "".join(_lift_row(m, statuses.get(f"{name}:{m['variant']}", "n/a")) for m in rows)
+        label = html.escape(_METRIC_LABELS.get(name, name))
+        metrics_html.append(
+            f'<div class="metric" data-metric="{html.escape(name)}"><h4>{label}</h4>'
+            f"{interval_svg(rows)}"
+            '<table class="lifts"><thead><tr><th>variant</th><th>control</th><th>treatment</th>'
+            "<th>effect [95% CI]</th><th>relative</th><th>p (adj.)</th>"
+            "<th>sequential (always valid)</th></tr></thead>"
+            f"<tbody>{table}</tbody></table></div>"
+        )
+    configured = "configured" if exp["configured"] else "from exposures"
+    return (
+        f'<section class="experiment" data-key="{key}">'
+        f"<h3>{key} <small>{_fmt(exp['exposures'])} exposures, {configured}, control "
+        f"<b>{html.escape(result['control'])}</b></small></h3>"
+        f'<p>Sample ratio: <span class="srm-status" data-status="{srm}">{srm}</span> '
+        f"(chi-square p = {_fmt(srm_p, 3)}) · flags: {html.escape(flags)} · exposed "
+        f"{html.escape(str(exp['first_ts'])[:19])} to {html.escape(str(exp['last_ts'])[:19])}</p>"
+        f'<table class="arms"><thead><tr><th>arm</th><th>units</th><th>expected</th></tr></thead>'
+        f"<tbody>{arms}</tbody></table>{''.join(metrics_html)}</section>"
+    )
+
+
+def _models_html(models: Sequence[Mapping[str, Any]]) -> str:
+    if not models:
+        return '<p class="muted">No model in the registry yet (marketlift train ...).</p>'
+    rows = []
+    for model in models:
+        for v in model["versions"]:
+            metrics = ", ".join(
+                f"{html.escape(str(k))} {_fmt(val)}"
+                for k, val in v["metrics"].items()
+                if isinstance(val, int | float) and not isinstance(val, bool)
+            )
+            badge = '<span class="badge">promoted</span>' if v["promoted"] else ""
+            rows.append(
+                f'<tr class="model-version" data-model="{html.escape(model["name"])}">'
+                f"<td>{html.escape(model['name'])}</td><td>{html.escape(v['version'])} {badge}"
+                f"</td><td>{_fmt(v['kind'])}</td><td>{_fmt(v['created'])}</td>"
+                f"<td>{metrics or '-'}</td></tr>"
+            )
+    return (
+        '<table class="models"><thead><tr><th>model</th><th>version</th><th>kind</th>'
+        f"<th>created</th><th>metrics</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def render_dashboard(
+    experiments: Sequence[Mapping[str, Any]],
+    models: Sequence[Mapping[str, Any]],
+    *,
+    data_dir: str | os.PathLike[str],
+    static: str,
+    computed_at: str,
+) -> str:
+    """The whole dashboard page."""
+    body = "".join(_experiment_html(e) for e in experiments) or (
+        '<p class="muted">No exposure events in the lake yet.</p>'
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>marketlift dashboard</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{static}/site.css">
+</head>
+<body class="dashboard">
+<header class="bar"><a class="brand" href="/shop/">marketlift</a>
+<nav><a href="/shop/">Storefront</a> <a href="/dashboard">Dashboard</a></nav></header>
+<main>
+<h1>Dashboard</h1>
+<p class="muted">Data directory {html.escape(str(Path(data_dir)))} · readouts computed
+{html.escape(computed_at)} (cached a few seconds; reload for fresh figures)</p>
+<section id="live" class="live">
+<h2>Live</h2>
+<dl>
+<div><dt>events accepted</dt><dd id="stat-accepted">…</dd></div>
+<div><dt>duplicates</dt><dd id="stat-duplicate">…</dd></div>
+<div><dt>rejected</dt><dd id="stat-rejected">…</dd></div>
+<div><dt>ingest rate (events/s)</dt><dd id="stat-rate">…</dd></div>
+<div><dt>decisions</dt><dd id="stat-decisions">…</dd></div>
+<div><dt>fallbacks</dt><dd id="stat-fallbacks">…</dd></div>
+<div><dt>decide p50 (ms)</dt><dd id="stat-p50">…</dd></div>
+<div><dt>decide p99 (ms)</dt><dd id="stat-p99">…</dd></div>
+</dl>
+<p id="stat-status" class="muted">polling /v1/stats …</p>
+</section>
+<section id="experiments"><h2>Experiments</h2>
+<p class="muted">Dark bar: 95% confidence interval (fixed horizon, Holm-adjusted p-values);
+light band: always-valid sequential interval, safe to read at any time.</p>
+{body}</section>
+<section id="models"><h2>Models</h2>{_models_html(models)}</section>
+</main>
+<script type="module" src="{static}/dashboard.js"></script>
+</body>
+</html>
+"""
