@@ -37,19 +37,52 @@ def serve_cmd(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    budget_ms: Annotated[
+        float, typer.Option(help="Time budget of one /v1/decide answer, milliseconds.")
+    ] = 25.0,
+    store: Annotated[
+        str, typer.Option(help="Online features for /v1/decide: memory (from the build) or redis.")
+    ] = "memory",
+    redis_url: Annotated[
+        str, typer.Option(envvar="MARKETLIFT_REDIS_URL", help="Redis URL for --store redis.")
+    ] = "redis://127.0.0.1:6379/0",
+    decide_experiment: Annotated[
+        str | None,
+        typer.Option(help="Experiment whose 'control' variant gets the baseline in /v1/decide."),
+    ] = None,
+    shadow_ranker: Annotated[
+        str | None, typer.Option(help="Ranker version to score in shadow beside the live one.")
+    ] = None,
+    reload_interval: Annotated[
+        float, typer.Option(help="Seconds between checks for promoted models (0: off).")
+    ] = 2.0,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also serve the demo storefront and the dashboard.")
+    ] = False,
 ) -> None:
-    """Start the HTTP service: POST /v1/events, POST /v1/assign, /healthz, /metrics, /openapi.json.
+    """Start the HTTP service: events, assignment, decisions, health, metrics, OpenAPI.
 
-    Set MARKETLIFT_WRITE_KEY to require 'Authorization: Bearer <key>' on /v1/events, and
-    MARKETLIFT_DECIDE_KEY for /v1/assign.
+    Routes: POST /v1/events, /v1/assign, /v1/decide; GET /v1/stats, /healthz, /readyz,
+    /metrics, /openapi.json; POST /admin/reload, GET /admin/status. Set MARKETLIFT_WRITE_KEY
+    to require 'Authorization: Bearer <key>' on /v1/events, MARKETLIFT_DECIDE_KEY for
+    /v1/assign and /v1/decide, MARKETLIFT_ADMIN_KEY for /admin/* (off without it).
     """
     import uvicorn
 
     from marketlift.errors import ConfigError, LakeBusyError
     from marketlift.experiments.config import load_experiments
     from marketlift.serve import JetStreamConfig, ServeConfig, create_app
+    from marketlift.serve.config import DecideConfig
 
     try:
+        decide = DecideConfig(
+            budget_ms=budget_ms,
+            store=store,
+            redis_url=redis_url,
+            experiment=decide_experiment or ("demo_engagement" if demo else None),
+            shadow_ranker=shadow_ranker,
+            reload_interval_s=reload_interval,
+        )
         config = ServeConfig(
             data_dir=data,
             host=host,
@@ -59,6 +92,9 @@ def serve_cmd(
             decide_key=os.environ.get("MARKETLIFT_DECIDE_KEY") or None,
             experiments_file=experiments,
             jetstream=JetStreamConfig(url=nats_url),
+            decide=decide,
+            admin_key=os.environ.get("MARKETLIFT_ADMIN_KEY") or None,
+            demo=demo,
         )
         if experiments is not None:
             load_experiments(experiments)  # fail here, clearly, not inside the server

@@ -26,6 +26,8 @@ class RedisStore:
         prefix: Prepended to every key (``clear`` removes only keys with it).
         ttl_s: Expire written keys after this many seconds (``None``: never).
         chunk: Keys per ``MSET`` in a bulk write (all chunks go in one pipeline).
+        timeout_s: Socket connect and read timeout (``None``: block); the decision API sets
+            a few milliseconds so a slow or dead server cannot hold a request.
     """
 
     def __init__(
@@ -35,6 +37,7 @@ class RedisStore:
         prefix: str = "marketlift:features:",
         ttl_s: int | None = None,
         chunk: int = 5000,
+        timeout_s: float | None = None,
     ) -> None:
         try:
             import redis  # noqa: PLC0415
@@ -47,7 +50,9 @@ class RedisStore:
         self.prefix = prefix
         self.ttl_s = ttl_s
         self.chunk = chunk
-        self._client = redis.Redis.from_url(url)
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         self._encode = msgspec.msgpack.Encoder().encode
         self._decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
 

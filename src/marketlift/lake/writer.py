@@ -335,7 +335,8 @@ class LakeWriter:
         except BaseException as exc:  # noqa: BLE001 - every waiter must learn of the failure
             self._ids.difference_update(added)
             for sub, _, _ in subs:
-                sub.future.set_exception(exc)
+                if not sub.future.cancelled():
+                    sub.future.set_exception(exc)
             return
         total = sum(len(m) for m in masks)
         self.stats.commits += 1
@@ -344,7 +345,8 @@ class LakeWriter:
         self.stats.dead_letters_written += sum(t.num_rows for t in dead)
         self.stats.last_commit_seconds = time.perf_counter() - started
         for (sub, _, _), mask in zip(subs, masks, strict=True):
-            sub.future.set_result(mask)
+            if not sub.future.cancelled():  # a waiter that gave up; the events are stored
+                sub.future.set_result(mask)
 
     def _dedupe(self, tables: list[pa.Table]) -> tuple[list[list[bool]], list[pa.Table], list[str]]:
         """Claim the new event ids: per table its flags and its new rows; the ids claimed."""

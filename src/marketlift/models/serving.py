@@ -27,20 +27,50 @@ import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from marketlift.errors import ConfigError
-from marketlift.models.candidates import CandidateIndex, Query
+from marketlift.models.candidates import FEATURE_NAMES, CandidateIndex, Query
 from marketlift.models.compiled import ServingPredictor, load_predictor
 from marketlift.models.registry import ModelVersion, Registry
 from marketlift.models.tabular import FeatureSchema
 
-__all__ = ["IntentService", "RankerService"]
+__all__ = ["REASONS", "IntentService", "RankerService", "store_rows_matrix"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+REASONS: Final = (
+    ("src_recent", "recently_viewed"),
+    ("src_covis", "covisited"),
+    ("src_sknn", "similar_sessions"),
+    ("src_text", "similar"),
+    ("src_category", "category"),
+    ("src_locale", "popular_locale"),
+    ("src_pop", "popular"),
+)
+"""Reason codes of ranked listings: the first candidate source that proposed it, in order."""
+_REASON_COLS: Final = [FEATURE_NAMES.index(c) for c, _ in REASONS]
+_REASON_NAMES: Final = np.array([r for _, r in REASONS] + ["ranked"], dtype=object)
+
+
+def store_rows_matrix(rows: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> FloatArray:
+    """Online store rows as a float matrix of ``names`` (missing row or value: NaN).
+
+    Example:
+        >>> store_rows_matrix([{"l_views": 3}, None], ["l_views", "l_rating"]).tolist()
+        [[3.0, nan], [nan, nan]]
+    """
+    if not names:
+        return np.zeros((len(rows), 0))
+    nan = math.nan
+    empty: Mapping[str, Any] = {}
+    return np.array(
+        [[(r or empty).get(n, nan) for n in names] for r in rows], dtype=np.float64
+    ).reshape(len(rows), len(names))
 
 
 class IntentService:
@@ -115,6 +145,8 @@ class RankerService:
         self.predictor = load_predictor(
             version.file("model.txt"), compiled if compiled.exists() else None, max_rows=max_rows
         )
+        self.store_features: list[str] = list(version.meta.get("store_features", []))
+        """Online listing features the model uses after the index features, in order."""
 
     @classmethod
     def load(
@@ -147,3 +179,81 @@ class RankerService:
     def score(self, X: FloatArray) -> FloatArray:  # noqa: N803
         """Scores of candidate feature rows built elsewhere (columns: the model's features)."""
         return self.predictor.predict(X)
+
+    # -- the decision API's steps: query, candidates, features, scores ---------------------
+    def query(
+        self, session_items: Sequence[str], history: Sequence[str] = (), locale: str | None = None
+    ) -> Query | None:
+        """The ranking query of a session (``None``: nothing known, rank by popularity)."""
+        items = self._codes_of(session_items)
+        hist = self._codes_of(history)
+        if len(items) == 0:
+            if len(hist) == 0:
+                return None
+            items = hist[-1:]
+        return Query(items, hist, locale)
+
+    def generate(self, query: Query) -> tuple[list[str], FloatArray]:
+        """Generated candidates of ``query`` and their index features (FEATURE_NAMES)."""
+        codes, X = self.index.features(query)  # noqa: N806
+        ids = self.item_ids
+        return [ids[c] for c in codes.tolist()], X
+
+    def index_features(self, candidates: Sequence[str], query: Query | None) -> FloatArray:
+        """Index features of given candidates (unknown listings, or no query: NaN rows)."""
+        n = len(candidates)
+        X = np.full((n, len(FEATURE_NAMES)), np.nan)  # noqa: N806
+        if query is None or n == 0:
+            return X
+        pos = [i for i, c in enumerate(candidates) if c in self.codes]
+        if not pos:
+            return X
+        codes = np.array([self.codes[candidates[i]] for i in pos], dtype=np.int64)
+        X[pos] = _matrix_for(self.index, codes, query)
+        return X
+
+    def full_matrix(
+        self,
+        X_index: FloatArray,  # noqa: N803
+        listing_rows: Sequence[Mapping[str, Any] | None],
+    ) -> FloatArray:
+        """Index features joined with the online listing features the model uses."""
+        if not self.store_features:
+            return X_index
+        return np.hstack([X_index, store_rows_matrix(listing_rows, self.store_features)])
+
+    @staticmethod
+    def reasons(X_index: FloatArray) -> npt.NDArray[np.object_]:  # noqa: N803
+        """A reason code per row: the first source that proposed the candidate."""
+        src = np.nan_to_num(X_index[:, _REASON_COLS]) > 0
+        first = np.where(src.any(axis=1), src.argmax(axis=1), len(REASONS))
+        return _REASON_NAMES[first]
+
+
+def _matrix_for(index: CandidateIndex, codes: IntArray, query: Query) -> FloatArray:
+    """The index features of chosen candidates (the sources as :meth:`CandidateIndex.features`)."""
+    items = query.items
+    last = int(items[-1])
+    cov = index.covis_scores(items)
+    knn = index.sknn_scores(items)
+    sources: dict[str, list[int]] = {
+        "covis": index._top(cov, index.n_covis),
+        "sknn": index._top(knn, index.n_covis),
+        "recent": list(dict.fromkeys([*items.tolist(), *query.history[-20:].tolist()])),
+        "pop": index.popular(index.n_pop).tolist(),
+    }
+    cat = index.catalog
+    if cat is not None and 0 <= last < len(cat.category) and cat.category[last] >= 0:
+        c = int(cat.category[last])
+        same = np.flatnonzero(cat.category[: index.n_items] == c)
+        sources["category"] = same[np.argsort(-index.pop[same], kind="stable")][:30].tolist()
+    lp = index.locale_pop.get(query.locale or "")
+    if lp is not None:
+        sources["locale"] = np.argsort(-lp, kind="stable")[: index.n_pop].tolist()
+    neighbors = index.text_neighbors()
+    if neighbors is not None and last < len(neighbors):
+        sources["text"] = neighbors[last].tolist()
+    text = None
+    if index.embeddings is not None and last < len(index.embeddings):
+        text = np.dot(index.embeddings[codes], index.embeddings[last].copy()).astype(np.float64)
+    return index._matrix(codes, query=query, cov=cov, knn=knn, sources=sources, text=text)

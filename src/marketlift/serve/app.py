@@ -1,8 +1,11 @@
-"""The HTTP app: ``POST /v1/events``, ``/healthz``, ``/metrics`` and ``/openapi.json``.
+"""The HTTP app: events, assignment, decisions, health, metrics and the OpenAPI document.
 
-A thin shell over :class:`marketlift.ingest.Collector`: it reads the body within the limits,
-checks the write key, hands the bytes to the collector and answers with its report once the
-events are durable.
+Routes: ``POST /v1/events`` (a thin shell over :class:`marketlift.ingest.Collector`: it reads
+the body within the limits, checks the write key, hands the bytes to the collector and answers
+with its report once the events are durable), ``POST /v1/assign``, ``POST /v1/decide`` (see
+:mod:`marketlift.serve.decide`), ``GET /v1/stats``, ``GET /healthz`` (the process is up),
+``GET /readyz`` (it can decide: models loaded, feature store reachable), ``GET /metrics``,
+``GET /openapi.json``, ``POST /admin/reload`` and ``GET /admin/status`` (admin key).
 
 Example:
     >>> import tempfile
@@ -18,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 import time
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,7 +35,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from marketlift._version import __version__
 from marketlift.events.validate import BatchFormatError, FieldError, RejectedEvent
@@ -40,13 +44,19 @@ from marketlift.ingest.collector import Collector
 from marketlift.ingest.sink import Sink, SinkBatch
 from marketlift.serve.assign import Assigner
 from marketlift.serve.config import ServeConfig
-from marketlift.serve.metrics import CollectorMetrics
+from marketlift.serve.decide import Catalog, DecisionEngine, catalog_pop
+from marketlift.serve.decide_schema import MAX_DECIDE_BODY, decode_decide
+from marketlift.serve.decision_log import DecisionLog
+from marketlift.serve.guard import CircuitBreaker, GuardedStore
+from marketlift.serve.metrics import CollectorMetrics, DecideMetrics
 from marketlift.serve.openapi import openapi_document
+from marketlift.serve.resources import ModelWatcher
 
 __all__ = ["create_app", "open_sink"]
 
 _JSON: Final = "application/json"
 _ENCODER: Final = msgspec.json.Encoder()
+_log = logging.getLogger("marketlift.serve")
 
 
 class _HTTPError(Exception):
@@ -76,13 +86,22 @@ def create_app(config: ServeConfig, *, sink: Sink | None = None) -> Starlette:
         sink: A sink to use instead of opening the configured one (not closed by the app).
     """
     handlers = _Handlers(config, sink)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/v1/events", handlers.post_events, methods=["POST"]),
         Route("/v1/assign", handlers.post_assign, methods=["POST"]),
+        Route("/v1/decide", handlers.post_decide, methods=["POST"]),
+        Route("/v1/stats", handlers.stats, methods=["GET"]),
         Route("/healthz", handlers.healthz, methods=["GET"]),
+        Route("/readyz", handlers.readyz, methods=["GET"]),
         Route("/metrics", handlers.prometheus, methods=["GET"]),
         Route("/openapi.json", handlers.openapi, methods=["GET"]),
+        Route("/admin/reload", handlers.admin_reload, methods=["POST"]),
+        Route("/admin/status", handlers.admin_status, methods=["GET"]),
     ]
+    if config.demo:
+        from marketlift.serve.site import site_routes  # noqa: PLC0415 - demo only
+
+        routes.extend(site_routes(config))
     middleware = [
         Middleware(
             CORSMiddleware,
@@ -102,20 +121,65 @@ class _Handlers:
         self.config = config
         self.given_sink = sink
         self.metrics = CollectorMetrics.create()
+        self.decide_metrics = DecideMetrics.create(self.metrics.registry)
         self.document = _ENCODER.encode(openapi_document())
         self._collector: Collector | None = None
         self._assigner: Assigner | None = None
+        self.engine: DecisionEngine | None = None
+        self.decision_log: DecisionLog | None = None
+        self.watcher: ModelWatcher | None = None
+        self.store: GuardedStore | None = None
+        self.event_counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         active = open_sink(self.config) if self.given_sink is None else self.given_sink
         self._collector = Collector(active, limits=self.config.limits)
         self._assigner = Assigner(_experiments(self.config), active, self._collector.clock)
+        self._open_decisions(active)
+        assert self.decision_log is not None
+        self.decision_log.start()
         try:
             yield
         finally:
+            await self.decision_log.stop()
+            if self.watcher is not None:
+                self.watcher.stop()
+            if self.store is not None:
+                self.store.store.close()
             if self.given_sink is None:
                 active.close()
+
+    def _open_decisions(self, sink: Sink) -> None:
+        """Open what ``/v1/decide`` needs: store, models, catalog, copy, decision log."""
+        cfg = self.config.decide
+        data = Path(self.config.data_dir)
+        self.store = GuardedStore(_open_store(self.config), CircuitBreaker(cfg.breaker_retry_s))
+        features = data / "features" / "listing_features.parquet"
+        self.watcher = ModelWatcher(
+            data, policy_file=cfg.policy_file, shadow_ranker=cfg.shadow_ranker,
+            listing_pop=catalog_pop(features),
+        )  # fmt: skip
+        self.decide_metrics.reloads.inc(self.watcher.reloads)
+        self.watcher.start(cfg.reload_interval_s)
+        from marketlift.copy.serving import CopyReader  # noqa: PLC0415
+
+        variant = None
+        if cfg.copy_variant is not None:
+            from marketlift.copy.variants import CopyVariant  # noqa: PLC0415
+
+            model, _, prompt = cfg.copy_variant.partition("@")
+            provider = "template" if model == "template" else "openai"
+            variant = CopyVariant("served", provider=provider, model=model, prompt_version=prompt)
+        assert self._assigner is not None
+        self.engine = DecisionEngine(
+            store=self.store, watcher=self.watcher, assigner=self._assigner,
+            catalog=Catalog.load(data, cfg.catalog_file), copy_reader=CopyReader(data),
+            budget_ms=cfg.budget_ms, experiment=cfg.experiment,
+            intent_skip_above=cfg.intent_skip_above, copy_variant=variant,
+        )  # fmt: skip
+        self.decision_log = DecisionLog(sink)
+        self.engine.warm()
 
     @property
     def collector(self) -> Collector:
@@ -140,6 +204,10 @@ class _Handlers:
             metrics.requests.labels(str(exc.status)).inc()
             return _error(exc.status, exc.reason)
         accepted, duplicates, rejected = report.counts()
+        counts = self.event_counts
+        counts["accepted"] += accepted
+        counts["duplicate"] += duplicates
+        counts["rejected"] += rejected
         metrics.events.labels("accepted").inc(accepted)
         metrics.events.labels("duplicate").inc(duplicates)
         metrics.events.labels("rejected").inc(rejected)
@@ -162,8 +230,95 @@ class _Handlers:
         answer = self._assigner.assign(decoded)
         return Response(_ENCODER.encode(answer), media_type=_JSON)
 
+    async def post_decide(self, request: Request) -> Response:
+        metrics = self.decide_metrics
+        try:
+            _check_key(request, self.config.decide_key, query_param=False)
+            body = await _read_small_body(request, MAX_DECIDE_BODY)
+        except _HTTPError as exc:
+            metrics.requests.labels(str(exc.status)).inc()
+            return _problem(exc.status, exc.message)
+        decoded = decode_decide(body)
+        if isinstance(decoded, FieldError):
+            metrics.requests.labels("422").inc()
+            problem = {"error": "invalid decide request", "errors": [decoded]}
+            return Response(_ENCODER.encode(problem), status_code=422, media_type=_JSON)
+        assert self.engine is not None
+        assert self.decision_log is not None
+        try:
+            record = self.engine.decide(decoded)
+        except Exception:  # noqa: BLE001 - answered as a 500 with the error logged
+            metrics.errors.inc()
+            metrics.requests.labels("500").inc()
+            _log.exception("decision failed")
+            return _problem(500, "the decision failed; see the server log")
+        response = record.response
+        self.decision_log.append(record)
+        metrics.requests.labels("200").inc()
+        metrics.observe(response.timings_ms, response.degraded_reasons)
+        if response.degraded:
+            _log.warning(
+                "degraded decision",
+                extra={"decision_id": response.decision_id,
+                       "reasons": response.degraded_reasons,
+                       "total_ms": response.timings_ms.get("total")},
+            )  # fmt: skip
+        return Response(_ENCODER.encode(response), media_type=_JSON)
+
+    async def stats(self, _request: Request) -> Response:
+        body = {"events": self.event_counts, "decide": self.decide_metrics.summary()}
+        return Response(_ENCODER.encode(body), media_type=_JSON)
+
     async def healthz(self, _request: Request) -> Response:
         body = {"status": "ok", "version": __version__, "sink": self.collector.sink.name}
+        return Response(_ENCODER.encode(body), media_type=_JSON)
+
+    async def readyz(self, _request: Request) -> Response:
+        """Ready when decisions can be made: store reachable; models listed (may be none)."""
+        assert self.store is not None
+        assert self.watcher is not None
+        store_ok = await asyncio.to_thread(self.store.ping)
+        body: dict[str, Any] = {
+            "status": "ready" if store_ok else "not ready",
+            "store": {"kind": self.config.decide.store, "reachable": store_ok,
+                      **self.store.describe()},
+            "models": self.watcher.current.versions(),
+            "reload_errors": self.watcher.errors[-3:],
+        }  # fmt: skip
+        return Response(_ENCODER.encode(body), status_code=200 if store_ok else 503,
+                        media_type=_JSON)  # fmt: skip
+
+    async def admin_reload(self, request: Request) -> Response:
+        try:
+            _check_admin(request, self.config.admin_key)
+        except _HTTPError as exc:
+            return _problem(exc.status, exc.message)
+        assert self.watcher is not None
+        before = self.watcher.reloads
+        changed = await asyncio.to_thread(self.watcher.check)
+        self.decide_metrics.reloads.inc(self.watcher.reloads - before)
+        body = {"reloaded": changed, "models": self.watcher.current.versions(),
+                "errors": self.watcher.errors[-3:]}  # fmt: skip
+        return Response(_ENCODER.encode(body), media_type=_JSON)
+
+    async def admin_status(self, request: Request) -> Response:
+        try:
+            _check_admin(request, self.config.admin_key)
+        except _HTTPError as exc:
+            return _problem(exc.status, exc.message)
+        assert self.watcher is not None
+        assert self.store is not None
+        assert self.decision_log is not None
+        log = self.decision_log
+        body = {
+            "models": self.watcher.current.versions(),
+            "reloads": self.watcher.reloads,
+            "reload_errors": self.watcher.errors,
+            "store": self.store.describe(),
+            "decision_log": {"queued": len(log.queue), "written": log.written,
+                             "dropped": log.dropped, "failures": log.failures},
+            "decide": self.decide_metrics.summary(),
+        }  # fmt: skip
         return Response(_ENCODER.encode(body), media_type=_JSON)
 
     async def prometheus(self, _request: Request) -> Response:
@@ -187,18 +342,53 @@ def _check_key(request: Request, key: str | None, *, query_param: bool = True) -
         raise _HTTPError(401, "missing or wrong key: send 'Authorization: Bearer <key>'")
 
 
+def _check_admin(request: Request, key: str | None) -> None:
+    if key is None:
+        raise _HTTPError(403, "admin endpoints are off: set an admin key to use them")
+    _check_key(request, key, query_param=False)
+
+
 _MAX_ASSIGN_BODY: Final = 16 * 1024
 
 
-async def _read_small_body(request: Request) -> bytes:
+async def _read_small_body(request: Request, limit: int = _MAX_ASSIGN_BODY) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _HTTPError(413, f"body of {declared} bytes, expected at most {limit}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > _MAX_ASSIGN_BODY:
-            raise _HTTPError(413, f"body over {_MAX_ASSIGN_BODY} bytes")
+        if size > limit:
+            raise _HTTPError(413, f"body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _open_store(config: ServeConfig) -> Any:
+    """The online store the configuration names; the memory store is loaded from the build."""
+    cfg = config.decide
+    if cfg.store == "redis":
+        from marketlift.features.redis_store import RedisStore  # noqa: PLC0415
+
+        return RedisStore(cfg.redis_url, prefix=cfg.redis_prefix,
+                          timeout_s=cfg.store_timeout_ms / 1000.0)  # fmt: skip
+    from marketlift.features.store import MemoryStore, write_table  # noqa: PLC0415
+
+    store = MemoryStore()
+    folder = Path(config.data_dir) / "features"
+    tables = (
+        ("listing", "listing_features", "listing_id"),
+        ("buyer", "buyer_features", "buyer"),
+        ("session", "session_features", "buyer"),
+    )
+    for namespace, name, key in tables:
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            import pyarrow.parquet as pq  # noqa: PLC0415
+
+            write_table(store, namespace, pq.read_table(path), key)
+    return store
 
 
 def _experiments(config: ServeConfig) -> list[Experiment]:
@@ -247,6 +437,10 @@ async def _dead_letter(collector: Collector, head: bytes, reason: str) -> None:
     rejected = RejectedEvent(-1, None, [FieldError("$", "<body>", reason)], head)
     batch = SinkBatch([], [rejected], collector.clock(), "http")
     await asyncio.wrap_future(collector.sink.submit(batch))
+
+
+def _problem(status: int, message: str) -> Response:
+    return Response(_ENCODER.encode({"error": message}), status_code=status, media_type=_JSON)
 
 
 def _error(status: int, message: str) -> Response:

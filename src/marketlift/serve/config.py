@@ -20,7 +20,7 @@ from pathlib import Path
 from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
 
-__all__ = ["JetStreamConfig", "ServeConfig"]
+__all__ = ["DecideConfig", "JetStreamConfig", "ServeConfig"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,6 +43,72 @@ class JetStreamConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DecideConfig:
+    """How ``POST /v1/decide`` decides, and within which budget.
+
+    Attributes:
+        budget_ms: Total time budget of one decision; stages that would overrun it are skipped
+            and a fallback answers (``degraded: true``).
+        store: Online feature store: ``memory`` (loaded from the features build at start-up)
+            or ``redis``.
+        redis_url: Redis server of the ``redis`` store.
+        redis_prefix: Key prefix of the ``redis`` store.
+        store_timeout_ms: Socket timeout of one feature read; a read that fails or times out
+            opens the circuit breaker.
+        breaker_retry_s: While the breaker is open, reads are skipped; one probe is let
+            through after this many seconds, and success closes it again.
+        policy_file: The engagement policy (``marketlift.policy.save``); ``None``:
+            ``DATA/policies/engagement.pkl``.
+        catalog_file: Listing table (Parquet) for copy facts; ``None``: the simulator's
+            ``sim_listings`` when the data directory has one.
+        experiment: Experiment whose ``control`` variant gets the baseline (popularity
+            ranking, no engagement); ``None``: every request gets the full pipeline.
+        shadow_ranker: Registry version of a candidate ranker scored beside the live one off
+            the request path and logged with the decision (``None``: no shadow scoring).
+        reload_interval_s: How often promoted model versions and the policy file are checked
+            for a change (hot reload); ``0`` disables the watcher (``POST /admin/reload``
+            still works).
+        intent_skip_above: Do not engage a buyer whose purchase probability is above this
+            (they are buying anyway: stay out of the way).
+        copy_variant: Cached copy to serve, ``<model>@<prompt version>`` (for example
+            ``qwen2.5-7b-instruct@v1``); ``None``: the template copy (see ``marketlift.copy``).
+    """
+
+    budget_ms: float = 25.0
+    store: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "marketlift:features:"
+    store_timeout_ms: float = 5.0
+    breaker_retry_s: float = 1.0
+    policy_file: Path | str | None = None
+    catalog_file: Path | str | None = None
+    experiment: str | None = None
+    shadow_ranker: str | None = None
+    reload_interval_s: float = 2.0
+    intent_skip_above: float = 0.9
+    copy_variant: str | None = None
+
+    def __post_init__(self) -> None:
+        """Validate the fields."""
+        if self.store not in ("memory", "redis"):
+            raise ConfigError("decide.store", self.store, "one of 'memory', 'redis'")
+        if not 0 < self.budget_ms <= 10_000:
+            raise ConfigError("decide.budget_ms", self.budget_ms, "a number in (0, 10000]")
+        if not 0 < self.store_timeout_ms <= 10_000:
+            raise ConfigError("decide.store_timeout_ms", self.store_timeout_ms, "(0, 10000]")
+        if self.breaker_retry_s <= 0:
+            raise ConfigError("decide.breaker_retry_s", self.breaker_retry_s, "a number > 0")
+        if self.reload_interval_s < 0:
+            raise ConfigError("decide.reload_interval_s", self.reload_interval_s, "a number >= 0")
+        if self.copy_variant is not None and "@" not in self.copy_variant:
+            raise ConfigError(
+                "decide.copy_variant", self.copy_variant, "'<model>@<prompt version>'"
+            )
+        if not 0 < self.intent_skip_above <= 1:
+            raise ConfigError("decide.intent_skip_above", self.intent_skip_above, "(0, 1]")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ServeConfig:
     """Configuration of ``marketlift serve``.
 
@@ -56,10 +122,15 @@ class ServeConfig:
         jetstream: JetStream settings, used when ``sink == 'jetstream'``.
         limits: Request and event limits.
         cors_origins: Origins allowed to send events from a browser (``*`` for any).
-        decide_key: When set, ``POST /v1/assign`` needs ``Authorization: Bearer <key>``
+        decide_key: When set, ``POST /v1/assign`` and ``POST /v1/decide`` need
+            ``Authorization: Bearer <key>``
             (a key separate from the write key, which browsers carry).
         experiments_file: TOML file of experiments for ``/v1/assign``; ``None`` looks for
             ``experiments.toml`` in the data directory.
+        decide: How ``/v1/decide`` decides (budget, store, policy, reload).
+        admin_key: When set, ``/admin/*`` needs ``Authorization: Bearer <key>``; when not
+            set, admin endpoints answer 403 (they are off).
+        demo: Also serve the demo storefront and the dashboard.
     """
 
     data_dir: Path | str
@@ -72,6 +143,9 @@ class ServeConfig:
     cors_origins: tuple[str, ...] = ("*",)
     decide_key: str | None = None
     experiments_file: Path | str | None = None
+    decide: DecideConfig = dataclasses.field(default_factory=DecideConfig)
+    admin_key: str | None = None
+    demo: bool = False
 
     def __post_init__(self) -> None:
         """Validate the fields."""
@@ -79,7 +153,7 @@ class ServeConfig:
             raise ConfigError("sink", self.sink, "one of 'lake', 'jetstream'")
         if not 0 < self.port < 65536:
             raise ConfigError("port", self.port, "an integer between 1 and 65535")
-        for name in ("write_key", "decide_key"):
+        for name in ("write_key", "decide_key", "admin_key"):
             key = getattr(self, name)
             if key is not None and len(key) < 8:
                 raise ConfigError(name, "<hidden>", "at least 8 characters")

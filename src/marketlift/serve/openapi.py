@@ -2,8 +2,8 @@
 
 Example:
     >>> doc = openapi_document()
-    >>> sorted(doc["paths"])
-    ['/healthz', '/metrics', '/openapi.json', '/v1/assign', '/v1/events']
+    >>> sorted(doc["paths"])[:4]
+    ['/admin/reload', '/admin/status', '/healthz', '/metrics']
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ from marketlift._version import __version__
 from marketlift.events.jsonschema import event_schema_components
 from marketlift.ingest.collector import IngestReport
 from marketlift.serve.assign import AssignRequest, AssignResponse
+from marketlift.serve.decide_schema import (
+    MAX_DECIDE_BODY,
+    DecideRequest,
+    DecideResponse,
+    example_request,
+    example_response,
+)
 
 __all__ = ["openapi_document"]
 
@@ -61,8 +68,11 @@ _EXAMPLE_BATCH = [
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI document served at ``/openapi.json``."""
     event_schema, components = event_schema_components(_REF)
-    (report_schema, assign_in, assign_out), more = msgspec.json.schema_components(
-        [IngestReport, AssignRequest, AssignResponse], ref_template=_REF
+    (report_schema, assign_in, assign_out, decide_in, decide_out), more = (
+        msgspec.json.schema_components(
+            [IngestReport, AssignRequest, AssignResponse, DecideRequest, DecideResponse],
+            ref_template=_REF,
+        )
     )
     components.update(more)
     error = {
@@ -75,7 +85,7 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "marketlift collector",
+            "title": "marketlift service",
             "version": __version__,
             "description": (
                 "Event collection for web and mobile clients. Send a JSON array (or NDJSON, "
@@ -151,6 +161,78 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/v1/decide": {
+                "post": {
+                    "summary": "Rank listings, decide on an engagement and its copy",
+                    "description": "One call per product view. Stages (assign, candidates, "
+                    "features, score, engage, copy) run within the budget (default 25 ms); "
+                    "a stage that cannot run answers from its fallback (popularity ranking, "
+                    "no engagement) and the answer says `degraded: true` with the reasons. "
+                    "The decision and its impressions are logged to the event stream after "
+                    "the answer. Needs `Authorization: Bearer <decide key>` when the server "
+                    "has one. Limits: 1000 candidates, limit 1-100, cart of 200, "
+                    f"{MAX_DECIDE_BODY // 1024} KiB body.",
+                    "security": [{"decideKey": []}, {}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": decide_in, "example": example_request()}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The decision.",
+                            "content": {
+                                "application/json": {
+                                    "schema": decide_out,
+                                    "example": example_response(),
+                                }
+                            },
+                        },
+                        "401": {"description": "Missing or wrong decide key.", **error_ref},
+                        "413": {"description": "Body over the limit.", **error_ref},
+                        "422": {"description": "Invalid request (field, value, expected)."},
+                        "500": {"description": "Unexpected error (logged).", **error_ref},
+                    },
+                }
+            },
+            "/v1/stats": {
+                "get": {
+                    "summary": "Live ingestion counts and decision latency (p50/p99, ms)",
+                    "responses": {"200": {"description": "Counts and latencies."}},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: the feature store answers; served model versions",
+                    "responses": {
+                        "200": {"description": "Ready."},
+                        "503": {"description": "The feature store does not answer."},
+                    },
+                }
+            },
+            "/admin/reload": {
+                "post": {
+                    "summary": "Load promoted model versions and the policy now",
+                    "security": [{"adminKey": []}],
+                    "responses": {
+                        "200": {"description": "What was reloaded; errors kept the old one."},
+                        "401": {"description": "Missing or wrong admin key.", **error_ref},
+                        "403": {"description": "No admin key configured.", **error_ref},
+                    },
+                }
+            },
+            "/admin/status": {
+                "get": {
+                    "summary": "Served versions, reload errors, store breaker, decision log",
+                    "security": [{"adminKey": []}],
+                    "responses": {
+                        "200": {"description": "Status."},
+                        "401": {"description": "Missing or wrong admin key.", **error_ref},
+                        "403": {"description": "No admin key configured.", **error_ref},
+                    },
+                }
+            },
             "/healthz": {
                 "get": {"summary": "Liveness", "responses": {"200": {"description": "Alive."}}}
             },
@@ -172,6 +254,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {
                 "writeKey": {"type": "http", "scheme": "bearer"},
                 "decideKey": {"type": "http", "scheme": "bearer"},
+                "adminKey": {"type": "http", "scheme": "bearer"},
             },
         },
     }

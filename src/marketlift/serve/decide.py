@@ -1,0 +1,459 @@
+"""``POST /v1/decide``: rank, engage and write copy in one call, within a latency budget.
+
+One decision runs six timed stages on one snapshot of the served models
+(:class:`~marketlift.serve.resources.Resources`):
+
+1. ``assign``: experiment variants of the unit (exposures logged off the request path); a unit
+   in the ``control`` variant of the configured experiment gets the baseline: popularity
+   ranking and no engagement.
+2. ``candidates``: the request's candidates, or the ranker's (co-visitation, session-kNN,
+   recently viewed, popularity, text similarity) from the session's listings.
+3. ``features``: one read of the buyer, the live session and every candidate listing from the
+   online store, through a circuit breaker (a dead store costs nothing).
+4. ``score``: the compiled ranker on index features joined with online listing features.
+5. ``engage``: the purchase-intent gate and the engagement policy with its propensity.
+6. ``copy``: the nudge copy in the buyer's locale from the copy cache (template on a miss);
+   never a model call.
+
+Before each stage the deadline (``budget_ms``) is checked; a stage that cannot run (deadline
+passed, store down, model missing) is replaced by its fallback and named in
+``degraded_reasons``. The decision, the impressions and the exposures are queued for the
+:class:`~marketlift.serve.decision_log.DecisionLog`, which writes them to the event sink after
+the answer is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from marketlift.features.store import OnlineFeatures
+from marketlift.policy.features import SIM_FEATURES
+from marketlift.serve.assign import Assigner, AssignRequest
+from marketlift.serve.decide_schema import DecideRequest, DecideResponse, EngagementOut, ListingOut
+from marketlift.serve.guard import GuardedStore
+from marketlift.serve.resources import ModelWatcher, Resources
+from marketlift.sim.effects import ACTIONS, MOMENTS
+
+__all__ = ["STAGES", "Catalog", "DecisionEngine", "DecisionRecord", "engagement_features"]
+
+STAGES: Final = ("assign", "candidates", "features", "score", "engage", "copy")
+
+_CHANNEL: Final = {a.name: a.channel for a in ACTIONS}
+_SLUG: Final = {a.name: a.slug for a in ACTIONS}
+_COPY_ACTION: Final = {
+    "free_shipping_banner": "free_shipping",
+    "similar_items": "similar_items",
+    "review_highlight": "review_highlight",
+    "discount_coupon": "discount_coupon",
+    "cart_reminder": "cart_reminder",
+    "price_drop_alert": "price_drop",
+}
+_IN_SESSION: Final = np.array([a.channel in ("onsite", "in_app") for a in ACTIONS])
+_PRICE_SENSITIVITY_PRIOR: Final = 0.4
+"""Price sensitivity is not observed online; the population mean stands in for it."""
+
+
+def engagement_features(
+    surface: str, buyer: Mapping[str, Any] | None, session: Mapping[str, Any] | None,
+    price_usd: float,
+) -> tuple[np.ndarray, str]:  # fmt: skip
+    """The policy's features (:data:`~marketlift.policy.SIM_FEATURES`) and the moment.
+
+    The moment follows the surface: a ``push`` decision is about an idle cart (an hour or a
+    day old), an on-site one is ``returning_visit`` when the buyer has a cart, else
+    ``browsing``.
+
+    Example:
+        >>> x, moment = engagement_features("cart", {"b_cart_items": 2, "b_n_purchases": 1,
+        ...                                  "b_fatigue": 0.5}, None, 30.0)
+        >>> moment, x.tolist()
+        ('returning_visit', [0.0, 1.0, 0.0, 0.0, 0.4, 0.0, 0.5, 30.0])
+    """
+    b = buyer or {}
+    cart_items = float(b.get("b_cart_items") or 0)
+    if surface == "push":
+        age = b.get("b_cart_age_hours")
+        moment = "cart_idle_1d" if age is not None and float(age) >= 24 else "cart_idle_1h"
+    else:
+        moment = "returning_visit" if cart_items > 0 else "browsing"
+    x = np.zeros(len(SIM_FEATURES))
+    x[MOMENTS.index(moment)] = 1.0
+    x[4] = _PRICE_SENSITIVITY_PRIOR
+    x[5] = float(not (b.get("b_n_purchases") or 0))
+    x[6] = float(b.get("b_fatigue") or 0.0)
+    x[7] = price_usd
+    return x, moment
+
+
+class Catalog:
+    """Listing rows for copy facts, and facts per (listing, locale) made once.
+
+    Args:
+        rows: Listing rows by id (the simulator's ``sim_listings`` columns, or your own with
+            ``listing_id``, ``title_en``, ``price_usd_cents`` ...).
+    """
+
+    def __init__(self, rows: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.rows = dict(rows or {})
+        self._facts: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def load(cls, data_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None) -> Catalog:
+        """From a Parquet file, else the simulator's ``sim_listings``, else empty."""
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        if path is not None:
+            table = pq.read_table(path)
+        else:
+            from marketlift.sim.truth import read_truth  # noqa: PLC0415
+
+            try:
+                table = read_truth(data_dir, "sim_listings")
+            except Exception:  # noqa: BLE001 - no simulator tables: no catalog
+                return cls()
+        if "listing_id" not in table.column_names:
+            return cls()
+        keys = table.column("listing_id").to_pylist()
+        return cls(dict(zip(keys, table.to_pylist(), strict=True)))
+
+    def price_usd(self, listing_id: str | None) -> float:
+        """The listing's price in US dollars (0 when unknown)."""
+        row = self.rows.get(listing_id or "")
+        cents = row.get("price_usd_cents") if row else None
+        return float(cents) / 100.0 if cents is not None else 0.0
+
+    def facts(self, listing_id: str, locale: str) -> Any:
+        """:class:`~marketlift.copy.facts.ListingFacts` of a listing in a locale, or ``None``."""
+        key = (listing_id, locale)
+        if key in self._facts:
+            return self._facts[key]
+        row = self.rows.get(listing_id)
+        found = None
+        if row is not None:
+            from marketlift.copy.sources import listing_facts_from_rows  # noqa: PLC0415
+
+            try:
+                found = listing_facts_from_rows([row], locale)[0]
+            except Exception:  # noqa: BLE001 - a row we cannot describe gets no copy
+                found = None
+        if len(self._facts) > 100_000:
+            self._facts.clear()
+        self._facts[key] = found
+        return found
+
+
+@dataclasses.dataclass(slots=True)
+class DecisionRecord:
+    """What the decision log needs after the answer went out."""
+
+    request: DecideRequest
+    response: DecideResponse
+    ts: float
+    u: float
+    intent: float | None
+    session_items: list[str]
+    candidates: list[str] | None
+    resources: Resources
+    listing_rows: Sequence[Any] = ()
+
+
+class DecisionEngine:
+    """Runs the decision stages within the budget.
+
+    Args:
+        store: The guarded online store.
+        watcher: Holds the served models (hot reloaded).
+        assigner: Experiment assignment (logs exposures through the sink).
+        catalog: Listing rows for copy facts.
+        copy_reader: Cached copy (``None``: no copy).
+        budget_ms: The total budget.
+        experiment: Experiment whose ``control`` variant gets the baseline.
+        intent_skip_above: No engagement above this purchase probability.
+        copy_variant: The copy variant to serve (``None``: the template variant).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: GuardedStore | None,
+        watcher: ModelWatcher,
+        assigner: Assigner,
+        catalog: Catalog,
+        copy_reader: Any = None,
+        budget_ms: float = 25.0,
+        experiment: str | None = None,
+        intent_skip_above: float = 0.9,
+        copy_variant: Any = None,
+    ) -> None:
+        self.store = store
+        self.watcher = watcher
+        self.assigner = assigner
+        self.catalog = catalog
+        self.copy_reader = copy_reader
+        self.budget_s = budget_ms / 1000.0
+        self.experiment = experiment
+        self.intent_skip_above = intent_skip_above
+        self.copy_variant = copy_variant
+        self._random = random.Random()  # noqa: S311 - policy randomization, not security
+
+    # -- one decision ---------------------------------------------------------------------
+    def decide(self, req: DecideRequest) -> DecisionRecord:  # noqa: PLR0915
+        """Decide for one request; the record holds the answer and what the log needs."""
+        clock = time.perf_counter
+        start = clock()
+        deadline = start + self.budget_s
+        res = self.watcher.current
+        timings: dict[str, float] = {}
+        reasons: list[str] = []
+        decision_id = "d-" + uuid.uuid4().hex
+        u = self._random.random()
+
+        # 1. assign
+        t = clock()
+        answer = self.assigner.assign(
+            AssignRequest(
+                req.platform, req.buyer_id, req.anonymous_id, req.session_id, req.locale,
+                req.country,
+            )
+        )  # fmt: skip
+        assignments = [
+            {"experiment_key": a.experiment_key, "variant": a.variant, "unit": a.unit}
+            for a in answer.assignments
+        ]
+        control = self.experiment is not None and any(
+            a.experiment_key == self.experiment and a.variant == "control"
+            for a in answer.assignments
+        )
+        timings["assign"] = _ms(clock() - t)
+
+        # 2. candidates
+        t = clock()
+        ctx = req.context
+        session_items = list(dict.fromkeys([*ctx.recent, *ctx.cart, *([ctx.listing_id] if
+                                            ctx.listing_id else [])]))  # fmt: skip
+        ranker = None if control else res.ranker
+        query = None
+        X_index: np.ndarray | None = None  # noqa: N806
+        candidates: list[str]
+        candidates = list(dict.fromkeys(req.candidates)) if req.candidates is not None else []
+        if ranker is None and not control and res.ranker is None:
+            reasons.append("ranker_unavailable")
+        if ranker is not None and clock() < deadline:
+            query = ranker.query(session_items, locale=req.locale)
+            if query is not None:
+                if req.candidates is None:
+                    candidates, X_index = ranker.generate(query)  # noqa: N806
+                else:
+                    X_index = ranker.index_features(candidates, query)  # noqa: N806
+        elif ranker is not None:
+            reasons.append("budget:candidates")
+        timings["candidates"] = _ms(clock() - t)
+
+        # 3. features
+        t = clock()
+        online: OnlineFeatures | None = None
+        if self.store is not None:
+            if clock() < deadline:
+                online = self.store.read(req.unit, candidates)
+                if online is None:
+                    reasons.append("features_unavailable")
+            else:
+                reasons.append("budget:features")
+        timings["features"] = _ms(clock() - t)
+
+        # 4. score
+        t = clock()
+        listings: list[ListingOut] | None = None
+        if ranker is not None and X_index is not None and candidates:
+            if clock() >= deadline:
+                reasons.append("budget:score")
+            elif online is None and ranker.store_features:
+                reasons.append("score:no_features")
+            else:
+                rows = online.listings if online is not None else [None] * len(candidates)
+                X = ranker.full_matrix(X_index, rows)  # noqa: N806
+                scores = ranker.score(X)
+                why = ranker.reasons(X_index)
+                exclude = set(ctx.cart)
+                if ctx.listing_id:
+                    exclude.add(ctx.listing_id)
+                order = np.argsort(-scores, kind="stable")
+                listings = []
+                for i in order.tolist():
+                    lid = candidates[i]
+                    if lid in exclude:
+                        continue
+                    listings.append(ListingOut(lid, round(float(scores[i]), 6), str(why[i])))
+                    if len(listings) >= req.limit:
+                        break
+        if listings is None:
+            listings = self._popular(res, candidates, req, ctx.cart, ctx.listing_id)
+        timings["score"] = _ms(clock() - t)
+
+        # 5. engage
+        t = clock()
+        engagement: EngagementOut | None = None
+        action: str | None = None
+        propensity = 1.0
+        intent_p: float | None = None
+        policy = res.policy
+        focus = ctx.listing_id or (ctx.cart[-1] if ctx.cart else None) or (
+            listings[0].listing_id if listings else None)  # fmt: skip
+        if control:
+            pass
+        elif policy is None:
+            if self.watcher.policy_file.exists():
+                reasons.append("policy_unavailable")
+        elif clock() >= deadline:
+            reasons.append("budget:engage")
+        elif self.store is not None and online is None:
+            reasons.append("engage:no_features")
+        else:
+            buyer = online.buyer if online is not None else None
+            session = online.session if online is not None else None
+            if res.intent is not None:
+                row = {**(buyer or {}), **(session or {}), "platform": req.platform}
+                intent_p = float(res.intent.score([row])[0])
+            x, _moment = engagement_features(req.surface, buyer, session,
+                                             self.catalog.price_usd(focus))  # fmt: skip
+            names = policy.actions_
+            mask = np.array([_allowed(n, req.surface) for n in names], dtype=bool)
+            if intent_p is not None and intent_p > self.intent_skip_above:
+                mask[:] = False
+            mask[0] = True
+            decision = policy.decide(x, mask, u)
+            action, propensity = str(decision.action), float(decision.propensity)
+        timings["engage"] = _ms(clock() - t)
+
+        # 6. copy
+        t = clock()
+        if action is not None and action != "none":
+            engagement = self._engagement(action, propensity, focus, req.locale, deadline, reasons)
+        timings["copy"] = _ms(clock() - t)
+
+        timings["total"] = _ms(clock() - start)
+        response = DecideResponse(
+            decision_id=decision_id,
+            listings=listings,
+            engagement=engagement,
+            assignments=assignments,
+            models=res.versions() if not control else {"ranker": None, "intent": None,
+                                                        "policy": None},
+            degraded=bool(reasons),
+            degraded_reasons=reasons,
+            timings_ms=timings,
+        )  # fmt: skip
+        return DecisionRecord(
+            req, response, time.time(), u, intent_p, session_items,
+            candidates if req.candidates is not None else None, res,
+            online.listings if online is not None else (),
+        )  # fmt: skip
+
+    def warm(self) -> None:
+        """Run each stage once (imports, template tables per locale) before the first request."""
+        first = next(iter(self.catalog.rows), None)
+        if first is not None and self.copy_reader is not None:
+            for locale in _COPY_LOCALES:
+                for action in _COPY_ACTION:
+                    self._engagement(action, 1.0, first, locale, math.inf, [])
+        ranker = self.watcher.current.ranker
+        if ranker is not None and ranker.item_ids:
+            query = ranker.query(ranker.item_ids[:1])
+            if query is not None:
+                _, X = ranker.generate(query)  # noqa: N806
+                ranker.score(ranker.full_matrix(X, [None] * len(X)))
+
+    # -- stages' helpers ------------------------------------------------------------------
+    def _popular(
+        self, res: Resources, candidates: Sequence[str], req: DecideRequest,
+        cart: Sequence[str], current: str | None,
+    ) -> list[ListingOut]:  # fmt: skip
+        exclude = set(cart)
+        if current:
+            exclude.add(current)
+        pop = res.pop_score
+        if req.candidates is not None:
+            pool = [c for c in candidates if c not in exclude]
+            pool.sort(key=lambda c: -pop.get(c, 0.0))
+        else:
+            pool = [c for c in res.popular[: req.limit + len(exclude)] if c not in exclude]
+        return [ListingOut(c, round(pop.get(c, 0.0), 6), "popular") for c in pool[: req.limit]]
+
+    def _engagement(  # noqa: PLR0917
+        self, action: str, propensity: float, listing_id: str | None, locale: str,
+        deadline: float, reasons: list[str],
+    ) -> EngagementOut:  # fmt: skip
+        channel = _CHANNEL.get(action, "onsite")
+        copy_action = _COPY_ACTION.get(_SLUG.get(action, action))
+        parts: dict[str, str] = {}
+        status = "none"
+        if copy_action is None or self.copy_reader is None or listing_id is None:
+            pass
+        elif time.perf_counter() >= deadline:
+            reasons.append("budget:copy")
+        else:
+            facts = self.catalog.facts(listing_id, _copy_locale(locale))
+            if facts is not None:
+                from marketlift.copy.sources import requests_for  # noqa: PLC0415
+
+                [request] = requests_for("nudge", [facts], _copy_locale(locale),
+                                         actions=[copy_action])  # fmt: skip
+                if self.copy_variant is not None:
+                    result = self.copy_reader.copy_for(request, self.copy_variant)
+                else:
+                    result = self.copy_reader.copy_for(request)
+                parts, status = dict(result.parts), str(result.status)
+        return EngagementOut(action, channel, round(propensity, 6), "nudge", parts, status)
+
+
+def _allowed(action: str, surface: str) -> bool:
+    """Whether an action can be taken on a surface (messages only for ``push``)."""
+    if action == "none":
+        return True
+    channel = _CHANNEL.get(action)
+    in_session = channel in ("onsite", "in_app")
+    return (surface == "push") != in_session
+
+
+_COPY_LOCALES: Final = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "it-IT", "nl-NL", "ja-JP")
+_BY_LANGUAGE: Final = {loc.split("-")[0]: loc for loc in reversed(_COPY_LOCALES)}
+
+
+def _copy_locale(locale: str) -> str:
+    """The nearest locale with copy (``de-AT`` -> ``de-DE``; unknown -> ``en-US``)."""
+    if locale in _COPY_LOCALES:
+        return locale
+    return _BY_LANGUAGE.get(locale.split("-", maxsplit=1)[0].lower(), "en-US")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 4)
+
+
+def catalog_pop(path: Path) -> dict[str, float]:
+    """Popularity (purchases, then views) per listing from the features build, if present."""
+    if not path.exists():
+        return {}
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    table = pq.read_table(path)
+    names = table.column_names
+    if "listing_id" not in names:
+        return {}
+    ids = table.column("listing_id").to_pylist()
+    buys = (np.nan_to_num(table.column("l_purchases").to_numpy(zero_copy_only=False)
+                          .astype(np.float64)) if "l_purchases" in names else 0.0)  # fmt: skip
+    views = (np.nan_to_num(table.column("l_views").to_numpy(zero_copy_only=False)
+                           .astype(np.float64)) if "l_views" in names else 0.0)  # fmt: skip
+    score = np.log1p(buys * 20.0 + views) * np.ones(len(ids))
+    return {k: float(v) for k, v in zip(ids, score.tolist(), strict=True) if not math.isnan(v)}
