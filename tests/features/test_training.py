@@ -35,6 +35,23 @@ def test_intent_rows_and_labels(write_lake: WriteLake) -> None:
     assert late == []
 
 
+def test_intent_rows_at_the_decision(write_lake: WriteLake) -> None:
+    """One row per in-session decision (the decision API's call), features just before it."""
+    data = write_lake(story())
+    rows = training_set(data, "intent", catalog=CATALOG, intent_cutoff="decision").to_pylist()
+    assert [(r["decision_id"], r["label"]) for r in rows] == [("d1", 1)]  # d2 has no moment
+    (d1,) = rows
+    assert d1["cutoff_ts"] == at(5)
+    assert d1["label_revenue"] == pytest.approx(20.0)  # the purchase one minute later
+    # page view, impression, three views and the add-to-cart: all before the decision
+    assert (d1["s_events"], d1["s_views"], d1["b_cart_items"], d1["b_n_purchases"]) == (
+        6, 3, 2, 0,
+    )  # fmt: skip
+    assert (d1["b_n_shown"], d1["s_max_stage"]) == (0, 3)  # the later engagement is unseen
+    with pytest.raises(ConfigError):
+        training_set(data, "intent", intent_cutoff="cart")
+
+
 def test_ranking_rows_and_labels(write_lake: WriteLake) -> None:
     data = write_lake(story())
     table = training_set(data, "ranking", catalog=CATALOG)
@@ -91,15 +108,23 @@ def _assert_same_features(got: dict[str, dict[str, Any]], want: dict[str, dict[s
         assert got[row_id] == expected, row_id
 
 
-@pytest.mark.parametrize("task", ["intent", "ranking", "uplift"])
+@pytest.mark.parametrize(
+    ("task", "options"),
+    [
+        ("intent", {}),
+        ("intent", {"intent_cutoff": "decision"}),
+        ("ranking", {}),
+        ("uplift", {}),
+    ],
+)
 def test_planted_future_events_never_leak(
-    task: str, sim_lake: tuple[Path, pa.Table], tmp_path: Path
+    task: str, options: dict[str, Any], sim_lake: tuple[Path, pa.Table], tmp_path: Path
 ) -> None:
     """For every buyer, plant a huge purchase, carts, views, favorites and engagement at
     exactly (and after) the buyer's last row cut-off: no row's features may change, while
     labels can."""
     data, catalog = sim_lake
-    before = training_set(data, task, catalog=catalog)
+    before = training_set(data, task, catalog=catalog, **options)
     assert before.num_rows > 50
     last_cut: dict[str, dt.datetime] = {}
     for buyer, cut in zip(before.column("buyer").to_pylist(),
@@ -126,7 +151,7 @@ def test_planted_future_events_never_leak(
     planted_lake = tmp_path / "planted"
     shutil.copytree(data, planted_lake)
     append_events(planted_lake, planted)
-    after = training_set(planted_lake, task, catalog=catalog)
+    after = training_set(planted_lake, task, catalog=catalog, **options)
     assert after.column("row_id").to_pylist() == before.column("row_id").to_pylist()
     _assert_same_features(_features(after), _features(before))
     if task != "ranking":  # the planted purchases are after every cut-off, inside horizons

@@ -64,8 +64,21 @@ def test_lake_model_is_close_to_the_truth(sim_lake):
 
 
 def test_features_training_set_path(sim_lake):
+    """By default one row per in-session decision: what the decision API scores."""
     result, rows = train_intent_lake(sim_lake, n_estimators=30)
     assert "label" in rows.column_names
     assert result.sizes["rows"] == rows.num_rows
     assert "buyer" not in result.schema.names
     assert "cutoff_ts" not in result.schema.names
+    assert "decision_id" not in result.schema.names
+    assert all(n.startswith(("b_", "s_")) for n in result.schema.names)
+    decisions = read_truth(sim_lake, "sim_truth_decisions")
+    moment = dict(zip(decisions["decision_id"].to_pylist(), decisions["moment"].to_pylist(),
+                      strict=True))  # fmt: skip
+    ids = rows["decision_id"].to_pylist()
+    assert len(set(ids)) == len(ids)
+    assert {moment[d] for d in ids} == {"browsing", "returning_visit"}
+    in_session = sum(m in ("browsing", "returning_visit") for m in moment.values())
+    assert 0.95 * in_session <= len(ids) <= in_session  # minus sessions bought before it
+    older, _ = train_intent_lake(sim_lake, at="events", n_estimators=30)
+    assert older.sizes["rows"] != result.sizes["rows"]  # the cut-off after three events

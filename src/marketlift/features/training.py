@@ -7,6 +7,11 @@ cut-off's UTC day, which is earlier). Labels look at events at or after the cut-
 - ``intent``: one row per gap session with at least ``cutoff_events`` events and no purchase
   among them; ``cutoff_ts`` = the time of its ``cutoff_events``-th event + 1 microsecond;
   ``label`` = 1 when the session has a purchase at or after the cut-off; ``label_revenue``.
+  With ``intent_cutoff="decision"`` instead: one row per in-session engagement ``decision``
+  event (moment ``browsing`` or ``returning_visit``: the decision API's call) whose gap session
+  has no purchase before it; ``cutoff_ts`` = the decision's time (features see only the events
+  before it, as the online store does when the API is called); ``decision_id`` identifies the
+  row; same ``label`` and ``label_revenue``.
 - ``ranking``: one row per (impression, listing shown); ``cutoff_ts`` = the impression's time;
   ``label`` = the buyer viewed the listing later in the same session, ``label_cart`` = added it
   to the cart; ``position``; buyer, session and listing features, and ``x_category_match``.
@@ -39,9 +44,10 @@ from marketlift.features.queries import (
     session_features_sql,
 )
 
-__all__ = ["TASKS", "compute_training_set", "training_set"]
+__all__ = ["INTENT_CUTOFFS", "TASKS", "compute_training_set", "training_set"]
 
 TASKS: Final = ("intent", "ranking", "uplift")
+INTENT_CUTOFFS: Final = ("events", "decision")
 _DAY: Final = 86_400_000_000
 
 
@@ -68,6 +74,29 @@ WITH n AS (
 )
 SELECT CONCAT(buyer, '#', CAST(session_no AS STRING)) AS row_id,
     CONCAT(buyer, '#', CAST(session_no AS STRING)) AS sp_id, buyer, session_no, cutoff_us,
+    CAST(CASE WHEN later > 0 THEN 1 ELSE 0 END AS BIGINT) AS label,
+    CAST(revenue AS DOUBLE) AS label_revenue
+FROM l WHERE early = 0"""  # noqa: S608
+
+
+def _intent_decision_rows(d: Dialect) -> str:
+    moment = d.json_string("payload", "$.properties.moment")
+    return f"""
+WITH dec AS (
+    SELECT f.event_id, e.decision_id, f.buyer, f.session_no, f.ts_us AS cutoff_us
+    FROM events e JOIN fx_events f ON f.event_id = e.event_id
+    WHERE e.type = 'decision' AND {moment} IN ('browsing', 'returning_visit')
+), l AS (
+    SELECT dec.event_id, dec.decision_id, dec.buyer, dec.session_no, dec.cutoff_us,
+        SUM(CASE WHEN p.ts_us < dec.cutoff_us THEN 1 ELSE 0 END) AS early,
+        SUM(CASE WHEN p.ts_us >= dec.cutoff_us THEN 1 ELSE 0 END) AS later,
+        SUM(CASE WHEN p.ts_us >= dec.cutoff_us THEN COALESCE(p.revenue, 0.0) ELSE 0.0 END)
+            AS revenue
+    FROM dec LEFT JOIN fx_events p ON p.buyer = dec.buyer AND p.session_no = dec.session_no
+        AND p.type = 'purchase'
+    GROUP BY dec.event_id, dec.decision_id, dec.buyer, dec.session_no, dec.cutoff_us
+)
+SELECT event_id AS row_id, event_id AS sp_id, decision_id, buyer, session_no, cutoff_us,
     CAST(CASE WHEN later > 0 THEN 1 ELSE 0 END AS BIGINT) AS label,
     CAST(revenue AS DOUBLE) AS label_revenue
 FROM l WHERE early = 0"""  # noqa: S608
@@ -132,11 +161,13 @@ def compute_training_set(
     config: FeatureConfig | None = None,
     cutoff_events: int = 3,
     horizon_hours: float = 24.0,
+    intent_cutoff: str = "events",
 ) -> pa.Table:
     """Build one task's training set on an engine (see the module doc for row semantics).
 
     Raises:
-        ConfigError: Unknown task, ``cutoff_events < 1`` or ``horizon_hours <= 0``.
+        ConfigError: Unknown task or ``intent_cutoff``, ``cutoff_events < 1`` or
+            ``horizon_hours <= 0``.
     """
     if task not in TASKS:
         raise ConfigError("task", task, "one of " + ", ".join(TASKS))
@@ -144,10 +175,17 @@ def compute_training_set(
         raise ConfigError("cutoff_events", cutoff_events, "an integer >= 1")
     if not horizon_hours > 0:
         raise ConfigError("horizon_hours", horizon_hours, "a number > 0")
+    if intent_cutoff not in INTENT_CUTOFFS:
+        raise ConfigError("intent_cutoff", intent_cutoff, "one of " + ", ".join(INTENT_CUTOFFS))
     cfg = config or FeatureConfig()
     d = engine.dialect
     prepare(engine, cfg, catalog)
-    if task == "intent":
+    if task == "intent" and intent_cutoff == "decision":
+        rows = _intent_decision_rows(d)
+        head = (
+            "r.row_id, r.decision_id, r.buyer, r.session_no, r.cutoff_us, r.label, r.label_revenue"
+        )
+    elif task == "intent":
         rows = _intent_rows(cutoff_events)
         head = "r.row_id, r.buyer, r.session_no, r.cutoff_us, r.label, r.label_revenue"
     elif task == "ranking":
@@ -201,6 +239,7 @@ def training_set(
     config: FeatureConfig | None = None,
     cutoff_events: int = 3,
     horizon_hours: float = 24.0,
+    intent_cutoff: str = "events",
     spark: Any = None,
 ) -> pa.Table:
     """The training set of ``task`` (``intent``, ``ranking`` or ``uplift``) from a lake.
@@ -213,6 +252,8 @@ def training_set(
         config: Feature parameters.
         cutoff_events: Intent: events of the session seen before the cut-off.
         horizon_hours: Uplift: how long after the decision a purchase counts.
+        intent_cutoff: Intent: ``events`` (after ``cutoff_events`` events of each session) or
+            ``decision`` (at each in-session engagement decision).
         spark: An existing SparkSession for ``engine="spark"``.
     """
     eng = make_engine(engine, data_dir, spark=spark)
@@ -224,6 +265,7 @@ def training_set(
             config=config,
             cutoff_events=cutoff_events,
             horizon_hours=horizon_hours,
+            intent_cutoff=intent_cutoff,
         )
     finally:
         eng.close()

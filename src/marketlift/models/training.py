@@ -162,15 +162,20 @@ def lake_intent_rows(
     """The lake's intent rows, their label, non-feature columns and time column.
 
     ``rows="features"`` takes the shared point-in-time training set of
-    :func:`marketlift.features.training.training_set` (cut-off after a session's third event);
-    ``rows="events"`` takes :func:`marketlift.models.intent_data.intent_rows` with snapshot
-    ``at`` (``cart``: just before the add-to-cart; ``decision``: at the engagement decision).
+    :func:`marketlift.features.training.training_set`: by default one row per in-session
+    engagement decision with the ``b_*`` and ``s_*`` features just before it (what the
+    decision API reads from the online store when it scores intent); ``at="events"`` takes
+    the older cut-off after each session's third event. ``rows="events"`` takes
+    :func:`marketlift.models.intent_data.intent_rows` with snapshot ``at`` (``cart``: just
+    before the add-to-cart; ``decision``: at the engagement decision).
     """
     if rows == "features":
         from marketlift.features.training import training_set  # noqa: PLC0415
 
-        table = training_set(data_dir, "intent")
-        return table, "label", ["row_id", "buyer", "session_no", "label_revenue"], "cutoff_ts"
+        cutoff = "events" if at == "events" else "decision"
+        table = training_set(data_dir, "intent", intent_cutoff=cutoff)
+        ids = ["row_id", "decision_id", "buyer", "session_no", "label_revenue"]
+        return table, "label", [c for c in ids if c in table.column_names], "cutoff_ts"
     if rows == "events":
         from marketlift.models.intent_data import ID_COLUMNS, INTENT_LABEL, intent_rows  # noqa: PLC0415
 
