@@ -269,4 +269,5 @@ def test_catalog_search_ranks_by_words_matched() -> None:
     assert catalog.search("blue ceramic", "en-US") == ["b", "a"]
     assert catalog.search("cand", "en-US") == ["c"], "prefixes match"
     assert catalog.search("candles", "de-DE") == ["c"], "the category matches too"
+    assert catalog.search("RÉD", "en-US") == ["c"], "case and accents do not matter"
     assert catalog.popular(2, "ceramics") == ["b"]

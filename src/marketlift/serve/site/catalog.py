@@ -27,6 +27,7 @@ import dataclasses
 import os
 import re
 import threading
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
@@ -50,8 +51,14 @@ def _lang(locale: str) -> str:
     return locale.split("-", 1)[0].lower()
 
 
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form: ``Crème`` and ``creme`` match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _tokens(text: str) -> set[str]:
-    return {t.casefold() for t in _TOKEN.findall(text)}
+    return set(_TOKEN.findall(_fold(text)))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -111,7 +118,8 @@ class Catalog:
     def search(self, query: str, locale: str, limit: int = 48) -> list[str]:
         """Listing ids whose title (in the locale's language or English) or category match.
 
-        Ranked by the share of query words matched, then popularity.
+        Words match case- and accent-insensitively, and as prefixes; ranked by the share of
+        query words matched, then popularity.
         """
         words = _tokens(query)
         if not words:
