@@ -50,7 +50,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CLI = Path(sys.executable).with_name("marketlift")
-BUYERS_TO_TRY = 8
+BUYERS_TO_TRY = 12
 
 
 def _free_port() -> int:

@@ -687,8 +687,8 @@ export class Client {
    * Ask the decision API (`POST <endpoint>/v1/decide`) what to show this buyer here.
    *
    * The buyer, anonymous id, session, platform, locale and country default to the client's. The
-   * server logs the decision and the experiment exposures itself; track `listing_view`,
-   * `impression` and `engagement_shown` with the `decision_id` when they are displayed.
+   * server logs the decision, the impression of the listings it answered and the experiment
+   * exposures itself; track `listing_view` and `engagement_shown` with the `decision_id`.
    *
    * @param {DecideRequest} request At least the `surface`.
    * @param {{timeoutMs?: number, signal?: AbortSignal}} [options] Override `decideTimeoutMs`,
