@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from marketlift.serve.config import ServeConfig
 from marketlift.serve.site import sdk_path, site_routes
 from marketlift.serve.site.catalog import Catalog, load_catalog
-from marketlift.serve.site.dashboard import interval_svg
+from marketlift.serve.site.dashboard import interval_svg, monitoring_svg
 from marketlift.sim import SimConfig, read_truth, run_ab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,6 +184,14 @@ def test_dashboard_json_has_readouts_and_models(client: TestClient) -> None:
     assert {"conversion", "revenue_per_unit"} <= metrics
     assert set(exp["sequential_status"].values()) <= {"significant", "continue", "n/a"}
     assert "conversion:treatment" in exp["sequential_status"]
+    monitoring = exp["monitoring"]
+    assert monitoring["metric"] == "revenue_per_unit"
+    days = [p["day"] for p in monitoring["points"]]
+    assert days == sorted(days)
+    assert len(set(days)) >= 2, "the simulation spans several days"
+    units = [p["units"] for p in monitoring["points"]]
+    assert units == sorted(units), "cumulative"
+    assert units[-1] == sum(a["units"] for a in result["arms"])
     [ranker] = [m for m in summary["models"] if m["name"] == "ranker"]
     assert ranker["promoted"] == "v0001"
     assert ranker["versions"][0]["metrics"] == {"ndcg@10": 0.4242}
@@ -201,6 +209,8 @@ def test_dashboard_page_renders_charts_srm_and_models(client: TestClient) -> Non
     assert re.search(r'class="srm-status" data-status="(ok|mismatch)"', section)
     assert 'class="sequential-status"' in section
     assert '<circle class="estimate"' in section
+    assert '<svg class="monitoring-chart"' in section
+    assert "Sequential monitoring: Revenue per unit" in section
     assert 'data-model="ranker"' in page
     assert "ndcg@10 0.4242" in page
     assert '<script type="module" src="/shop/static/dashboard.js"></script>' in page
@@ -271,3 +281,23 @@ def test_catalog_search_ranks_by_words_matched() -> None:
     assert catalog.search("candles", "de-DE") == ["c"], "the category matches too"
     assert catalog.search("RÉD", "en-US") == ["c"], "case and accents do not matter"
     assert catalog.popular(2, "ceramics") == ["b"]
+
+
+def test_monitoring_svg_draws_the_band_and_one_point_per_day() -> None:
+    points = [
+        {
+            "day": f"2026-11-0{d}",
+            "variant": "treatment",
+            "units": 100 * d,
+            "effect": 0.1,
+            "effect_lower": 0.1 - 0.2 / d,
+            "effect_upper": 0.1 + 0.2 / d,
+            "sequential_lower": 0.1 - 0.4 / d,
+            "sequential_upper": 0.1 + 0.4 / d,
+        }
+        for d in range(1, 5)
+    ]
+    svg = monitoring_svg([*points, {**points[0], "variant": "other"}])
+    assert svg.count('<circle class="estimate"') == 4, "the first treatment only"
+    assert '<polygon class="band"' in svg
+    assert "too few days" in monitoring_svg(points[:1])

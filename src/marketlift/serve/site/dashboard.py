@@ -27,13 +27,14 @@ from typing import Any, Final
 import msgspec
 
 from marketlift.experiments.config import Experiment
-from marketlift.experiments.results import AnalysisResult, MetricResult
+from marketlift.experiments.results import MetricResult
 from marketlift.serve.site.catalog import FX
 
 __all__ = [
     "experiments_summary",
     "interval_svg",
     "models_summary",
+    "monitoring_svg",
     "render_dashboard",
 ]
 
@@ -44,6 +45,8 @@ _METRIC_LABELS: Final = {
     "revenue_per_session": "Revenue per session (USD)",
 }
 _MIN_SHARE_FOR_BUYER: Final = 0.5
+_MONITORED: Final = ("revenue_per_unit", "conversion")
+"""The metric whose always-valid interval is drawn day by day (the first one present)."""
 
 
 def _discover(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -60,19 +63,42 @@ def _discover(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _readout(
-    data_dir: str | os.PathLike[str], found: Mapping[str, Any], config: Experiment | None
-) -> AnalysisResult:
-    from marketlift.experiments import analyze_lake  # noqa: PLC0415
-
-    key = str(found["key"])
+def _plan(found: Mapping[str, Any], config: Experiment | None) -> dict[str, Any]:
+    """Arguments of the lake readouts: the configuration, else control and unit guessed."""
     if config is not None:
-        return analyze_lake(data_dir, key, experiment=config, fx=FX)
+        return {"experiment": config, "fx": FX}
     variants = [str(v) for v in found["variants"]]
     control = "control" if "control" in variants else variants[0]
     share = found["with_buyer"] / max(1, found["exposures"])
     unit = "buyer_id" if share >= _MIN_SHARE_FOR_BUYER else "anonymous_id"
-    return analyze_lake(data_dir, key, control=control, unit=unit, fx=FX)
+    return {"control": control, "unit": unit, "fx": FX}
+
+
+def _monitoring(
+    data_dir: str | os.PathLike[str], key: str, plan: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The cumulative readout by first-exposure day of the monitored metric, per treatment."""
+    from marketlift.experiments import cumulative_lake  # noqa: PLC0415
+
+    history = cumulative_lake(data_dir, key, **plan)
+    names = {m.metric for _, r in history for m in r.metrics}
+    metric = next((m for m in _MONITORED if m in names), None)
+    points = [
+        {
+            "day": day,
+            "variant": m.variant,
+            "units": m.n_control + m.n_treatment,
+            "effect": m.effect,
+            "effect_lower": m.effect_lower,
+            "effect_upper": m.effect_upper,
+            "sequential_lower": m.sequential_lower,
+            "sequential_upper": m.sequential_upper,
+        }
+        for day, result in history
+        for m in result.metrics
+        if m.metric == metric
+    ]
+    return {"metric": metric, "points": points}
 
 
 def experiments_summary(
@@ -82,15 +108,22 @@ def experiments_summary(
 
     Each item: ``key``, ``exposures``, ``first_ts``, ``last_ts``, ``configured``, ``result``
     (the :class:`~marketlift.experiments.results.AnalysisResult` as JSON-ready data),
-    ``srm_status`` (``ok``, ``mismatch`` or ``n/a``) and ``sequential_status`` per metric
-    (``significant`` when the always-valid interval excludes zero, else ``continue``).
+    ``srm_status`` (``ok``, ``mismatch`` or ``n/a``), ``sequential_status`` per metric
+    (``significant`` when the always-valid interval excludes zero, else ``continue``) and
+    ``monitoring``: the monitored metric's cumulative estimate and intervals by first-exposure
+    day (``{"metric", "points": [{day, variant, units, effect, effect_lower, effect_upper,
+    sequential_lower, sequential_upper}]}``).
     """
     by_key = {c.key: c for c in configs}
     out: list[dict[str, Any]] = []
     for found in _discover(data_dir):
         key = str(found["key"])
+        plan = _plan(found, by_key.get(key))
         try:
-            result = _readout(data_dir, found, by_key.get(key))
+            from marketlift.experiments import analyze_lake  # noqa: PLC0415
+
+            result = analyze_lake(data_dir, key, **plan)
+            monitoring = _monitoring(data_dir, key, plan)
         except Exception as exc:  # noqa: BLE001 - one bad experiment must not hide the rest
             out.append({"key": key, "exposures": found["exposures"], "error": str(exc)})
             continue
@@ -105,6 +138,7 @@ def experiments_summary(
             "configured": key in by_key,
             "srm_status": srm,
             "sequential_status": sequential,
+            "monitoring": monitoring,
             "result": msgspec.to_builtins(result),
         })  # fmt: skip
     return out
@@ -231,6 +265,72 @@ def interval_svg(metrics: Sequence[Mapping[str, Any]], width: int = 520) -> str:
     return "".join(parts)
 
 
+def monitoring_svg(points: Sequence[Mapping[str, Any]], width: int = 520) -> str:
+    """An inline SVG of the cumulative estimate by day with its always-valid band and 95% bars.
+
+    One treatment (the first variant of ``points``); the band narrows as units accrue, and the
+    experiment may stop as soon as it leaves zero.
+    """
+    if points:
+        first = points[0]["variant"]
+        points = [p for p in points if p["variant"] == first]
+    keys = ("effect", "sequential_lower", "sequential_upper", "effect_lower", "effect_upper")
+    points = [p for p in points if all(math.isfinite(float(p[k])) for k in keys)]
+    height, top, bottom, left, right = 150, 14, 30, 48, 12
+    head = (
+        f'<svg class="monitoring-chart" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+    )
+    if len(points) < 2:
+        return head + '<text x="8" y="20" class="muted">too few days to chart yet</text></svg>'
+    values = [0.0] + [float(p[k]) for p in points for k in keys]
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.05 or 1.0
+    lo, hi = lo - pad, hi + pad
+    n = len(points)
+
+    def x(i: int) -> float:
+        return round(left + i * (width - left - right) / (n - 1), 2)
+
+    def y(v: float) -> float:
+        return round(top + (hi - v) / (hi - lo) * (height - top - bottom), 2)
+
+    upper = " ".join(f"{x(i)},{y(float(p['sequential_upper']))}" for i, p in enumerate(points))
+    lower = " ".join(
+        f"{x(i)},{y(float(p['sequential_lower']))}" for i, p in reversed(list(enumerate(points)))
+    )
+    line = " ".join(f"{x(i)},{y(float(p['effect']))}" for i, p in enumerate(points))
+    parts = [
+        head,
+        f"<title>Cumulative effect by day ({html.escape(str(points[0]['variant']))})</title>",
+        f'<polygon class="band" points="{upper} {lower}" />',
+        f'<line class="zero" x1="{left}" y1="{y(0)}" x2="{width - right}" y2="{y(0)}" />',
+        f'<polyline class="effect" points="{line}" />',
+        f'<text class="axis" x="{left - 4}" y="{top + 4}" text-anchor="end">{_fmt(hi, 3)}</text>',
+        (
+            f'<text class="axis" x="{left - 4}" y="{height - bottom}" text-anchor="end">'
+            f"{_fmt(lo, 3)}</text>"
+        ),
+    ]
+    for i, p in enumerate(points):
+        parts.append(
+            f'<line class="interval" x1="{x(i)}" y1="{y(float(p["effect_lower"]))}" '
+            f'x2="{x(i)}" y2="{y(float(p["effect_upper"]))}" />'
+            f'<circle class="estimate" cx="{x(i)}" cy="{y(float(p["effect"]))}" r="3">'
+            f"<title>{html.escape(str(p['day']))}: {_fmt(p['effect'])} "
+            f"({_fmt(p['units'])} units), always valid [{_fmt(p['sequential_lower'])}, "
+            f"{_fmt(p['sequential_upper'])}]</title></circle>"
+        )
+    step = max(1, n // 6)
+    parts.extend(
+        f'<text class="axis" x="{x(i)}" y="{height - 10}" text-anchor="middle">'
+        f"{html.escape(str(points[i]['day'])[5:])}</text>"
+        for i in range(0, n, step)
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _lift_row(m: Mapping[str, Any], status: str) -> str:
     return (
         f"<tr><td>{html.escape(m['variant'])}</td><td>{_fmt(m['control_mean'])}</td>"
@@ -274,6 +374,15 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
             "<th>effect [95% CI]</th><th>relative</th><th>p (adj.)</th>"
             "<th>sequential (always valid)</th></tr></thead>"
             f"<tbody>{table}</tbody></table></div>"
+        )
+    monitoring = exp.get("monitoring") or {}
+    if monitoring.get("metric"):
+        label = html.escape(_METRIC_LABELS.get(monitoring["metric"], monitoring["metric"]))
+        metrics_html.insert(
+            0,
+            f'<div class="monitoring"><h4>Sequential monitoring: {label}, cumulative by '
+            "first-exposure day</h4>"
+            f"{monitoring_svg(monitoring['points'])}</div>",
         )
     configured = "configured" if exp["configured"] else "from exposures"
     return (

@@ -1,10 +1,11 @@
 // The demo storefront: home, search, listing page and cart, on the marketlift JS SDK.
 //
-// Every page logs real events to /v1/events (page views, searches, listing views, impressions,
-// add to cart, checkout, purchase, engagement shown/clicked/dismissed) and asks /v1/decide what
+// Every page logs real events to /v1/events (page views, searches, listing views, add to cart,
+// checkout, purchase, engagement shown/clicked/dismissed) and asks /v1/decide what
 // to show: the ranked listings and, when the policy engages, a banner, a carousel or a reminder
 // with the copy of the answer. The debug panel shows the decision: experiment variants,
-// decision_id, degraded flag and reasons, stage timings, model versions.
+// decision_id, degraded flag and reasons, stage timings, model versions. The server logs the
+// decision, its impression and the experiment exposures itself.
 //
 // For tests and curious people, `window.shop` holds the client and the decisions of the page.
 import { createClient } from '/shop/sdk/index.js';
@@ -220,8 +221,12 @@ async function decide(surface, { listingId = null, query = null, candidates = nu
 const shownIds = (decision) => (decision.fill ?? decision.listings).map((l) => l.listing_id);
 const chosenBy = (decision) => (decision.fill ? null : decision.decision_id);
 
+/**
+ * Log what was shown when no decision did: the server logs the impression of every listing it
+ * ranked (event id `<decision_id>-imp`), so only popular listings that filled in are logged here.
+ */
 function trackImpression(surface, decision, shown) {
-  if (shown.length === 0) return;
+  if (shown.length === 0 || chosenBy(decision) !== null) return;
   ml.track('impression', {
     surface, decision_id: chosenBy(decision),
     listings: shown.map((l, position) => ({ listing_id: l.listing_id, position })),
