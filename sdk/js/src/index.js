@@ -218,6 +218,8 @@ const DECIDE_FIELDS = ['buyer_id', 'anonymous_id', 'session_id', 'surface', 'pla
   'country', 'context', 'candidates', 'limit'];
 const CONTEXT_FIELDS = ['listing_id', 'query', 'cart'];
 const MAX_CANDIDATES = 1000;
+const MAX_CART = 200;
+const MAX_QUERY = 512;
 
 /**
  * @typedef {object} DecideRequest
@@ -283,9 +285,13 @@ export function validateDecideRequest(request) {
     if (!isObject(context)) fail('context', context, 'an object {listing_id, query, cart}');
     checkKeys('context', context, CONTEXT_FIELDS, fail);
     optionalString('context.listing_id', context.listing_id);
-    if (context.query != null && typeof context.query !== 'string') fail('context.query', context.query, 'a string');
+    if (context.query != null && !(typeof context.query === 'string' && context.query.length <= MAX_QUERY)) {
+      fail('context.query', context.query, `null or a string of at most ${MAX_QUERY} characters`);
+    }
     if (context.cart != null) {
-      if (!Array.isArray(context.cart)) fail('context.cart', context.cart, 'an array of listing ids');
+      if (!Array.isArray(context.cart) || context.cart.length > MAX_CART) {
+        fail('context.cart', context.cart, `an array of at most ${MAX_CART} listing ids`);
+      }
       context.cart.forEach((id, i) => optionalString(`context.cart[${i}]`, id ?? ''));
     }
   }
