@@ -97,6 +97,10 @@ class RedisStore:
         if batch:
             self._client.unlink(*batch)
 
+    def reconnect(self) -> None:
+        """Drop every pooled connection (after a failure: none may be stale when it is back)."""
+        self._client.connection_pool.disconnect()
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -103,6 +104,10 @@ class GuardedStore:
         except Exception as exc:  # noqa: BLE001 - any store failure means: answer without it
             self.last_error = f"{type(exc).__name__}: {exc}"
             self.breaker.failure()
+            reconnect = getattr(self.store, "reconnect", None)
+            if reconnect is not None:
+                with contextlib.suppress(Exception):
+                    reconnect()
             return None
         self.breaker.success()
         return found
