@@ -120,8 +120,15 @@ def test_killing_redis_degrades_within_budget_and_recovers_by_itself(
     # generous timeout and budget: CI machines are loaded; a killed Redis refuses connections
     # at once, so the answers while it is down stay far inside even the default 25 ms
     budget_ms = 250.0
-    decide = DecideConfig(store="redis", redis_url=url, redis_prefix="t:", budget_ms=budget_ms,
-                          store_timeout_ms=100, breaker_retry_s=0.2, reload_interval_s=0)  # fmt: skip
+    decide = DecideConfig(
+        store="redis",
+        redis_url=url,
+        redis_prefix="t:",
+        budget_ms=budget_ms,
+        store_timeout_ms=100,
+        breaker_retry_s=0.2,
+        reload_interval_s=0,
+    )
     viewed = _viewed(data)
     body = {"buyer_id": "b0000003", "surface": "listing", "platform": "web",
             "context": {"listing_id": viewed[0]}}  # fmt: skip
