@@ -46,23 +46,21 @@ def test_balanced_weights_are_recalibrated():
 def test_early_stopping_on_the_calibration_rows_stops_overfitting():
     """Weak signal, rare positives (intent at a decision): all rounds overfit, the best round
     chosen on the calibration rows does not."""
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(8)
     n = 12_000
-    x = rng.normal(size=(n, 8))  # one weak feature, seven noise features
-    p = 1 / (1 + np.exp(-(-3.4 + 0.5 * x[:, 0])))
+    x = rng.normal(size=(n, 8))  # two weak features, six noise features
+    p = 1 / (1 + np.exp(-(-3.4 + 0.5 * x[:, 0] + 0.3 * x[:, 1])))
     y = (rng.random(n) < p).astype(int)
     train, test = slice(0, 9000), slice(9000, None)
-    full = IntentClassifier(n_estimators=400, early_stopping_rounds=None, num_leaves=31,
-                            min_child_samples=10).fit(x[train], y[train])  # fmt: skip
-    stopped = IntentClassifier(n_estimators=400, num_leaves=31,
-                               min_child_samples=10).fit(x[train], y[train])  # fmt: skip
+    full = IntentClassifier(n_estimators=400, early_stopping_rounds=None).fit(x[train], y[train])
+    stopped = IntentClassifier(n_estimators=400).fit(x[train], y[train])
     assert full.n_iter_ == 400
-    assert stopped.n_iter_ < 200
+    assert stopped.n_iter_ < 100
     auc_full = classification_metrics(y[test], full.predict_proba(x[test])[:, 1]).roc_auc
     auc_stopped = classification_metrics(y[test], stopped.predict_proba(x[test])[:, 1]).roc_auc
     truth = classification_metrics(y[test], p[test]).roc_auc
-    assert auc_stopped > auc_full + 0.01
-    assert auc_stopped > truth - 0.07
+    assert auc_stopped > auc_full + 0.03
+    assert auc_stopped > truth - 0.05
     with pytest.raises(ConfigError, match="early_stopping_rounds == 0"):
         IntentClassifier(early_stopping_rounds=0).fit(x[:100], np.arange(100) % 2)
 

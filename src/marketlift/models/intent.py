@@ -69,11 +69,10 @@ class IntentClassifier:
         class_weight: ``None`` (no reweighting) or ``"balanced"``.
         calibration: ``"sigmoid"`` (Platt on a held-out share) or ``"none"``.
         calibration_fraction: Share of training rows held out for calibration.
-        early_stopping_rounds: Stop boosting when the ROC AUC on the calibration rows has not
+        early_stopping_rounds: Stop boosting when the log loss on the calibration rows has not
             improved for this many rounds and keep the best round (``None``: all
             ``n_estimators``). Rare positives and weak signal (intent scored at a decision,
-            before the session shows anything) otherwise overfit; the AUC is a steadier guide
-            there than the log loss, and Platt scaling fixes the probabilities afterwards.
+            before the session shows anything) otherwise overfit.
         num_threads: LightGBM threads (explicit, for reproducible timing on shared machines).
         random_state: Seed of the calibration split and of LightGBM.
     """
@@ -181,7 +180,7 @@ class IntentClassifier:
         if calibrate and split and self.early_stopping_rounds is not None:
             valid_sets = [lgb.Dataset(X[cal], y[cal], reference=data)]
             callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
-            params["metric"] = "auc"
+            params["metric"] = "binary_logloss"
         self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators,
                                   valid_sets=valid_sets, callbacks=callbacks)  # fmt: skip
         self.n_iter_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
