@@ -69,6 +69,9 @@ def serve_cmd(
     """
     import uvicorn
 
+    from marketlift.serve.logs import configure_logging
+
+    configure_logging("info" if log_level in ("info", "debug", "trace") else "warning")
     from marketlift.errors import ConfigError, LakeBusyError
     from marketlift.experiments.config import load_experiments
     from marketlift.serve import JetStreamConfig, ServeConfig, create_app
