@@ -39,7 +39,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     registry = Registry(data)
     registry.register(
-        "ranker", {"model.txt": b"tree"}, {"kind": "ranker", "metrics": {"ndcg@10": 0.4242}}
+        "ranker",
+        {"model.txt": b"tree"},
+        {"kind": "ranker", "metrics": {"ndcg@10": 0.4242, "popularity": {"ndcg@10": 0.1717}}},
     )
     registry.promote("ranker", "v0001")
     return data
@@ -194,7 +196,7 @@ def test_dashboard_json_has_readouts_and_models(client: TestClient) -> None:
     assert units[-1] == sum(a["units"] for a in result["arms"])
     [ranker] = [m for m in summary["models"] if m["name"] == "ranker"]
     assert ranker["promoted"] == "v0001"
-    assert ranker["versions"][0]["metrics"] == {"ndcg@10": 0.4242}
+    assert ranker["versions"][0]["metrics"]["ndcg@10"] == 0.4242
     assert ranker["versions"][0]["promoted"] is True
     again = client.get("/dashboard/api/summary").json()
     assert again["computed_at"] == summary["computed_at"], "cached for a few seconds"
@@ -213,6 +215,7 @@ def test_dashboard_page_renders_charts_srm_and_models(client: TestClient) -> Non
     assert "Sequential monitoring: Revenue per unit" in section
     assert 'data-model="ranker"' in page
     assert "ndcg@10 0.4242" in page
+    assert "<b>popularity</b>: ndcg@10 0.1717" in page, "a baseline's metrics on their own line"
     assert '<script type="module" src="/shop/static/dashboard.js"></script>' in page
     assert 'id="stat-p99"' in page
 

@@ -397,17 +397,31 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
     )
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _metrics_html(metrics: Mapping[str, Any]) -> str:
+    """Flat metrics on one line; a group of metrics (such as a baseline's) on a line of its own."""
+    flat = ", ".join(
+        f"{html.escape(str(k))} {_fmt(v)}" for k, v in metrics.items() if _is_number(v)
+    )
+    groups = [
+        f"<b>{html.escape(str(k))}</b>: "
+        + ", ".join(f"{html.escape(str(n))} {_fmt(x)}" for n, x in v.items() if _is_number(x))
+        for k, v in metrics.items()
+        if isinstance(v, Mapping) and any(_is_number(x) for x in v.values())
+    ]
+    return "<br>".join(part for part in [flat, *groups] if part)
+
+
 def _models_html(models: Sequence[Mapping[str, Any]]) -> str:
     if not models:
         return '<p class="muted">No model in the registry yet (marketlift train ...).</p>'
     rows = []
     for model in models:
         for v in model["versions"]:
-            metrics = ", ".join(
-                f"{html.escape(str(k))} {_fmt(val)}"
-                for k, val in v["metrics"].items()
-                if isinstance(val, int | float) and not isinstance(val, bool)
-            )
+            metrics = _metrics_html(v["metrics"])
             badge = '<span class="badge">promoted</span>' if v["promoted"] else ""
             rows.append(
                 f'<tr class="model-version" data-model="{html.escape(model["name"])}">'
