@@ -66,6 +66,31 @@ def test_assign(service: str) -> None:
     assert (one.exposures_logged, two.exposures_logged) == (1, 0)
 
 
+def test_decide_over_one_connection_and_field_errors(service: str) -> None:
+    from marketlift.serve.decide_schema import DecideRequest
+
+    with MarketliftClient(service, decide_key=DECIDE_KEY) as client:
+        typed = client.decide(
+            DecideRequest(
+                surface="home", platform="web", buyer_id="b-7", candidates=["l1", "l2"], limit=2
+            )
+        )
+        plain = client.decide({"surface": "cart", "platform": "ios", "anonymous_id": "a-1"})
+        with pytest.raises(ClientError) as info:
+            client.decide({"surface": "checkout", "platform": "web", "buyer_id": "b-7"})
+    assert [x.listing_id for x in typed.listings] == ["l1", "l2"]
+    assert typed.assignments == [
+        {
+            "experiment_key": "ranking_v2",
+            "variant": typed.assignments[0]["variant"],
+            "unit": "buyer_id",
+        }
+    ]
+    assert plain.decision_id != typed.decision_id
+    assert info.value.status == 422
+    assert "surface" in info.value.body
+
+
 def test_refusals_raise_with_the_status(service: str) -> None:
     with (
         MarketliftClient(service, write_key="wrong-key-1") as client,

@@ -1,4 +1,4 @@
-"""A Python client for the marketlift service: events and assignment, with connection reuse.
+"""A Python client for the marketlift service: events, assignment, decisions; connection reuse.
 
 Batches are retried with the same bytes (so the same ``event_id``s) on network errors, 408,
 429 and 5xx, with exponential backoff and jitter; a retry is therefore always safe and shows up
@@ -26,6 +26,7 @@ from marketlift.errors import ConfigError, MarketliftError
 from marketlift.events.schema import Event
 from marketlift.ingest.collector import IngestReport
 from marketlift.serve.assign import AssignResponse
+from marketlift.serve.decide_schema import DecideRequest, DecideResponse
 
 __all__ = ["ClientError", "MarketliftClient"]
 
@@ -122,6 +123,20 @@ class MarketliftClient:
         response = self._post("/v1/assign", _ENCODER.encode(request), self.decide_key, ok=(200,))
         return msgspec.json.decode(response.content, type=AssignResponse)
 
+    def decide(self, request: DecideRequest | Mapping[str, Any]) -> DecideResponse:
+        """Rank, engage and write copy for one view (``POST /v1/decide``).
+
+        Not retried: a decision is wanted now, and the fallback is the caller's own default.
+        A request that is not valid raises :class:`ClientError` naming the field (422).
+        """
+        body = (
+            msgspec.json.encode(request)
+            if isinstance(request, DecideRequest)
+            else _ENCODER.encode(dict(request))
+        )
+        response = self._post("/v1/decide", body, self.decide_key, ok=(200,), retries=0)
+        return msgspec.json.decode(response.content, type=DecideResponse)
+
     def health(self) -> dict[str, Any]:
         """``GET /healthz``."""
         response = self._http.get("/healthz")
@@ -130,13 +145,20 @@ class MarketliftClient:
         return result
 
     def _post(
-        self, path: str, body: bytes, key: str | None, *, ok: tuple[int, ...]
+        self,
+        path: str,
+        body: bytes,
+        key: str | None,
+        *,
+        ok: tuple[int, ...],
+        retries: int | None = None,
     ) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
         last = "no attempt"
-        for attempt in range(self.retries + 1):
+        tries = (self.retries if retries is None else retries) + 1
+        for attempt in range(tries):
             if attempt:
                 delay = min(5.0, self.backoff_s * 2 ** (attempt - 1))
                 time.sleep(delay * (0.5 + self._rng.random() / 2))
@@ -154,7 +176,7 @@ class MarketliftClient:
                     body=response.text,
                 )
             last = f"status {response.status_code}"
-        msg = f"POST {path} failed after {self.retries + 1} tries ({last})"
+        msg = f"POST {path} failed after {tries} tries ({last})"
         raise ClientError(msg)
 
     def close(self) -> None:
