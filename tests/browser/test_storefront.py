@@ -356,6 +356,13 @@ def _check_lake(data: Path, journey: Journey, variant: str) -> None:
     # Server events: the decisions of the pages and the buyer's exposure to the experiment.
     decided = {r["decision_id"] for r in by_type["decision"]}
     assert {d["decision_id"] for d in journey.decisions if d.get("decision_id")} <= decided
+    [session] = {r["session_id"] for r in by_type["page_view"]}
+    assert {r["session_id"] for r in by_type["decision"]} == {session}, "decide sent the session"
+    if not home.get("fill"):
+        imp = [r for r in by_type.get("impression", []) if r["decision_id"] == home["decision_id"]]
+        assert [r["event_id"] for r in imp] == [home["decision_id"] + "-imp"], "logged once"
+        listed = [i["listing_id"] for i in json.loads(imp[0]["payload"])["listings"]]
+        assert listed == [x["listing_id"] for x in home["listings"]]
     exposures = [r for r in by_type["exposure"] if r["experiment_key"] == "demo_engagement"]
     assert exposures, "the decide call logged the exposure"
     assert {r["variant"] for r in exposures} == {variant}
