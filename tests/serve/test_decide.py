@@ -409,3 +409,24 @@ def test_openapi_documents_decide_with_examples(tmp_path: Path) -> None:
     assert content["example"]["surface"] == "listing"
     assert "200" in op["responses"]
     assert "422" in op["responses"]
+
+
+def test_serving_store_columns_equal_the_training_columns() -> None:
+    import numpy as np
+
+    from marketlift.models.ranker import store_matrix
+    from marketlift.models.serving import store_rows_matrix
+
+    rng = np.random.default_rng(5)
+    names = [f"l_{i}" for i in range(12)]
+    rows: list[dict[str, Any] | None] = [
+        None
+        if i % 7 == 0
+        else {
+            n: None if rng.random() < 0.1 else (bool(i % 2) if j == 3 else float(rng.random()))
+            for j, n in enumerate(names)
+        }
+        for i in range(300)
+    ]
+    rows[5] = {"l_0": 1}  # a row that lacks keys
+    assert np.array_equal(store_rows_matrix(rows, names), store_matrix(rows, names), equal_nan=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -60,17 +61,31 @@ _REASON_NAMES: Final = np.array([r for _, r in REASONS] + ["ranked"], dtype=obje
 def store_rows_matrix(rows: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> FloatArray:
     """Online store rows as a float matrix of ``names`` (missing row or value: NaN).
 
+    Rows of one store share their keys, so one C-level ``itemgetter`` call reads a row; a row
+    that lacks a key takes the slow path. ``None`` values become NaN, booleans 0/1 (the same
+    numbers as :func:`marketlift.models.ranker.store_matrix`, which training uses).
+
     Example:
-        >>> store_rows_matrix([{"l_views": 3}, None], ["l_views", "l_rating"]).tolist()
-        [[3.0, nan], [nan, nan]]
+        >>> store_rows_matrix([{"l_views": 3, "l_rating": None}, None], ["l_views", "l_rating"])
+        array([[ 3., nan],
+               [nan, nan]])
     """
-    if not names:
-        return np.zeros((len(rows), 0))
-    nan = math.nan
-    empty: Mapping[str, Any] = {}
-    return np.array(
-        [[(r or empty).get(n, nan) for n in names] for r in rows], dtype=np.float64
-    ).reshape(len(rows), len(names))
+    n, k = len(rows), len(names)
+    if k == 0:
+        return np.zeros((n, 0))
+    get = operator.itemgetter(*names)
+    nan_row = (math.nan,) * k
+    values: list[Any] = []
+    for row in rows:
+        if row is None:
+            values.append(nan_row)
+            continue
+        try:
+            got = get(row)
+        except KeyError:
+            got = tuple(row.get(name) for name in names)
+        values.append(got if k > 1 else (got,))
+    return np.array(values, dtype=np.float64).reshape(n, k)
 
 
 class IntentService:
