@@ -310,7 +310,7 @@ class CandidateIndex:
             text = np.dot(self.embeddings[cands], self.embeddings[last].copy()).astype(np.float64)
         return cands, self._matrix(cands, query=query, cov=cov, knn=knn, sources=sources, text=text)
 
-    def _matrix(
+    def _matrix(  # noqa: PLR0915 - one statement per feature column
         self,
         cands: IntArray,
         *,
@@ -359,7 +359,11 @@ class CandidateIndex:
             ccat = cat.category[cands]
             X[:, col["same_category_last"]] = (ccat == cat.category[last]) & (ccat >= 0)
             icat = cat.category[items]
-            X[:, col["session_category_share"]] = [(icat == c).mean() for c in ccat.tolist()]
+            vals, counts = np.unique(icat, return_counts=True)
+            at = np.minimum(np.searchsorted(vals, ccat), len(vals) - 1)
+            X[:, col["session_category_share"]] = np.where(
+                vals[at] == ccat, counts[at] / len(icat), 0.0
+            )
             totals = np.bincount(np.maximum(cat.category[: self.n_items], 0),
                                  weights=self.pop, minlength=len(cat.category_names))  # fmt: skip
             X[:, col["category_pop_share"]] = pop / np.maximum(totals[np.maximum(ccat, 0)], 1.0)
