@@ -115,7 +115,9 @@ const ml = createClient({
 });
 if (params.has('buyer')) ml.identify(params.get('buyer') || null);
 
-const shop = { ml, locale: LOCALE, decisions: [], engagements: [], page: null, ready: false, errors: [] };
+const shop = {
+  ml, locale: LOCALE, decisions: [], engagements: [], page: null, ready: false, errors: [], contextListing: null,
+};
 window.shop = shop;
 
 // ---------------------------------------------------------------------------------------------
@@ -307,12 +309,17 @@ async function renderEngagement(decision, surface) {
     title ? h('strong', { class: 'engagement-title' }, title) : null,
     h('span', { class: 'engagement-copy' }, body ?? e.action.replaceAll('_', ' ')));
   if (widget === 'carousel') {
-    const picks = await cards(shownIds(decision).slice(0, 8));
+    // Similar items: popular listings of the category of what the buyer looks at (the listing
+    // on the page, else the cart, else the top answer), other than those already on the page.
+    const anchorId = shop.contextListing ?? cart.ids()[0] ?? shownIds(decision)[0];
+    const [anchor] = anchorId ? await cards([anchorId]) : [];
+    const onPage = new Set([...shownIds(decision), anchorId]);
+    const picks = (await popular(24, anchor?.category ?? null)).filter((l) => !onPage.has(l.listing_id)).slice(0, 8);
     box.append(text, h('div', { class: 'carousel' }, picks.map((l, i) => card(l, decision, i, surface))));
     target = null;
   } else if (widget === 'reminder') {
     box.append(icon('clock'), text,
-      h('small', { class: 'muted' }, t('reminder', { n: cart.count() })));
+      cart.count() > 0 ? h('small', { class: 'muted' }, t('reminder', { n: cart.count() })) : null);
   } else {
     box.append(icon(e.action.includes('shipping') ? 'truck' : e.action.includes('coupon') || e.action.includes('price') ? 'tag' : 'star'), text);
   }
@@ -397,6 +404,7 @@ async function searchPage(main) {
 async function listingPage(main, listingId) {
   ml.pageView({ surface: 'listing' });
   const [listing] = await cards([listingId]);
+  shop.contextListing = listing?.listing_id ?? null;
   if (!listing) {
     main.replaceChildren(h('h1', {}, t('notFound')), h('a', { href: '/shop/' }, t('back')));
     return;
