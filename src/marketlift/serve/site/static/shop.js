@@ -318,8 +318,8 @@ async function renderEngagement(decision, surface) {
     box.append(text, h('div', { class: 'carousel' }, picks.map((l, i) => card(l, decision, i, surface))));
     target = null;
   } else if (widget === 'reminder') {
-    box.append(icon('clock'), text,
-      cart.count() > 0 ? h('small', { class: 'muted' }, t('reminder', { n: cart.count() })) : null);
+    box.append(icon('clock'), text);
+    if (cart.count() > 0) box.append(h('small', { class: 'muted' }, t('reminder', { n: cart.count() })));
   } else {
     box.append(icon(e.action.includes('shipping') ? 'truck' : e.action.includes('coupon') || e.action.includes('price') ? 'tag' : 'star'), text);
   }
