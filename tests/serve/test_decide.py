@@ -18,16 +18,9 @@ from marketlift.serve import ServeConfig, create_app
 from marketlift.serve.config import DecideConfig
 from marketlift.serve.decide import STAGES
 from marketlift.serve.decide_schema import MAX_CANDIDATES
-from tests.serve.served import make_served_data
 
 ADMIN = "admin-key-123"
 DECIDE = "decide-key-456"
-
-
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with lake, features, promoted ranker and intent, and a policy."""
-    return make_served_data(tmp_path_factory.mktemp("served") / "data")
 
 
 @pytest.fixture

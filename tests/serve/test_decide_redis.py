@@ -18,15 +18,9 @@ from marketlift.features.store import write_table
 from marketlift.lake import query
 from marketlift.serve import DecideConfig, ServeConfig, create_app
 from tests.conftest import free_port
-from tests.serve.served import make_served_data
 
 ADMIN = "admin-key-123"
 DECIDE = "decide-key-456"
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_served_data(tmp_path_factory.mktemp("served-redis") / "data", n_buyers=800)
 
 
 def _fill(url: str, prefix: str, data: Path) -> None:
