@@ -1,0 +1,137 @@
+"""Fuzz ``POST /v1/decide`` (and ``/v1/assign``) from the OpenAPI document with schemathesis.
+
+A real ``marketlift serve`` process serves the prepared data directory (see
+:mod:`_decide_data`); ``schemathesis run`` (4.x, the command line) generates requests from
+``/openapi.json``: the document's examples, the coverage phase (boundary and invalid values)
+and at least ``--cases`` property-based cases per operation, valid and invalid, with the
+``not_a_server_error`` check (any 5xx fails). The script reads schemathesis' NDJSON event
+stream and counts the answers by status itself. Prints ONE JSON line: cases run, answers per
+status, 5xx count, and the failures schemathesis reported (request and response).
+
+    .venv/bin/python benchmarks/decide_fuzz.py                    # 1,000+ cases per operation
+    .venv/bin/python benchmarks/decide_fuzz.py --cases 100 --buyers 2000 --trees 50
+    .venv/bin/python benchmarks/decide_fuzz.py --events           # also POST /v1/events
+
+With ``--events`` fuzzed events that pass validation are written into the data directory's
+lake (harmless for the benchmarks, which read only features and models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _decide_data as dd
+
+
+def schemathesis_bin() -> str:
+    """The ``schemathesis`` command of this interpreter's environment."""
+    return str(Path(sys.executable).with_name("schemathesis"))
+
+
+def run_schemathesis(
+    url: str, paths: list[str], cases: int, report_dir: Path, *, seed: int | None = None,
+    checks: str = "not_a_server_error", timeout_s: float = 3600,
+) -> dict[str, Any]:  # fmt: skip
+    """Run ``schemathesis run`` and summarize its reports: cases, statuses, 5xx, failures."""
+    cmd = [schemathesis_bin(), "run", f"{url}/openapi.json", "--checks", checks,
+           "--max-examples", str(cases), "--workers", "1",
+           "--phases", "examples,coverage,fuzzing", "--continue-on-failure",
+           "--request-timeout", "30", "--suppress-health-check", "all",
+           "--report", "json,ndjson", "--report-dir", str(report_dir)]  # fmt: skip
+    for path in paths:
+        cmd += ["--include-path", path]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return summarize(report_dir, done.returncode, done.stdout)
+
+
+def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
+    """Counts from schemathesis' JSON run report and NDJSON event stream."""
+    reports = sorted(report_dir.glob("json-*.json"))
+    streams = sorted(report_dir.glob("ndjson-*.ndjson"))
+    if not reports or not streams:
+        raise RuntimeError(f"schemathesis wrote no report (exit {returncode}):\n{output[-3000:]}")
+    report = json.loads(reports[-1].read_text())
+    statuses: collections.Counter[str] = collections.Counter()
+    per_operation: dict[str, collections.Counter[str]] = collections.defaultdict(
+        collections.Counter
+    )
+    server_errors: list[dict[str, Any]] = []
+    for line in streams[-1].read_text().splitlines():
+        event = json.loads(line)
+        finished = event.get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished.get("recorder") or {}
+        label = str(recorder.get("label", "?"))
+        for interaction in (recorder.get("interactions") or {}).values():
+            response = interaction.get("response") or {}
+            status = response.get("status_code")
+            key = str(status) if status is not None else "no_response"
+            statuses[key] += 1
+            per_operation[label][key] += 1
+            if status is not None and int(status) >= 500 and len(server_errors) < 5:
+                request = interaction.get("request") or {}
+                server_errors.append({
+                    "operation": label, "status": status,
+                    "method": request.get("method"), "url": request.get("uri"),
+                    "body": request.get("body"), "response": response.get("content"),
+                })  # fmt: skip
+    cases = report.get("test_cases", {})
+    return {
+        "exit_code": returncode,
+        "cases_generated": cases.get("generated"),
+        "cases_with_failures": cases.get("with_failures"),
+        "errored": cases.get("errored"),
+        "requests": sum(statuses.values()),
+        "statuses": dict(sorted(statuses.items())),
+        "per_operation": {k: dict(sorted(v.items())) for k, v in sorted(per_operation.items())},
+        "server_errors_5xx": sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500),
+        "examples_5xx": server_errors,
+        "failures": report.get("failures", [])[:5],
+        "errors": report.get("errors", [])[:5],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=None, help="prepared (or to prepare) dir")
+    parser.add_argument("--buyers", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=5)
+    parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--cases", type=int, default=1000, help="fuzzing cases per operation")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--events", action="store_true", help="also fuzz POST /v1/events")
+    parser.add_argument("--log", type=Path, default=None, help="server log file")
+    args = parser.parse_args()
+
+    data = dd.prepare(args.data, buyers=args.buyers, days=args.days, trees=args.trees)
+    paths = ["/v1/decide", "/v1/assign", *(["/v1/events"] if args.events else [])]
+    log = args.log or Path(tempfile.mkdtemp(prefix="ml-fuzz-")) / "server.log"
+    server, url = dd.start_server(data, log=log)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ml-fuzz-report-") as tmp:
+            summary = run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed)
+    finally:
+        dd.stop(server)
+    decide = summary["per_operation"].get("POST /v1/decide", {})
+    out = {
+        "benchmark": "decide_fuzz", "operations": paths, "cases_per_operation": args.cases,
+        "decide_requests": sum(decide.values()), **summary,
+        "no_5xx": summary["server_errors_5xx"] == 0 and not summary["cases_with_failures"],
+        "server_log": str(log), **dd.machine(),
+    }  # fmt: skip
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
