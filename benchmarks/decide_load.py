@@ -1,14 +1,15 @@
 """``POST /v1/decide`` under sustained open-loop load: latency, errors, memory.
 
 A real ``marketlift serve`` process serves the prepared data directory (see
-:mod:`_decide_data`, shared with ``decide_latency.py``). First 1,000 requests are sent one at
-a time (``httpx.Client``, keep-alive) for the one-at-a-time p99 of this run. Then a load
-generator in a SEPARATE process sends requests at a fixed rate (default 300/s for 60 s) on
-its own schedule: request ``i`` is due at ``start + i / rate`` whatever happened before, on
-whichever keep-alive connection is idle (a new one is opened when none is), so a slow answer
-never delays the next send, and each latency is measured from the INTENDED send time (no
-coordinated omission). The generator speaks HTTP/1.1 over raw asyncio streams (bodies
-encoded beforehand) to keep the client's own cost small.
+:mod:`_decide_data`, shared with ``decide_latency.py``). A load generator in a SEPARATE
+process first sends 1,000 requests one at a time on one keep-alive connection (the
+one-at-a-time p99 of this run, by the same client code as the load), then sends requests at
+a fixed rate (default 300/s for 60 s) on its own schedule: request ``i`` is due at
+``start + i / rate`` whatever happened before, on whichever keep-alive connection is idle (a
+new one is opened when none is), so a slow answer never delays the next send, and each
+latency is measured from the INTENDED send time (no coordinated omission). The generator
+speaks HTTP/1.1 over raw asyncio streams (bodies encoded beforehand) to keep the client's
+own cost small.
 
 Debian's ``wrk`` is closed-loop (each connection waits for its answer before sending the
 next request, so a stall hides the requests that should have been sent meanwhile), which is
@@ -35,7 +36,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -83,14 +83,37 @@ class _Conn:
         self.writer.close()
 
 
-async def _generate(port: int, bodies: list[bytes], rate: float, duration: float) -> dict[str, Any]:
-    """Send ``rate * duration`` requests on schedule; latencies from the intended send time."""
+async def _sequential(conn: _Conn, heads: list[bytes], bodies: list[bytes], n: int) -> list[float]:
+    """``n`` requests one at a time on one connection; milliseconds each."""
+    out: list[float] = []
+    for i in range(n):
+        t0 = time.perf_counter_ns()
+        status = await conn.post(heads[i % len(heads)], bodies[i % len(bodies)])
+        out.append((time.perf_counter_ns() - t0) / 1e6)
+        if status != 200:
+            raise RuntimeError(f"a one-at-a-time request answered {status}")
+    return out
+
+
+async def _generate(port: int, bodies: list[bytes], args: argparse.Namespace) -> dict[str, Any]:
+    """One-at-a-time requests, then ``rate * duration`` requests on schedule (open loop)."""
     heads = [
         (f"POST /v1/decide HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
          f"Content-Type: application/json\r\nContent-Length: {len(b)}\r\n\r\n").encode()
         for b in bodies
     ]  # fmt: skip
     idle: list[_Conn] = [await _Conn.open(port) for _ in range(32)]
+    await _sequential(idle[0], heads, bodies, args.warmup)
+    one_at_a_time = await _sequential(idle[0], heads, bodies, args.sequential)
+    result = await _open_loop(port, heads, bodies, idle, rate=args.rate, duration=args.duration)
+    return result | {"one_at_a_time_ms": one_at_a_time}
+
+
+async def _open_loop(
+    port: int, heads: list[bytes], bodies: list[bytes], idle: list[_Conn], *, rate: float,
+    duration: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Send ``rate * duration`` requests on schedule; latencies from the intended send time."""
     opened = len(idle)
     latencies: list[float] = []
     lags: list[float] = []
@@ -123,6 +146,7 @@ async def _generate(port: int, bodies: list[bytes], rate: float, duration: float
                 conn.close()
 
     start = loop.time() + 0.05
+    load_start_wall = time.time() + 0.05
     for i in range(total):
         intended = start + i / rate
         delay = intended - loop.time()
@@ -138,6 +162,7 @@ async def _generate(port: int, bodies: list[bytes], rate: float, duration: float
     if tasks:
         await asyncio.wait(tasks, timeout=60)
     end = loop.time()
+    load_end_wall = time.time()
     for conn in idle:
         conn.close()
     return {
@@ -145,49 +170,35 @@ async def _generate(port: int, bodies: list[bytes], rate: float, duration: float
         "send_seconds": sent_end - start, "seconds": end - start, "errors": errors,
         "statuses": statuses, "connections_opened": opened,
         "send_lag_p99_ms": dd.percentile(lags, 99) * 1000 if lags else None,
+        "load_start_wall": load_start_wall, "load_end_wall": load_end_wall,
     }  # fmt: skip
 
 
 def _generator_main(args: argparse.Namespace) -> None:
     bodies = [line.encode() for line in Path(args.bodies).read_text().splitlines() if line]
-    result = asyncio.run(_generate(args.port, bodies, args.rate, args.duration))
+    result = asyncio.run(_generate(args.port, bodies, args))
     print(json.dumps(result))
 
 
-def _one_at_a_time(url: str, bodies: list[bytes], n: int, warmup: int) -> list[float]:
-    headers = {"content-type": "application/json"}
-    out: list[float] = []
-    with httpx.Client(base_url=url, timeout=30.0) as client:
-        for i in range(warmup + n):
-            t0 = time.perf_counter_ns()
-            r = client.post("/v1/decide", content=bodies[i % len(bodies)], headers=headers)
-            elapsed = (time.perf_counter_ns() - t0) / 1e6
-            if r.status_code != 200:
-                raise RuntimeError(f"one-at-a-time request answered {r.status_code}: {r.text}")
-            if i >= warmup:
-                out.append(elapsed)
-    return out
-
-
 def _run_load(
-    server: subprocess.Popen[bytes], url: str, bodies: list[bytes], rate: float, duration: float
+    server: subprocess.Popen[bytes], url: str, bodies: list[bytes], args: argparse.Namespace
 ) -> tuple[dict[str, Any], list[tuple[float, int]]]:
-    """Run the generator process; sample the server's RSS every second meanwhile."""
+    """Run the generator process; sample the server's RSS (wall time, KiB) meanwhile."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
         f.write(b"\n".join(bodies))
         bodies_file = f.name
     port = url.rsplit(":", 1)[1]
-    rss: list[tuple[float, int]] = [(0.0, dd.rss_kib(server.pid))]
-    t0 = time.monotonic()
+    rss: list[tuple[float, int]] = [(time.time(), dd.rss_kib(server.pid))]
     gen = subprocess.Popen(
         [sys.executable, __file__, "--generate", "--port", port, "--bodies", bodies_file,
-         "--rate", str(rate), "--duration", str(duration)],
+         "--rate", str(args.rate), "--duration", str(args.duration),
+         "--sequential", str(args.sequential), "--warmup", str(args.warmup)],
         stdout=subprocess.PIPE,
     )  # fmt: skip
     while gen.poll() is None:
-        time.sleep(1.0)
+        time.sleep(0.5)
         if server.poll() is None:
-            rss.append((time.monotonic() - t0, dd.rss_kib(server.pid)))
+            rss.append((time.time(), dd.rss_kib(server.pid)))
     stdout, _ = gen.communicate()
     Path(bodies_file).unlink()
     if gen.returncode != 0:
@@ -226,16 +237,18 @@ def main() -> None:
     }  # fmt: skip
     server, url = dd.start_server(data)
     try:
-        seq = _one_at_a_time(url, bodies, args.sequential, args.warmup)
-        p99_seq = dd.percentile(seq, 99)
-        out["one_at_a_time"] = {"requests": len(seq), "p50_ms": round(dd.percentile(seq, 50), 3),
-                                "p99_ms": round(p99_seq, 3)}  # fmt: skip
-        result, rss = _run_load(server, url, bodies, args.rate, args.duration)
+        result, rss = _run_load(server, url, bodies, args)
     finally:
         dd.stop(server)
+    seq: list[float] = result["one_at_a_time_ms"]
+    p99_seq = dd.percentile(seq, 99)
+    out["one_at_a_time"] = {"requests": len(seq), "p50_ms": round(dd.percentile(seq, 50), 3),
+                            "p99_ms": round(p99_seq, 3)}  # fmt: skip
     lat: list[float] = result["latencies_ms"]
     p99 = dd.percentile(lat, 99) if lat else float("nan")
-    during = [kib for t, kib in rss if 0 < t <= args.duration] or [rss[-1][1]]
+    t_start, t_end = result["load_start_wall"], result["load_end_wall"]
+    before = [kib for t, kib in rss if t <= t_start] or [rss[0][1]]
+    during = [kib for t, kib in rss if t_start < t <= t_end] or [rss[-1][1]]
     out["load"] = {
         "sent": result["sent"], "answered": result["answered"],
         "achieved_rate": round(result["answered"] / max(result["seconds"], 1e-9), 1),
@@ -247,8 +260,9 @@ def main() -> None:
         "send_lag_p99_ms": round(result["send_lag_p99_ms"] or 0.0, 3),
     }  # fmt: skip
     out["rss_mib"] = {
-        "start": round(rss[0][1] / 1024, 1), "middle": round(during[len(during) // 2] / 1024, 1),
-        "end": round(during[-1] / 1024, 1), "max": round(max(k for _, k in rss) / 1024, 1),
+        "start": round(before[-1] / 1024, 1), "middle": round(during[len(during) // 2] / 1024, 1),
+        "end": round(during[-1] / 1024, 1), "max": round(max(during) / 1024, 1),
+        "samples_during_load": len(during),
     }  # fmt: skip
     out["p99_load_over_one_at_a_time"] = round(p99 / p99_seq, 2)
     out["zero_errors"] = not any(result["errors"].values())
