@@ -5,9 +5,12 @@ Prints ONE JSON line: events, DuckDB seconds and peak RSS, pandas seconds and pe
 ratio, whether both produced the same values, and the machine's load.
 
     .venv/bin/python benchmarks/features_build.py [--data DIR] [--buyers N] [--days D]
+        [--repeat N]
 
-Each side runs in its own process (clean peak RSS). ``--data`` reuses a simulated lake; without
-it one is simulated (default 220,000 buyers x 30 days, about 10 million events).
+Each side runs in its own process (clean peak RSS); with ``--repeat N`` the sides alternate N
+times and the figures are medians (the per-run seconds are printed too). ``--data`` reuses a
+simulated lake; without it one is simulated (default 220,000 buyers x 30 days, about 10
+million events).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -265,6 +269,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path)
     parser.add_argument("--buyers", type=int, default=220_000)
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each side (medians)")
     parser.add_argument("--child")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -288,17 +293,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         load_before = os.getloadavg()
-        duck = _child("duckdb", data, out)
-        pandas = _child("pandas", data, out)
+        runs: dict[str, list[dict[str, Any]]] = {"duckdb": [], "pandas": []}
+        for _ in range(args.repeat):  # alternate the sides: both see the same machine load
+            for side, side_runs in runs.items():
+                side_runs.append(_child(side, data, out))
         same = _same_values(out)
+    duck_s = [r["seconds"] for r in runs["duckdb"]]
+    pandas_s = [r["seconds"] for r in runs["pandas"]]
+    duck = runs["duckdb"][0]
     print(json.dumps({
         "benchmark": "features_build",
         "events": events,
-        "duckdb_seconds": round(duck["seconds"], 2),
-        "duckdb_peak_rss_mb": round(duck["peak_rss_mb"]),
-        "pandas_seconds": round(pandas["seconds"], 2),
-        "pandas_peak_rss_mb": round(pandas["peak_rss_mb"]),
-        "speedup_vs_pandas": round(pandas["seconds"] / duck["seconds"], 2),
+        "repeat": args.repeat,
+        "duckdb_seconds": round(statistics.median(duck_s), 2),
+        "duckdb_runs": [round(x, 2) for x in duck_s],
+        "duckdb_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["duckdb"])),
+        "pandas_seconds": round(statistics.median(pandas_s), 2),
+        "pandas_runs": [round(x, 2) for x in pandas_s],
+        "pandas_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["pandas"])),
+        "speedup_vs_pandas": round(statistics.median(pandas_s) / statistics.median(duck_s), 2),
         "rows": duck["rows"],
         "same_values": same,
         "cpus": os.cpu_count(),

@@ -71,6 +71,8 @@ CATALOG_SCHEMA: Final = pa.schema(
 """Columns of a listing catalog (bring your own: any missing column is NULL)."""
 
 _TS: Final = pa.timestamp("us", tz="UTC")
+_BUYERS: Final = "fx_build_buyers"
+_LISTINGS: Final = "fx_build_listings"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -153,7 +155,11 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
         return
     d = engine.dialect
     engine.execute(d.create_view("fx_raw", raw_events_sql(d)))
-    engine.materialize("fx_events", sessionized_sql(config))
+    steps = sessionized_sql(d, config)
+    for name, sql in steps:
+        engine.materialize(name, sql)
+    for name, _ in steps[:-1]:
+        engine.execute(d.drop_table(name))
     engine.materialize("fx_items", items_sql(d))
     engine.register("fx_catalog_in", normalize_catalog(catalog))
     engine.materialize("fx_catalog", catalog_sql())
@@ -206,23 +212,20 @@ def compute_features(
     prepare(engine, cfg, catalog)
     cut = to_micros(cutoff) if cutoff is not None else _max_cutoff(engine)
     cut_sql = "CAST(NULL AS BIGINT)" if cut is None else str(cut)
-    engine.execute(
-        d.create_view(
-            "fx_spine_buyer",
-            f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_events "  # noqa: S608
-            f"WHERE ts_us < {cut_sql} GROUP BY buyer",
-        )
+    # Spines are materialized: every feature query reads them several times.
+    engine.materialize(
+        _BUYERS,
+        f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_events "  # noqa: S608
+        f"WHERE ts_us < {cut_sql} GROUP BY buyer",
     )
-    engine.execute(
-        d.create_view(
-            "fx_spine_listing",
-            f"""SELECT listing_id AS sp_id, listing_id, {cut_sql} AS cutoff_us FROM (
-                SELECT listing_id FROM fx_events WHERE ts_us < {cut_sql}
-                    AND listing_id IS NOT NULL
-                UNION SELECT listing_id FROM fx_items WHERE ts_us < {cut_sql}
-                UNION SELECT listing_id FROM fx_catalog
-            ) t WHERE listing_id IS NOT NULL""",  # noqa: S608
-        )
+    engine.materialize(
+        _LISTINGS,
+        f"""SELECT listing_id AS sp_id, listing_id, {cut_sql} AS cutoff_us FROM (
+            SELECT listing_id FROM fx_events WHERE ts_us < {cut_sql}
+                AND listing_id IS NOT NULL
+            UNION SELECT listing_id FROM fx_items WHERE ts_us < {cut_sql}
+            UNION SELECT listing_id FROM fx_catalog
+        ) t WHERE listing_id IS NOT NULL""",  # noqa: S608
     )
     spine_cols = "s.sp_id AS buyer, s.cutoff_us"
     tables = {
@@ -233,24 +236,26 @@ def compute_features(
         ),
         "buyer_features": _run(
             engine,
-            f"SELECT {spine_cols}, {_cols('buyer')} FROM fx_spine_buyer s "  # noqa: S608
-            f"JOIN ({buyer_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
+            f"SELECT {spine_cols}, {_cols('buyer')} FROM {_BUYERS} s "  # noqa: S608
+            f"JOIN ({buyer_features_sql(d, cfg, _BUYERS)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "session_features": _run(
             engine,
-            f"SELECT {spine_cols}, {_cols('session')} FROM fx_spine_buyer s "  # noqa: S608
-            f"JOIN ({session_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
+            f"SELECT {spine_cols}, {_cols('session')} FROM {_BUYERS} s "  # noqa: S608
+            f"JOIN ({session_features_sql(d, cfg, _BUYERS)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "listing_features": _run(
             engine,
             f"SELECT s.sp_id AS listing_id, s.cutoff_us, {_cols('listing')} "  # noqa: S608
-            f"FROM fx_spine_listing s "
-            f"JOIN ({listing_features_sql(d, cfg)}) f ON f.sp_id = s.sp_id",
+            f"FROM {_LISTINGS} s "
+            f"JOIN ({listing_features_sql(d, cfg, _LISTINGS)}) f ON f.sp_id = s.sp_id",
             ["listing_id"],
         ),
     }
+    for name in (_BUYERS, _LISTINGS):
+        engine.execute(d.drop_table(name))
     return tables, cut
 
 

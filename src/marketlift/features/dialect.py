@@ -31,6 +31,32 @@ class Dialect:
 
     name: str
 
+    @property
+    def streaming_windows(self) -> bool:
+        """Whether ``OVER ()`` windows stream over a table in its stored (sorted) order.
+
+        DuckDB evaluates ``LAG(x) OVER ()`` and ``SUM(x) OVER (ROWS UNBOUNDED PRECEDING)``
+        in one ordered pass over a scan that keeps insertion order, so a table written
+        ``ORDER BY`` once needs no further sort; Spark would move every row to one partition.
+        """
+        return self.name == "duckdb"
+
+    def order_key(self, *columns: str) -> str:
+        """A value (a struct) that orders rows by several columns in turn, for :meth:`last_by`.
+
+        Example:
+            >>> DUCKDB.order_key("ts_us", "event_id"), SPARK.order_key("ts_us", "event_id")
+            ('row(ts_us, event_id)', 'struct(ts_us, event_id)')
+        """
+        fn = "row" if self.name == "duckdb" else "struct"
+        return f"{fn}({', '.join(columns)})"
+
+    def drop_table(self, name: str) -> str:
+        """A statement that drops a table made by an engine's ``materialize`` (if any)."""
+        if self.name == "duckdb":
+            return f"DROP TABLE IF EXISTS {name}"
+        return f"UNCACHE TABLE IF EXISTS {name}"
+
     def epoch_us(self, column: str) -> str:
         """Microseconds since the Unix epoch of a timestamp column, as BIGINT."""
         return f"epoch_us({column})" if self.name == "duckdb" else f"unix_micros({column})"

@@ -3,8 +3,8 @@
 Views, created in this order by :func:`marketlift.features.build.prepare`:
 
 - ``fx_events``: one row per event with a buyer (``COALESCE(buyer_id, anonymous_id)``),
-  ``ts_us`` (microseconds), ``okey`` (a string that orders events: time, then event id),
-  ``stage`` (funnel depth) and ``session_no``: the buyer's events ordered by time, a new
+  ``ts_us`` (microseconds), ``stage`` (funnel depth), ``seq`` (orders a buyer's events:
+  time, then event id) and ``session_no``: the buyer's events ordered by time, a new
   session starts when the gap to the previous event exceeds ``session_gap_s``.
 - ``fx_items``: one row per purchase line item (``buyer, ts_us, listing_id, quantity``).
 - ``fx_catalog``: ``listing_id, category, price, review_count, rating, price_pct`` (empty
@@ -65,7 +65,6 @@ def raw_events_sql(dialect: Dialect) -> str:
     return f"""
 SELECT event_id, type, COALESCE(buyer_id, anonymous_id) AS buyer,
     {dialect.epoch_us("ts")} AS ts_us,
-    CONCAT(CAST({dialect.epoch_us("ts")} AS STRING), event_id) AS okey,
     platform, locale, listing_id, CAST(COALESCE(quantity, 1) AS BIGINT) AS qty,
     CAST(price AS DOUBLE) AS price, CAST(revenue AS DOUBLE) AS revenue, channel,
     {_STAGE_SQL} AS stage
@@ -73,22 +72,65 @@ FROM events
 WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
-def sessionized_sql(config: FeatureConfig, source: str = "fx_raw") -> str:
-    """Add ``session_no`` (1, 2, ... per buyer) by the inactivity gap.
+def sessionized_sql(
+    dialect: Dialect, config: FeatureConfig, source: str = "fx_raw"
+) -> list[tuple[str, str]]:
+    """Add ``seq`` and ``session_no`` (1, 2, ... per buyer, by the inactivity gap).
 
-    The windows order by time only (a cheap integer sort): events at the same microsecond get
-    the same ``session_no`` in any order, so the result is still deterministic.
+    Returns the statements to materialize in turn, as ``(table, query)``; the last one is
+    ``fx_events`` and a caller drops the others afterwards.
+
+    ``seq`` orders a buyer's events by (time, event id): compare it only between events of
+    one buyer (DuckDB numbers all rows, Spark each buyer's). Events at the same microsecond
+    get the same ``session_no`` in any order (their gap is 0), so it is deterministic.
+
+    With streaming windows (DuckDB) the events are sorted once by ``(buyer, ts_us,
+    event_id)`` into a table, then one ordered pass numbers them and their sessions: a new
+    session starts at a new buyer or after a gap; a running count of starts, minus that count
+    at the buyer's first event, is the buyer's ``session_no``. Otherwise (Spark) the same
+    ``LAG`` and running ``SUM`` are windows partitioned by buyer.
     """
-    return f"""
-SELECT t.*, CAST(SUM(t.new_session) OVER (
-        PARTITION BY t.buyer ORDER BY t.ts_us
-        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
+    gap = config.session_gap_us
+    if dialect.streaming_windows:
+        run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        return [
+            ("fx_sorted", f"SELECT * FROM {source} ORDER BY buyer, ts_us, event_id"),  # noqa: S608
+            (
+                "fx_events",
+                f"""
+SELECT * EXCLUDE (prev_buyer, new_session, starts, buyer_starts),
+    CAST(starts - MAX(buyer_starts) OVER ({run}) + 1 AS BIGINT) AS session_no
 FROM (
-    SELECT r.*, CASE WHEN r.ts_us - LAG(r.ts_us) OVER (
-            PARTITION BY r.buyer ORDER BY r.ts_us) <= {config.session_gap_us}
-        THEN 0 ELSE 1 END AS new_session
+    SELECT *, SUM(new_session) OVER ({run}) AS starts,
+        CASE WHEN prev_buyer IS DISTINCT FROM buyer
+            THEN SUM(new_session) OVER ({run}) END AS buyer_starts
+    FROM (
+        SELECT * EXCLUDE (prev_ts),
+            CASE WHEN prev_buyer = buyer AND ts_us - prev_ts <= {gap} THEN 0 ELSE 1 END
+                AS new_session
+        FROM (
+            SELECT *, CAST(ROW_NUMBER() OVER () AS BIGINT) AS seq,
+                LAG(buyer) OVER () AS prev_buyer, LAG(ts_us) OVER () AS prev_ts
+            FROM fx_sorted
+        ) a
+    ) b
+) c""",  # noqa: S608
+            ),
+        ]
+    w = "PARTITION BY buyer ORDER BY ts_us, event_id"
+    return [
+        (
+            "fx_events",
+            f"""
+SELECT t.*, CAST(SUM(t.new_session) OVER (
+        {w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
+FROM (
+    SELECT r.*, CAST(ROW_NUMBER() OVER ({w}) AS BIGINT) AS seq,
+        CASE WHEN r.ts_us - LAG(r.ts_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END AS new_session
     FROM {source} r
-) t"""  # noqa: S608
+) t""",  # noqa: S608
+        )
+    ]
 
 
 def items_sql(dialect: Dialect) -> str:
@@ -147,8 +189,8 @@ WITH b AS (
         SUM(CASE WHEN e.type = 'engagement_clicked' THEN 1 ELSE 0 END) AS n_clicked,
         MAX(e.ts_us) AS last_us,
         MAX(CASE WHEN e.type = 'purchase' THEN e.ts_us END) AS last_purchase_us,
-        {dialect.last_by("e.locale", "e.okey")} AS locale,
-        {dialect.last_by("e.platform", "e.okey")} AS platform
+        {dialect.last_by("e.locale", "e.seq")} AS locale,
+        {dialect.last_by("e.platform", "e.seq")} AS platform
     FROM {spine} s
     LEFT JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
     GROUP BY s.sp_id
@@ -221,7 +263,7 @@ WITH u AS (
         MAX(e.stage) AS max_stage,
         {
         dialect.last_by(
-            "CASE WHEN e.stage > 0 THEN e.stage END", "CASE WHEN e.stage > 0 THEN e.okey END"
+            "CASE WHEN e.stage > 0 THEN e.stage END", "CASE WHEN e.stage > 0 THEN e.seq END"
         )
     } AS last_stage
     FROM u
@@ -259,7 +301,10 @@ WITH v AS (
         SUM(CASE WHEN e.type = 'favorite' THEN 1 ELSE 0 END) AS favorites,
         MIN(e.ts_us) AS first_us,
         {
-        dialect.last_by(f"CASE WHEN {view} THEN e.price END", f"CASE WHEN {view} THEN e.okey END")
+        dialect.last_by(
+            f"CASE WHEN {view} THEN e.price END",
+            f"CASE WHEN {view} THEN {dialect.order_key('e.ts_us', 'e.event_id')} END",
+        )
     } AS last_price
     FROM {spine} s
     JOIN fx_events e ON e.listing_id = s.listing_id AND e.ts_us < s.cutoff_us
