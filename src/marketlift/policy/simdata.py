@@ -154,7 +154,9 @@ def logged_from_lake(data_dir: str | os.PathLike[str], run: str | None = None) -
     """The logged decisions of a simulated data directory (its ``sim_*`` truth tables).
 
     Fatigue is replayed from the nudges in the decisions table as the simulator accrues it
-    (in-session nudges before the day's cart decisions, decay at the end of each day).
+    (in-session nudges before the day's cart decisions, decay at the end of each day). Each
+    table is filtered to ``run`` before the joins, so no join is on ``run`` alone (which let the
+    planner pair every buyer with every listing: minutes, and out of memory with two runs).
 
     Raises:
         ConfigError: The directory has no simulated decisions (or several runs and no ``run``).
@@ -183,11 +185,13 @@ def logged_from_lake(data_dir: str | os.PathLike[str], run: str | None = None) -
             f"""SELECT d.day, CAST(substr(d.buyer_key, 2) AS BIGINT) AS buyer, d.moment, d.action,
                    d.propensity, d.converted, d.revenue_usd_cents, b.price_sensitivity,
                    b.first_day, l.price_usd_cents, {values}, {probs}
-            FROM sim_truth_decisions d
-            JOIN sim_truth_sessions s ON s.session_id = d.session_id AND s.run = d.run
-            JOIN sim_buyers b ON b.buyer_key = d.buyer_key AND b.run = d.run
-            JOIN sim_listings l ON l.listing_id = s.listing_id AND l.run = d.run
-            WHERE d.run = $run
+            FROM (SELECT * FROM sim_truth_decisions WHERE run = $run) d
+            JOIN (SELECT session_id, listing_id FROM sim_truth_sessions WHERE run = $run) s
+                ON s.session_id = d.session_id
+            JOIN (SELECT buyer_key, price_sensitivity, first_day FROM sim_buyers
+                  WHERE run = $run) b ON b.buyer_key = d.buyer_key
+            JOIN (SELECT listing_id, price_usd_cents FROM sim_listings WHERE run = $run) l
+                ON l.listing_id = s.listing_id
             ORDER BY d.day, CASE d.moment WHEN 'cart_idle_1h' THEN 1 WHEN 'cart_idle_1d' THEN 2
                      ELSE 0 END, d.decision_id""",  # noqa: S608 - the action names are ours
             params={"run": run},
