@@ -72,7 +72,7 @@ def run_ab_test(
 
     treatment = load(policy_file)
     label = f"A/B test: {config.n_buyers:,} buyers over {config.n_days} days (+ truth)"
-    with steps.step(label, total=config.n_days) as advance:
+    with steps.step("ab_test", label, total=config.n_days) as advance:
         return run_ab(
             config,
             {"control": "never", "treatment": treatment},
@@ -90,7 +90,7 @@ def analyze(
     from marketlift.sim.world import FX  # noqa: PLC0415
 
     experiment = load_experiments(Path(data_dir) / "experiments.toml")[EXPERIMENT_KEY]
-    with steps.step("experiment engine: analysis from the lake", total=1):
+    with steps.step("analysis", "experiment engine: analysis from the lake", total=1):
         result = analyze_lake(data_dir, EXPERIMENT_KEY, experiment=experiment, fx=FX)
     truth = sim.experiment
     assert truth is not None

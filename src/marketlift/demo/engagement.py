@@ -51,7 +51,7 @@ def train_policy(
     from marketlift.policy import SIM_FEATURES, UpliftGreedy, logged_from_lake, save  # noqa: PLC0415
     from marketlift.policy.uplift import EnsembleLearner, SLearner  # noqa: PLC0415
 
-    with steps.step("uplift model and engagement policy", total=1):
+    with steps.step("policy", "uplift model and engagement policy", total=1):
         log = logged_from_lake(data_dir, run=run)
         learner = SLearner(params={"min_child_samples": 200}, random_state=seed)
         policy = UpliftGreedy(
@@ -76,12 +76,12 @@ def evaluate_offline(
     policy: Any, log: Any, config: SimConfig, steps: Steps, seed: int
 ) -> dict[str, Any]:
     """OPE of ``policy`` on the logged decisions, with the simulator's truths beside it."""
-    from marketlift.ope import LoggedBandit, evaluate, gate  # noqa: PLC0415
+    from marketlift.ope import LoggedBandit, evaluate, fit_reward_model, gate  # noqa: PLC0415
     from marketlift.ope.evaluate import target_probabilities  # noqa: PLC0415
     from marketlift.policy import SIM_ACTIONS, SIM_FEATURES  # noqa: PLC0415
     from marketlift.sim import evaluate_policies  # noqa: PLC0415
 
-    with steps.step("off-policy evaluation against the logging policy", total=1):
+    with steps.step("ope", "off-policy evaluation against the logging policy", total=1):
         data = LoggedBandit.build(
             actions=SIM_ACTIONS,
             action=log.action,
@@ -91,14 +91,16 @@ def evaluate_offline(
             available=log.available,
             context_names=SIM_FEATURES,
         )
-        report = evaluate(data, policy, estimators=("ips", "snips", "dr"), random_state=seed)
-        verdict = gate(data, policy, estimator="dr", random_state=seed)
+        q = fit_reward_model(data, random_state=seed)
+        report = evaluate(data, policy, estimators=("ips", "snips", "dr"), q=q)
+        verdict = gate(data, policy, estimator="dr", q=q)
         target = target_probabilities(policy, data)
         assert target is not None
-        q = np.nan_to_num(log.true_value, nan=0.0)
-        true_candidate = float((target * q).sum(axis=1).mean())
-        true_logging = float(q[np.arange(len(log)), log.action].mean())
-    with steps.step("simulator's truth: candidate, logging, never, oracle", total=4) as advance:
+        truth = np.nan_to_num(log.true_value, nan=0.0)
+        true_candidate = float((target * truth).sum(axis=1).mean())
+        true_logging = float(truth[np.arange(len(log)), log.action].mean())
+    label = "simulator's truth: candidate, logging, never, oracle"
+    with steps.step("truth", label, total=4) as advance:
         policies: dict[str, Any] = {
             "candidate": policy,
             "logging": "logging",

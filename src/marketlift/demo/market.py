@@ -34,7 +34,7 @@ def simulate_history(
     """Simulate the history into the lake (with its truth tables); returns it and a summary."""
     config = history_config(size, seed)
     label = f"marketplace: {config.n_buyers:,} buyers over {config.n_days} days"
-    with steps.step(label, total=config.n_days) as advance:
+    with steps.step("history", label, total=config.n_days) as advance:
         result = simulate(
             config, data_dir, policy="logging", progress=lambda d, n, _e: advance(d, n)
         )

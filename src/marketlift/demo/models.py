@@ -21,7 +21,7 @@ def build_feature_tables(data_dir: str | os.PathLike[str], steps: Steps) -> dict
     """Build every feature table from the lake and write it under ``DATA/features``."""
     from marketlift.features import build_features  # noqa: PLC0415
 
-    with steps.step("features: buyer, session and listing tables", total=1):
+    with steps.step("features", "features: buyer, session and listing tables", total=1):
         result = build_features(data_dir)
     summary = result.summary()
     return {
@@ -41,15 +41,16 @@ def train_models(
     from marketlift.models.training import register_intent, train_intent_lake  # noqa: PLC0415
 
     registry = Registry(data_dir)
-    with steps.step("intent model: train, register, promote", total=1):
+    with steps.step("intent", "intent model: train, register, promote", total=1):
         intent, _rows = train_intent_lake(data_dir, random_state=seed)
         intent_version = register_intent(data_dir, intent, compile_=False, source="demo")
         registry.promote("intent", intent_version.version)
-    with steps.step("ranker: train, register, promote", total=1):
+    with steps.step("ranker", "ranker: train, register, promote", total=1):
         ranker, _sessions = train_ranker_lake(
             data_dir,
             n_estimators=size.ranker_trees,
             max_train_queries=size.ranker_queries,
+            max_eval_queries=size.ranker_eval_queries,
             random_state=seed,
         )
         ranker_version = register_ranker(data_dir, ranker, compile_=False, source="demo")

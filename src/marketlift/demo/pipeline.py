@@ -73,7 +73,7 @@ def run_demo(
     data = prepare_data_dir(data_dir)
     steps = Steps(progress)
     summary: dict[str, Any] = {"data": str(data), "size": size, "seed": seed}
-    with steps.step("collector: events over HTTP", total=1):
+    with steps.step("collector", "collector: events over HTTP", total=1):
         summary["collector"] = collect_over_http(data)
     history, summary["history"] = simulate_history(data, scale, seed, steps)
     summary["features"] = build_feature_tables(data, steps)
@@ -86,6 +86,7 @@ def run_demo(
     analysis, summary["experiment"] = analyze(data, sim, steps)
     report = data / "reports" / "demo_engagement.html"
     summary["report"] = str(report)
+    summary["step_seconds"] = steps.seconds
     summary["seconds"] = round(time.perf_counter() - started, 1)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(render_demo_report(summary, analysis))

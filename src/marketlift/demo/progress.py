@@ -2,13 +2,16 @@
 
 Example:
     >>> steps = Steps(None)
-    >>> with steps.step("nothing shown", total=2) as advance:
+    >>> with steps.step("quiet", "nothing shown", total=2) as advance:
     ...     advance(1, 2)
+    >>> list(steps.seconds)
+    ['quiet']
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -22,14 +25,30 @@ Advance = Callable[[int, int], None]
 
 
 class Steps:
-    """Adds a bar per step to ``progress`` (``None``: silent) and completes it at the end."""
+    """Adds a bar per step to ``progress`` (``None``: silent) and completes it at the end.
+
+    ``seconds`` keeps each step's wall time by key.
+    """
 
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
+        self.seconds: dict[str, float] = {}
 
     @contextlib.contextmanager
-    def step(self, label: str, total: int | None = None) -> Iterator[Advance]:
-        """A step: yields a callback for ``(done, total)``; the bar completes on exit."""
+    def step(self, key: str, label: str, total: int | None = None) -> Iterator[Advance]:
+        """A step: yields a callback for ``(done, total)``; the bar completes on exit.
+
+        ``key`` names it in :attr:`seconds`, ``label`` is shown on its bar.
+        """
+        started = time.perf_counter()
+        try:
+            with self._bar(label, total) as advance:
+                yield advance
+        finally:
+            self.seconds[key] = round(time.perf_counter() - started, 2)
+
+    @contextlib.contextmanager
+    def _bar(self, label: str, total: int | None) -> Iterator[Advance]:
         progress = self.progress
         if progress is None:
             yield lambda _done, _total: None

@@ -26,6 +26,7 @@ class DemoSize:
         ensemble: S-learners in the uplift ensemble (seeds).
         ranker_trees: Boosting rounds of the ranker.
         ranker_queries: Most training queries of the ranker.
+        ranker_eval_queries: Most held-out queries of the ranker and its baselines.
     """
 
     name: str
@@ -36,11 +37,12 @@ class DemoSize:
     ensemble: int
     ranker_trees: int
     ranker_queries: int
+    ranker_eval_queries: int
 
 
 SIZES: Final = {
-    "small": DemoSize("small", 2_000, 7, 4_000, 7, 2, 100, 2_000),
-    "medium": DemoSize("medium", 20_000, 14, 20_000, 14, 3, 200, 10_000),
-    "large": DemoSize("large", 60_000, 21, 60_000, 21, 5, 200, 20_000),
+    "small": DemoSize("small", 2_000, 7, 4_000, 7, 2, 100, 2_000, 500),
+    "medium": DemoSize("medium", 20_000, 14, 20_000, 14, 3, 100, 2_000, 1_000),
+    "large": DemoSize("large", 60_000, 21, 60_000, 21, 5, 200, 20_000, 5_000),
 }
 DEFAULT_SIZE: Final = "medium"

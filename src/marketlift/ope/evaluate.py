@@ -221,11 +221,13 @@ def gate(
     alpha: float = 0.05,
     min_lift: float = 0.0,
     random_state: int = 0,
+    q: FloatArray | None = None,
 ) -> GateResult:
     """Compare ``candidate`` with the logging policy offline (paired: the same rows).
 
     The lift's interval comes from the per-row difference between the candidate's estimator
-    terms and the observed reward, so shared noise cancels.
+    terms and the observed reward, so shared noise cancels. ``q``: reward model predictions
+    (as in :func:`evaluate`), fitted when needed and not given.
     """
     if estimator not in ("ips", "dr", "switch_dr", "dm"):
         raise ConfigError("estimator", estimator, "ips, dr, switch_dr or dm")
@@ -233,7 +235,8 @@ def gate(
     if target is None:
         raise ConfigError("candidate", candidate, "a policy other than the logging policy")
     est = ESTIMATORS[estimator]()
-    q = fit_reward_model(data, random_state=random_state) if est.needs_reward_model else None
+    if q is None and est.needs_reward_model:
+        q = fit_reward_model(data, random_state=random_state)
     num, _, diag = est.terms(data, target, q)
     diff = num - data.reward
     from marketlift.ope.intervals import analytic_interval  # noqa: PLC0415
