@@ -12,8 +12,8 @@ status, 5xx count, and the failures schemathesis reported (request and response)
     .venv/bin/python benchmarks/decide_fuzz.py --cases 100 --buyers 2000 --trees 50
     .venv/bin/python benchmarks/decide_fuzz.py --events           # also POST /v1/events
 
-With ``--events`` fuzzed events that pass validation are written into the data directory's
-lake (harmless for the benchmarks, which read only features and models).
+The server runs on a temporary copy of the prepared directory: fuzzed events and decisions
+land in the copy's lake, never in the cached preparation the other benchmarks reuse.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,8 @@ def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
     streams = sorted(report_dir.glob("ndjson-*.ndjson"))
     if not reports or not streams:
         raise RuntimeError(f"schemathesis wrote no report (exit {returncode}):\n{output[-3000:]}")
-    report = json.loads(reports[-1].read_text())
+    text = reports[-1].read_text()
+    report = json.loads(text) if text.strip() else {}  # empty: schemathesis was interrupted
     statuses: collections.Counter[str] = collections.Counter()
     per_operation: dict[str, collections.Counter[str]] = collections.defaultdict(
         collections.Counter
@@ -114,15 +116,19 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=None, help="server log file")
     args = parser.parse_args()
 
-    data = dd.prepare(args.data, buyers=args.buyers, days=args.days, trees=args.trees)
+    prepared = dd.prepare(args.data, buyers=args.buyers, days=args.days, trees=args.trees)
     paths = ["/v1/decide", "/v1/assign", *(["/v1/events"] if args.events else [])]
-    log = args.log or Path(tempfile.mkdtemp(prefix="ml-fuzz-")) / "server.log"
+    work = Path(tempfile.mkdtemp(prefix="ml-fuzz-"))
+    log = args.log or work / "server.log"
+    data = work / "data"
+    shutil.copytree(prepared, data)
     server, url = dd.start_server(data, log=log)
     try:
         with tempfile.TemporaryDirectory(prefix="ml-fuzz-report-") as tmp:
             summary = run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed)
     finally:
         dd.stop(server)
+        shutil.rmtree(data, ignore_errors=True)
     decide = summary["per_operation"].get("POST /v1/decide", {})
     out = {
         "benchmark": "decide_fuzz", "operations": paths, "cases_per_operation": args.cases,
