@@ -359,10 +359,10 @@ class CandidateIndex:
             ccat = cat.category[cands]
             X[:, col["same_category_last"]] = (ccat == cat.category[last]) & (ccat >= 0)
             icat = cat.category[items]
-            vals, counts = np.unique(icat, return_counts=True)
-            at = np.minimum(np.searchsorted(vals, ccat), len(vals) - 1)
+            cat_vals, cat_counts = np.unique(icat, return_counts=True)
+            at = np.minimum(np.searchsorted(cat_vals, ccat), len(cat_vals) - 1)
             X[:, col["session_category_share"]] = np.where(
-                vals[at] == ccat, counts[at] / len(icat), 0.0
+                cat_vals[at] == ccat, cat_counts[at] / len(icat), 0.0
             )
             totals = np.bincount(np.maximum(cat.category[: self.n_items], 0),
                                  weights=self.pop, minlength=len(cat.category_names))  # fmt: skip

@@ -27,7 +27,7 @@ import math
 import operator
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -181,15 +181,22 @@ class RankerService:
         history: Sequence[str] = (),
         locale: str | None = None,
         k: int = 20,
+        listing_rows: Callable[[Sequence[str]], Sequence[Mapping[str, Any] | None]] | None = None,
     ) -> list[tuple[str, float]]:
-        """The top ``k`` listings with scores; popular listings when nothing is known."""
-        items = self._codes_of(session_items)
-        if len(items) == 0:
+        """The top ``k`` listings with scores; popular listings when nothing is known.
+
+        ``listing_rows`` reads the online listing features of candidates (for example
+        ``lambda ids: read_features(store, buyer, ids).listings``); without it a ranker that
+        uses them scores with those features missing.
+        """
+        query = self.query(session_items, history, locale)
+        if query is None:
             return [(self.item_ids[i], 0.0) for i in self.index.popular(k).tolist()]
-        cands, X = self.index.features(Query(items, self._codes_of(history), locale))  # noqa: N806
-        scores = self.predictor.predict(X)
+        cands, X_index = self.generate(query)  # noqa: N806
+        rows = listing_rows(cands) if listing_rows is not None else [None] * len(cands)
+        scores = self.predictor.predict(self.full_matrix(X_index, rows))
         order = np.argsort(-scores, kind="stable")[:k]
-        return [(self.item_ids[int(cands[i])], float(scores[i])) for i in order]
+        return [(cands[i], float(scores[i])) for i in order.tolist()]
 
     def score(self, X: FloatArray) -> FloatArray:  # noqa: N803
         """Scores of candidate feature rows built elsewhere (columns: the model's features)."""

@@ -366,7 +366,14 @@ class DecisionEngine:
             for locale in _COPY_LOCALES:
                 for action in _COPY_ACTION:
                     self._engagement(action, 1.0, first, locale, math.inf, [])
-        ranker = self.watcher.current.ranker
+        res = self.watcher.current
+        if res.intent is not None:
+            res.intent.score([{}])
+        if res.policy is not None:
+            from marketlift.policy.features import SIM_FEATURES  # noqa: PLC0415
+
+            res.policy.decide(np.zeros(len(SIM_FEATURES)))
+        ranker = res.ranker
         if ranker is not None and ranker.item_ids:
             query = ranker.query(ranker.item_ids[:1])
             if query is not None:
