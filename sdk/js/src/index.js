@@ -216,7 +216,8 @@ export const SURFACES = Object.freeze(['home', 'search', 'listing', 'cart', 'pus
 const PLATFORMS = ['web', 'ios', 'android'];
 const DECIDE_FIELDS = ['buyer_id', 'anonymous_id', 'session_id', 'surface', 'platform', 'locale',
   'country', 'context', 'candidates', 'limit'];
-const CONTEXT_FIELDS = ['listing_id', 'query', 'cart'];
+const CONTEXT_FIELDS = ['listing_id', 'query', 'cart', 'recent'];
+const MAX_RECENT = 50;
 const MAX_CANDIDATES = 1000;
 const MAX_CART = 200;
 const MAX_QUERY = 512;
@@ -230,7 +231,7 @@ const MAX_QUERY = 512;
  * @property {'web'|'ios'|'android'} [platform] Defaults to the client's platform.
  * @property {string} [locale] BCP 47 tag; defaults to the client's locale.
  * @property {string} [country] ISO 3166-1 alpha-2; defaults to the client's country.
- * @property {{listing_id?: string | null, query?: string | null, cart?: string[]}} [context]
+ * @property {{listing_id?: string | null, query?: string | null, cart?: string[], recent?: string[]}} [context]
  *   The listing on screen, the search query, the listing ids in the cart.
  * @property {string[]} [candidates] Listing ids to rank (the server picks candidates otherwise).
  * @property {number} [limit=20] Most listings to return, 1 to 100.
@@ -282,7 +283,7 @@ export function validateDecideRequest(request) {
   }
   const { context, candidates, limit } = request;
   if (context != null) {
-    if (!isObject(context)) fail('context', context, 'an object {listing_id, query, cart}');
+    if (!isObject(context)) fail('context', context, 'an object {listing_id, query, cart, recent}');
     checkKeys('context', context, CONTEXT_FIELDS, fail);
     optionalString('context.listing_id', context.listing_id);
     if (context.query != null && !(typeof context.query === 'string' && context.query.length <= MAX_QUERY)) {
@@ -293,6 +294,12 @@ export function validateDecideRequest(request) {
         fail('context.cart', context.cart, `an array of at most ${MAX_CART} listing ids`);
       }
       context.cart.forEach((id, i) => optionalString(`context.cart[${i}]`, id ?? ''));
+    }
+    if (context.recent != null) {
+      if (!Array.isArray(context.recent) || context.recent.length > MAX_RECENT) {
+        fail('context.recent', context.recent, `an array of at most ${MAX_RECENT} listing ids`);
+      }
+      context.recent.forEach((id, i) => optionalString(`context.recent[${i}]`, id ?? ''));
     }
   }
   if (candidates != null) {

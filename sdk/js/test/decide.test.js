@@ -151,8 +151,9 @@ test('invalid input throws a MarketliftError naming the field, before anything i
     [{ surface: 'home', colour: 'red' }, 'colour', /colour == "red", expected no such field/],
     [{ surface: 'home', context: { cart: 'L1' } }, 'context.cart', /context.cart == "L1", expected an array/],
     [{ surface: 'home', context: { cart: Array(201).fill('L1') } }, 'context.cart', /expected an array of at most 200 listing ids/],
+    [{ surface: 'home', context: { recent: Array(51).fill('L1') } }, 'context.recent', /expected an array of at most 50 listing ids/],
     [{ surface: 'search', context: { query: 'q'.repeat(513) } }, 'context.query', /expected null or a string of at most 512 characters/],
-    [{ surface: 'home', context: { basket: [] } }, 'context.basket', /no such field \(one of listing_id, query, cart\)/],
+    [{ surface: 'home', context: { basket: [] } }, 'context.basket', /no such field \(one of listing_id, query, cart, recent\)/],
     [{ surface: 'home', candidates: ['L1', 7] }, 'candidates[1]', /candidates\[1\] == 7/],
     [{ surface: 'home', buyer_id: null, anonymous_id: null }, 'buyer_id', /a buyer_id or an anonymous_id/],
   ];

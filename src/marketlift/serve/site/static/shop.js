@@ -181,6 +181,16 @@ const cart = {
   },
   clear() { store.set('cart', []); updateCartCount(); },
 };
+// Listings viewed in this browser session, most recent last: the ranker's candidates come
+// from them (context.recent).
+const recent = {
+  ids: () => { try { return JSON.parse(sessionStorage.getItem('shop:recent')) ?? []; } catch { return []; } },
+  add(listingId) {
+    const ids = recent.ids().filter((id) => id !== listingId);
+    ids.push(listingId);
+    try { sessionStorage.setItem('shop:recent', JSON.stringify(ids.slice(-50))); } catch { /* private mode */ }
+  },
+};
 function updateCartCount() {
   $('#cart-count').textContent = String(cart.count());
 }
@@ -189,7 +199,8 @@ function updateCartCount() {
 // Decisions: ask /v1/decide, fall back to popularity when it cannot answer.
 
 async function decide(surface, { listingId = null, query = null, candidates = null, limit = 12, fallback }) {
-  const request = { surface, context: { listing_id: listingId, query, cart: cart.ids() }, limit };
+  const context = { listing_id: listingId, query, cart: cart.ids(), recent: recent.ids() };
+  const request = { surface, context, limit };
   if (candidates && candidates.length > 0) request.candidates = candidates.slice(0, 1000);
   const started = performance.now();
   let decision;
@@ -405,6 +416,7 @@ async function listingPage(main, listingId) {
   ml.pageView({ surface: 'listing' });
   const [listing] = await cards([listingId]);
   shop.contextListing = listing?.listing_id ?? null;
+  if (listing) recent.add(listing.listing_id);
   if (!listing) {
     main.replaceChildren(h('h1', {}, t('notFound')), h('a', { href: '/shop/' }, t('back')));
     return;
