@@ -60,7 +60,12 @@ def train_intent_cmd(
         typer.Option(help="Lake rows: 'features' (the shared training set) or 'events' (ours)."),
     ] = "features",
     at: Annotated[
-        str, typer.Option(help="With --rows events: 'cart' (before add-to-cart) or 'decision'.")
+        str,
+        typer.Option(
+            help="--rows features: rows at each engagement decision (default) or 'events' "
+            "(after a session's third event); --rows events: 'cart' (before the add-to-cart, "
+            "default) or 'decision'."
+        ),
     ] = "cart",
     balanced: Annotated[
         bool, typer.Option("--balanced", help="Up-weight the rare class (then recalibrate).")
