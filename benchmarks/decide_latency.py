@@ -100,6 +100,7 @@ def _measure(
     headers = {"content-type": "application/json"}
     lat: dict[str, list[float]] = {k: [] for k in clients}
     server_total: dict[str, list[float]] = {k: [] for k in clients}
+    stages: dict[str, dict[str, list[float]]] = {k: {} for k in clients}
     errors = dict.fromkeys(clients, 0)
     degraded = dict.fromkeys(clients, 0)
     clock = time.perf_counter_ns
@@ -123,6 +124,8 @@ def _measure(
                     continue
                 answer = json.loads(r.content)
                 server_total[name].append(float(answer["timings_ms"]["total"]))
+                for stage, ms in answer["timings_ms"].items():
+                    stages[name].setdefault(stage, []).append(float(ms))
                 degraded[name] += bool(answer.get("degraded"))
         direct_ms.extend(direct(bodies[i % len(bodies)]) for i in range(done, done + n))
         done += n
@@ -133,6 +136,8 @@ def _measure(
             "max_ms": round(max(v), 3),
             "server_total_p50_ms": round(statistics.median(server_total[name]), 3)
             if server_total[name] else None,
+            "server_stages_p50_ms": {k: round(statistics.median(v), 3)
+                                     for k, v in stages[name].items()},
             "errors": errors[name],
             "degraded": degraded[name],
         }
