@@ -1,7 +1,7 @@
 """``marketlift demo``: the loop end to end on the embedded default, with no services needed.
 
-1. Simulate a marketplace and ingest its events (and send events to the real collector over
-   HTTP);
+1. Simulate a marketplace and ingest its events (and, last of all, send events to the real
+   collector over HTTP: the live path, kept out of the models' training rows);
 2. build the feature tables;
 3. train, register and promote the intent model and the ranker, and fit the uplift model
    behind the engagement policy (saved where the decision API loads it);

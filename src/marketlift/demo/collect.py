@@ -1,4 +1,7 @@
-"""Step 1a: the real collector (the HTTP app) on a free local port, sent events over HTTP.
+"""The live path: the real collector (the HTTP app) on a free local port, sent events over HTTP.
+
+It runs last, so its sample events (stamped with today's clock, with ids of their own) stay out
+of the models' training rows and of the experiment.
 
 The batches include a retried batch (its events come back as duplicates) and an invalid event
 (rejected to the dead letters), so the summary shows the collector's guarantees at work.
@@ -7,6 +10,7 @@ The batches include a retried batch (its events come back as duplicates) and an 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -31,6 +35,7 @@ def collect_over_http(data_dir: str | os.PathLike[str], n_events: int = 2000) ->
     from marketlift.events.samples import sample_events  # noqa: PLC0415
     from marketlift.serve import ServeConfig, create_app  # noqa: PLC0415
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     port = _free_port()
     config = ServeConfig(data_dir=Path(data_dir), port=port)
     server = uvicorn.Server(

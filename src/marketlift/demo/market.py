@@ -1,4 +1,4 @@
-"""Step 1b: a simulated marketplace history, logged by the logging policy, into the lake.
+"""Step 1: a simulated marketplace history, logged by the logging policy, into the lake.
 
 The history is what the models learn from: the simulator's ``logging`` policy (epsilon-greedy
 around never nudging) takes every engagement decision and logs its propensity, so the uplift

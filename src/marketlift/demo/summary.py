@@ -21,12 +21,6 @@ def _interval(value: float, interval: list[float], fmt: str) -> str:
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """The summary as ``(label, text)`` rows, in the order of the loop."""
     rows: list[tuple[str, str]] = []
-    col = summary["collector"]
-    text = (
-        f"{col['accepted']:,} accepted, {col['duplicates']:,} duplicates (a retried batch), "
-        f"{col['rejected']} rejected (see dead_letters)"
-    )
-    rows.append(("1. collector (HTTP)", text))
     hist = summary["history"]
     text = (
         f"{hist['events']:,} events, {hist['sessions']:,} sessions, {hist['buyers']:,} buyers, "
@@ -96,6 +90,12 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("6. lift: revenue/buyer ($)", text))
     rows.append(("6. sample ratio", "mismatch" if ab["srm_mismatch"] else "ok"))
     rows.append(("7. serving", f"{summary['experiments_toml']}; models promoted in DATA/models"))
+    col = summary["collector"]
+    text = (
+        f"{col['accepted']:,} accepted, {col['duplicates']:,} duplicates (a retried batch), "
+        f"{col['rejected']} rejected (see dead_letters)"
+    )
+    rows.append(("8. collector (HTTP)", text))
     rows.append(("report", summary["report"]))
     return rows
 
