@@ -155,11 +155,7 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
         return
     d = engine.dialect
     engine.execute(d.create_view("fx_raw", raw_events_sql(d)))
-    steps = sessionized_sql(d, config)
-    for name, sql in steps:
-        engine.materialize(name, sql)
-    for name, _ in steps[:-1]:
-        engine.execute(d.drop_table(name))
+    engine.materialize("fx_events", sessionized_sql(d, config))
     engine.materialize("fx_items", items_sql(d))
     engine.register("fx_catalog_in", normalize_catalog(catalog))
     engine.materialize("fx_catalog", catalog_sql())

@@ -72,32 +72,24 @@ FROM events
 WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
-def sessionized_sql(
-    dialect: Dialect, config: FeatureConfig, source: str = "fx_raw"
-) -> list[tuple[str, str]]:
+def sessionized_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_raw") -> str:
     """Add ``seq`` and ``session_no`` (1, 2, ... per buyer, by the inactivity gap).
-
-    Returns the statements to materialize in turn, as ``(table, query)``; the last one is
-    ``fx_events`` and a caller drops the others afterwards.
 
     ``seq`` orders a buyer's events by (time, event id): compare it only between events of
     one buyer (DuckDB numbers all rows, Spark each buyer's). Events at the same microsecond
     get the same ``session_no`` in any order (their gap is 0), so it is deterministic.
 
     With streaming windows (DuckDB) the events are sorted once by ``(buyer, ts_us,
-    event_id)`` into a table, then one ordered pass numbers them and their sessions: a new
-    session starts at a new buyer or after a gap; a running count of starts, minus that count
-    at the buyer's first event, is the buyer's ``session_no``. Otherwise (Spark) the same
+    event_id)`` and one ordered pass numbers them and their sessions: a new session starts at
+    a new buyer or after a gap; a running count of starts, minus that count at the buyer's
+    first event, is the buyer's ``session_no``. ``OVER ()`` windows keep the order of the
+    sorted subquery (only order-preserving operators in between). Otherwise (Spark) the same
     ``LAG`` and running ``SUM`` are windows partitioned by buyer.
     """
     gap = config.session_gap_us
     if dialect.streaming_windows:
         run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        return [
-            ("fx_sorted", f"SELECT * FROM {source} ORDER BY buyer, ts_us, event_id"),  # noqa: S608
-            (
-                "fx_events",
-                f"""
+        return f"""
 SELECT * EXCLUDE (prev_buyer, new_session, starts, buyer_starts),
     CAST(starts - MAX(buyer_starts) OVER ({run}) + 1 AS BIGINT) AS session_no
 FROM (
@@ -111,26 +103,19 @@ FROM (
         FROM (
             SELECT *, CAST(ROW_NUMBER() OVER () AS BIGINT) AS seq,
                 LAG(buyer) OVER () AS prev_buyer, LAG(ts_us) OVER () AS prev_ts
-            FROM fx_sorted
+            FROM (SELECT * FROM {source} ORDER BY buyer, ts_us, event_id) s
         ) a
     ) b
-) c""",  # noqa: S608
-            ),
-        ]
+) c"""  # noqa: S608
     w = "PARTITION BY buyer ORDER BY ts_us, event_id"
-    return [
-        (
-            "fx_events",
-            f"""
+    return f"""
 SELECT t.*, CAST(SUM(t.new_session) OVER (
         {w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
 FROM (
     SELECT r.*, CAST(ROW_NUMBER() OVER ({w}) AS BIGINT) AS seq,
         CASE WHEN r.ts_us - LAG(r.ts_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END AS new_session
     FROM {source} r
-) t""",  # noqa: S608
-        )
-    ]
+) t"""  # noqa: S608
 
 
 def items_sql(dialect: Dialect) -> str:
