@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _decide_data as dd
 
 MAX_CONNECTIONS = 2000
+KEEPALIVE_S = 4.0
+"""Idle connections older than this are dropped, not reused (uvicorn closes them after 5 s)."""
 
 
 class _Conn:
@@ -50,6 +53,7 @@ class _Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.used = time.monotonic()
 
     @classmethod
     async def open(cls, port: int) -> _Conn:
@@ -77,6 +81,7 @@ class _Conn:
             await self.reader.readexactly(length)
         if close:
             raise ConnectionResetError("the server closed the connection")
+        self.used = time.monotonic()
         return status
 
     def close(self) -> None:
@@ -95,6 +100,49 @@ async def _sequential(conn: _Conn, heads: list[bytes], bodies: list[bytes], n: i
     return out
 
 
+class _Pool:
+    """Keep-alive connections: an idle one when there is one, else a new one."""
+
+    def __init__(self, port: int, idle: list[_Conn]) -> None:
+        self.port = port
+        self.idle = idle
+        self.opened = len(idle)
+        self.reconnects = 0
+
+    async def _get(self) -> tuple[_Conn, bool]:
+        while self.idle:
+            conn = self.idle.pop()
+            if time.monotonic() - conn.used < KEEPALIVE_S:
+                return conn, True
+            conn.close()  # the server may have closed it already: do not reuse it
+        self.opened += 1
+        return await _Conn.open(self.port), False
+
+    async def post(self, head: bytes, body: bytes) -> int:
+        """POST on a pooled connection; a kept-alive one the server closed is retried once."""
+        conn, reused = await self._get()
+        try:
+            try:
+                status = await conn.post(head, body)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                if not reused:
+                    raise
+                conn.close()
+                self.reconnects += 1
+                self.opened += 1
+                conn = await _Conn.open(self.port)
+                status = await conn.post(head, body)
+        except BaseException:
+            conn.close()
+            raise
+        self.idle.append(conn)
+        return status
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+
+
 async def _generate(port: int, bodies: list[bytes], args: argparse.Namespace) -> dict[str, Any]:
     """One-at-a-time requests, then ``rate * duration`` requests on schedule (open loop)."""
     heads = [
@@ -105,17 +153,20 @@ async def _generate(port: int, bodies: list[bytes], args: argparse.Namespace) ->
     idle: list[_Conn] = [await _Conn.open(port) for _ in range(32)]
     await _sequential(idle[0], heads, bodies, args.warmup)
     one_at_a_time = await _sequential(idle[0], heads, bodies, args.sequential)
-    result = await _open_loop(port, heads, bodies, idle, rate=args.rate, duration=args.duration)
+    pool = _Pool(port, idle)
+    try:
+        result = await _open_loop(pool, heads, bodies, rate=args.rate, duration=args.duration)
+    finally:
+        pool.close()
     return result | {"one_at_a_time_ms": one_at_a_time}
 
 
 async def _open_loop(
-    port: int, heads: list[bytes], bodies: list[bytes], idle: list[_Conn], *, rate: float,
-    duration: float,
-) -> dict[str, Any]:  # fmt: skip
+    pool: _Pool, heads: list[bytes], bodies: list[bytes], *, rate: float, duration: float
+) -> dict[str, Any]:
     """Send ``rate * duration`` requests on schedule; latencies from the intended send time."""
-    opened = len(idle)
     latencies: list[float] = []
+    by_second: dict[int, list[float]] = {}
     lags: list[float] = []
     errors = {"non_200": 0, "connection": 0}
     statuses: dict[str, int] = {}
@@ -124,26 +175,17 @@ async def _open_loop(
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(i: int, intended: float) -> None:
-        nonlocal opened
-        conn: _Conn | None = None
+        lags.append(loop.time() - intended)
         try:
-            if idle:
-                conn = idle.pop()
-            else:
-                opened += 1
-                conn = await _Conn.open(port)
-            lags.append(loop.time() - intended)
-            status = await conn.post(heads[i % len(heads)], bodies[i % len(bodies)])
-            latencies.append((loop.time() - intended) * 1000)
+            status = await pool.post(heads[i % len(heads)], bodies[i % len(bodies)])
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            errors["connection"] += 1
+        else:
             if status != 200:
                 errors["non_200"] += 1
                 statuses[str(status)] = statuses.get(str(status), 0) + 1
-            idle.append(conn)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            errors["connection"] += 1
-            latencies.append((loop.time() - intended) * 1000)
-            if conn is not None:
-                conn.close()
+        latencies.append((loop.time() - intended) * 1000)
+        by_second.setdefault(int(i / rate), []).append(latencies[-1])
 
     start = loop.time() + 0.05
     load_start_wall = time.time() + 0.05
@@ -162,48 +204,46 @@ async def _open_loop(
     if tasks:
         await asyncio.wait(tasks, timeout=60)
     end = loop.time()
-    load_end_wall = time.time()
-    for conn in idle:
-        conn.close()
     return {
         "sent": total, "answered": len(latencies), "latencies_ms": latencies,
         "send_seconds": sent_end - start, "seconds": end - start, "errors": errors,
-        "statuses": statuses, "connections_opened": opened,
+        "statuses": statuses, "connections_opened": pool.opened, "reconnects": pool.reconnects,
         "send_lag_p99_ms": dd.percentile(lags, 99) * 1000 if lags else None,
-        "load_start_wall": load_start_wall, "load_end_wall": load_end_wall,
+        "load_start_wall": load_start_wall, "load_end_wall": time.time(),
+        "max_ms_per_second": [round(max(v), 1) for _, v in sorted(by_second.items())],
     }  # fmt: skip
 
 
 def _generator_main(args: argparse.Namespace) -> None:
     bodies = [line.encode() for line in Path(args.bodies).read_text().splitlines() if line]
     result = asyncio.run(_generate(args.port, bodies, args))
-    print(json.dumps(result))
+    Path(args.result).write_text(json.dumps(result))  # a file: a pipe could fill and block
 
 
 def _run_load(
     server: subprocess.Popen[bytes], url: str, bodies: list[bytes], args: argparse.Namespace
 ) -> tuple[dict[str, Any], list[tuple[float, int]]]:
     """Run the generator process; sample the server's RSS (wall time, KiB) meanwhile."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
-        f.write(b"\n".join(bodies))
-        bodies_file = f.name
+    work = Path(tempfile.mkdtemp(prefix="ml-load-"))
+    bodies_file = work / "bodies.jsonl"
+    bodies_file.write_bytes(b"\n".join(bodies))
+    result_file = work / "result.json"
     port = url.rsplit(":", 1)[1]
     rss: list[tuple[float, int]] = [(time.time(), dd.rss_kib(server.pid))]
     gen = subprocess.Popen(
-        [sys.executable, __file__, "--generate", "--port", port, "--bodies", bodies_file,
+        [sys.executable, __file__, "--generate", "--port", port, "--bodies", str(bodies_file),
+         "--result", str(result_file),
          "--rate", str(args.rate), "--duration", str(args.duration),
          "--sequential", str(args.sequential), "--warmup", str(args.warmup)],
-        stdout=subprocess.PIPE,
     )  # fmt: skip
     while gen.poll() is None:
         time.sleep(0.5)
         if server.poll() is None:
             rss.append((time.time(), dd.rss_kib(server.pid)))
-    stdout, _ = gen.communicate()
-    Path(bodies_file).unlink()
     if gen.returncode != 0:
         raise RuntimeError(f"the generator failed with {gen.returncode}")
-    result = json.loads(stdout.decode().strip().splitlines()[-1])
+    result = json.loads(result_file.read_text())
+    shutil.rmtree(work, ignore_errors=True)
     return result, rss
 
 
@@ -222,6 +262,7 @@ def main() -> None:
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--bodies", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--result", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         _generator_main(args)
@@ -257,7 +298,9 @@ def main() -> None:
         "p99_ms": round(p99, 3), "max_ms": round(max(lat), 3) if lat else None,
         "errors": result["errors"], "error_statuses": result["statuses"],
         "connections_opened": result["connections_opened"],
+        "stale_connection_retries": result["reconnects"],
         "send_lag_p99_ms": round(result["send_lag_p99_ms"] or 0.0, 3),
+        "max_ms_per_second": result["max_ms_per_second"],
     }  # fmt: skip
     out["rss_mib"] = {
         "start": round(before[-1] / 1024, 1), "middle": round(during[len(during) // 2] / 1024, 1),
