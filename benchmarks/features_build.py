@@ -1,8 +1,8 @@
 """Benchmark of the offline feature build on DuckDB against an idiomatic pandas implementation
 of the same features (sessions, buyer, in-session and listing tables), run side by side.
 
-Prints ONE JSON line: events, DuckDB seconds and peak RSS, pandas seconds and peak RSS, the
-ratio, whether both produced the same values, and the machine's load.
+Prints ONE JSON line: events, DuckDB seconds, CPU seconds and peak RSS, the same for pandas,
+the ratio of wall times, whether both produced the same values, and the machine's load.
 
     .venv/bin/python benchmarks/features_build.py [--data DIR] [--buyers N] [--days D]
         [--repeat N]
@@ -275,7 +275,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         run = run_duckdb if args.child == "duckdb" else run_pandas
+        cpu_before = os.times()
         result = run(args.data, args.out)
+        cpu_after = os.times()
+        # CPU seconds of the whole child (both sides read the catalog and write Parquet):
+        # steadier than wall time on a shared machine.
+        result["cpu_seconds"] = sum(cpu_after[:2]) - sum(cpu_before[:2])
         result["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(result))
         return
@@ -307,9 +312,11 @@ def main() -> None:
         "repeat": args.repeat,
         "duckdb_seconds": round(statistics.median(duck_s), 2),
         "duckdb_runs": [round(x, 2) for x in duck_s],
+        "duckdb_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs["duckdb"]), 2),
         "duckdb_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["duckdb"])),
         "pandas_seconds": round(statistics.median(pandas_s), 2),
         "pandas_runs": [round(x, 2) for x in pandas_s],
+        "pandas_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs["pandas"]), 2),
         "pandas_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["pandas"])),
         "speedup_vs_pandas": round(statistics.median(pandas_s) / statistics.median(duck_s), 2),
         "rows": duck["rows"],
