@@ -176,12 +176,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process in KiB (``VmRSS`` of ``/proc/<pid>/status``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return -1
+def rss_kib(pid: int, *, tree: bool = True) -> int:
+    """Resident memory in KiB (``VmRSS`` of ``/proc/<pid>/status``), children included."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        if tree:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                for child in (task / "children").read_text().split():
+                    total += rss_kib(int(child))
+    except OSError:  # the process (or a child) is gone
+        pass
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,12 +16,14 @@ next request, so a stall hides the requests that should have been sent meanwhile
 why this benchmark uses its own open-loop generator.
 
 While the load runs, this process samples the server's resident memory (``VmRSS`` of
-``/proc/<pid>/status``) every second. Prints ONE JSON line: achieved rate, p50/p99/max from
+``/proc/<pid>/status``, summed with its worker processes under ``--workers N``) twice a
+second. Prints ONE JSON line: achieved rate, p50/p99/max from
 the intended send time, errors (non-200 answers and connection errors), RSS at start, middle
 and end, and ``p99_load / p99_one_at_a_time`` (target at most 2).
 
     .venv/bin/python benchmarks/decide_load.py                       # 300/s for 60 s
     .venv/bin/python benchmarks/decide_load.py --rate 100 --duration 10 --buyers 2000 --trees 50
+    .venv/bin/python benchmarks/decide_load.py --workers 2          # two server processes
 """
 
 from __future__ import annotations
@@ -150,10 +152,11 @@ async def _generate(port: int, bodies: list[bytes], args: argparse.Namespace) ->
          f"Content-Type: application/json\r\nContent-Length: {len(b)}\r\n\r\n").encode()
         for b in bodies
     ]  # fmt: skip
-    idle: list[_Conn] = [await _Conn.open(port) for _ in range(32)]
-    await _sequential(idle[0], heads, bodies, args.warmup)
-    one_at_a_time = await _sequential(idle[0], heads, bodies, args.sequential)
-    pool = _Pool(port, idle)
+    first = await _Conn.open(port)
+    await _sequential(first, heads, bodies, args.warmup)
+    one_at_a_time = await _sequential(first, heads, bodies, args.sequential)
+    # fresh connections for the load, opened before it starts
+    pool = _Pool(port, [first, *[await _Conn.open(port) for _ in range(63)]])
     try:
         result = await _open_loop(pool, heads, bodies, rate=args.rate, duration=args.duration)
     finally:
@@ -258,6 +261,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--sequential", type=int, default=1000, help="one-at-a-time requests")
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=1, help="marketlift serve --workers")
     # the generator process (started by this script)
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -274,9 +278,10 @@ def main() -> None:
     out: dict[str, Any] = {
         "benchmark": "decide_load", "buyers": args.buyers, "trees": args.trees,
         "candidates": args.candidates, "rate": args.rate, "duration_s": args.duration,
+        "server_workers": args.workers,
         **dd.machine(),
     }  # fmt: skip
-    server, url = dd.start_server(data)
+    server, url = dd.start_server(data, extra=("--workers", str(args.workers)))
     try:
         result, rss = _run_load(server, url, bodies, args)
     finally:
