@@ -20,9 +20,12 @@ __all__ = ["build_feature_tables", "train_models"]
 def build_feature_tables(data_dir: str | os.PathLike[str], steps: Steps) -> dict[str, Any]:
     """Build every feature table from the lake and write it under ``DATA/features``."""
     from marketlift.features import build_features  # noqa: PLC0415
+    from marketlift.models.ranking_train import sim_feature_catalog  # noqa: PLC0415
 
     with steps.step("features", "features: buyer, session and listing tables", total=1):
-        result = build_features(data_dir)
+        # the simulator's listings as the catalog, as the ranker's training uses: the online
+        # listing features serving reads must be the ones the ranker was trained on
+        result = build_features(data_dir, catalog=sim_feature_catalog(data_dir))
     summary = result.summary()
     return {
         "cutoff": summary["cutoff"],
