@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import logging
 import os
 import queue
 import threading
@@ -53,6 +54,8 @@ from marketlift.events.table import DEAD_LETTERS_SCHEMA, EVENTS_SCHEMA
 from marketlift.lake.layout import TABLES, LakeLayout, Manifest, Retired, fsync_dir
 
 __all__ = ["CompactionReport", "LakeWriter", "TableSource", "WriterStats"]
+
+_log = logging.getLogger("marketlift.lake.writer")
 
 _PARTITIONS: Final = {"events": ("event_date", "type"), "dead_letters": ("received_date",)}
 _DATE_KEY: Final = {"event_date": "date", "received_date": "date", "type": "type"}
@@ -327,6 +330,8 @@ class LakeWriter:
             subs.append((sub, events, dead_letters))
         masks, kept, added = self._dedupe([events for _, events, _ in subs])
         dead = [d for _, _, d in subs if d is not None]
+        kept = [t for t in kept if t.num_rows]  # a batch rejected whole writes no empty file
+        dead = [d for d in dead if d.num_rows]
         try:
             if kept:
                 self._write_incoming("events", pa.concat_tables(kept))
@@ -425,8 +430,14 @@ class LakeWriter:
             self._wake_compactor.clear()
             if self._stopping.is_set():
                 return
-            with self._compact_lock, contextlib.suppress(OSError):
-                self._compact(force=False)
+            with self._compact_lock:
+                try:
+                    self._compact(force=False)
+                except OSError:
+                    pass  # a full or failing disk: the next round tries again
+                except Exception:  # noqa: BLE001 - logged; the thread must survive
+                    # never let the compactor die: incoming files would pile up for good
+                    _log.exception("compaction failed; retrying at the next interval")
             # A wake-up that came between wait() and clear() is not lost: look again.
             if self.pending_files() >= self.compact_after_files:
                 self._wake_compactor.set()
@@ -517,6 +528,8 @@ def _partition_order(
     multi-column sort on strings.
     """
     n = data.num_rows
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), []
     combined = np.zeros(n, dtype=np.int64)
     for key in keys:
         encoded = pc.dictionary_encode(data.column(key)).combine_chunks()
