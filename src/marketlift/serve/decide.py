@@ -205,6 +205,10 @@ class DecisionEngine:
         self.intent_skip_above = intent_skip_above
         self.copy_variant = copy_variant
         self._random = random.Random()  # noqa: S311 - policy randomization, not security
+        self._copy_memo: dict[tuple[str, str, str], tuple[float, dict[str, str], str]] = {}
+        self.copy_memo_ttl_s = 60.0
+        """Copy per (listing, locale, action) is kept this long in memory (a new batch of
+        generated copy shows within a minute)."""
 
     # -- one decision ---------------------------------------------------------------------
     def decide(self, req: DecideRequest) -> DecisionRecord:  # noqa: PLR0915
@@ -409,18 +413,32 @@ class DecisionEngine:
         elif time.perf_counter() >= deadline:
             reasons.append("budget:copy")
         else:
-            facts = self.catalog.facts(listing_id, _copy_locale(locale))
-            if facts is not None:
-                from marketlift.copy.sources import requests_for  # noqa: PLC0415
-
-                [request] = requests_for("nudge", [facts], _copy_locale(locale),
-                                         actions=[copy_action])  # fmt: skip
-                if self.copy_variant is not None:
-                    result = self.copy_reader.copy_for(request, self.copy_variant)
-                else:
-                    result = self.copy_reader.copy_for(request)
-                parts, status = dict(result.parts), str(result.status)
+            parts, status = self._copy(listing_id, _copy_locale(locale), copy_action)
         return EngagementOut(action, channel, round(propensity, 6), "nudge", parts, status)
+
+    def _copy(self, listing_id: str, locale: str, action: str) -> tuple[dict[str, str], str]:
+        """Nudge copy of a listing: the cache's (or the template's), memoized for a minute."""
+        key = (listing_id, locale, action)
+        now = time.monotonic()
+        memo = self._copy_memo.get(key)
+        if memo is not None and now - memo[0] < self.copy_memo_ttl_s:
+            return memo[1], memo[2]
+        parts: dict[str, str] = {}
+        status = "none"
+        facts = self.catalog.facts(listing_id, locale)
+        if facts is not None:
+            from marketlift.copy.sources import requests_for  # noqa: PLC0415
+
+            [request] = requests_for("nudge", [facts], locale, actions=[action])
+            if self.copy_variant is not None:
+                result = self.copy_reader.copy_for(request, self.copy_variant)
+            else:
+                result = self.copy_reader.copy_for(request)
+            parts, status = dict(result.parts), str(result.status)
+        if len(self._copy_memo) >= 100_000:
+            self._copy_memo.clear()
+        self._copy_memo[key] = (now, parts, status)
+        return parts, status
 
 
 def _allowed(action: str, surface: str) -> bool:
