@@ -423,3 +423,18 @@ def test_serving_store_columns_equal_the_training_columns() -> None:
     ]
     rows[5] = {"l_0": 1}  # a row that lacks keys
     assert np.array_equal(store_rows_matrix(rows, names), store_matrix(rows, names), equal_nan=True)
+
+
+def test_given_candidates_get_the_features_generation_gives_them(served: Path) -> None:
+    import numpy as np
+
+    from marketlift.models.serving import RankerService
+
+    ranker = RankerService.load(served)
+    query = ranker.query(_viewed(served)[:3], locale="de-DE")
+    assert query is not None
+    cands, generated = ranker.generate(query)
+    picked = [3, 0, 7, len(cands) - 1]
+    given = ranker.index_features([*(cands[i] for i in picked), "not-a-listing"], query)
+    np.testing.assert_array_equal(given[:-1], generated[picked])
+    assert np.isnan(given[-1]).all()

@@ -273,6 +273,24 @@ class CandidateIndex:
     # -- candidates and features ---------------------------------------------------------
     def features(self, query: Query) -> tuple[IntArray, FloatArray]:
         """The candidates of ``query`` and their feature matrix (columns: FEATURE_NAMES)."""
+        cov, knn, sources = self._sources(query)
+        cands = np.array(list(dict.fromkeys(c for src in sources.values() for c in src)),
+                         dtype=np.int64)  # fmt: skip
+        cands = cands[(cands >= 0) & (cands < self.n_items)]
+        return cands, self._features_of(cands, query, cov, knn, sources)
+
+    def features_for(self, query: Query, cands: IntArray) -> FloatArray:
+        """The feature matrix of given candidates (codes ``< n_items``), as :meth:`features`.
+
+        The decision API ranks the candidates a page sends with this.
+        """
+        cov, knn, sources = self._sources(query)
+        return self._features_of(cands, query, cov, knn, sources)
+
+    def _sources(
+        self, query: Query
+    ) -> tuple[dict[int, float], dict[int, float], dict[str, list[int]]]:
+        """Co-visitation and session-kNN scores of ``query`` and each source's candidates."""
         items = query.items
         last = int(items[-1])
         cov = self.covis_scores(items)
@@ -302,13 +320,21 @@ class CandidateIndex:
         neighbors = self.text_neighbors()
         if neighbors is not None and last < len(neighbors):
             sources["text"] = neighbors[last].tolist()
-        cands = np.array(list(dict.fromkeys(c for src in sources.values() for c in src)),
-                         dtype=np.int64)  # fmt: skip
-        cands = cands[(cands >= 0) & (cands < self.n_items)]
+        return cov, knn, sources
+
+    def _features_of(
+        self,
+        cands: IntArray,
+        query: Query,
+        cov: dict[int, float],
+        knn: dict[int, float],
+        sources: dict[str, list[int]],
+    ) -> FloatArray:
+        last = int(query.items[-1])
         text = None
         if self.embeddings is not None and last < len(self.embeddings):
             text = np.dot(self.embeddings[cands], self.embeddings[last].copy()).astype(np.float64)
-        return cands, self._matrix(cands, query=query, cov=cov, knn=knn, sources=sources, text=text)
+        return self._matrix(cands, query=query, cov=cov, knn=knn, sources=sources, text=text)
 
     def _matrix(  # noqa: PLR0915 - one statement per feature column
         self,

@@ -231,7 +231,7 @@ class RankerService:
         if not pos:
             return X
         codes = np.array([self.codes[candidates[i]] for i in pos], dtype=np.int64)
-        X[pos] = _matrix_for(self.index, codes, query)
+        X[pos] = self.index.features_for(query, codes)
         return X
 
     def full_matrix(
@@ -250,32 +250,3 @@ class RankerService:
         src = np.nan_to_num(X_index[:, _REASON_COLS]) > 0
         first = np.where(src.any(axis=1), src.argmax(axis=1), len(REASONS))
         return _REASON_NAMES[first]
-
-
-def _matrix_for(index: CandidateIndex, codes: IntArray, query: Query) -> FloatArray:
-    """The index features of chosen candidates (the sources as :meth:`CandidateIndex.features`)."""
-    items = query.items
-    last = int(items[-1])
-    cov = index.covis_scores(items)
-    knn = index.sknn_scores(items)
-    sources: dict[str, list[int]] = {
-        "covis": index._top(cov, index.n_covis),
-        "sknn": index._top(knn, index.n_covis),
-        "recent": list(dict.fromkeys([*items.tolist(), *query.history[-20:].tolist()])),
-        "pop": index.popular(index.n_pop).tolist(),
-    }
-    cat = index.catalog
-    if cat is not None and 0 <= last < len(cat.category) and cat.category[last] >= 0:
-        c = int(cat.category[last])
-        same = np.flatnonzero(cat.category[: index.n_items] == c)
-        sources["category"] = same[np.argsort(-index.pop[same], kind="stable")][:30].tolist()
-    lp = index.locale_pop.get(query.locale or "")
-    if lp is not None:
-        sources["locale"] = np.argsort(-lp, kind="stable")[: index.n_pop].tolist()
-    neighbors = index.text_neighbors()
-    if neighbors is not None and last < len(neighbors):
-        sources["text"] = neighbors[last].tolist()
-    text = None
-    if index.embeddings is not None and last < len(index.embeddings):
-        text = np.dot(index.embeddings[codes], index.embeddings[last].copy()).astype(np.float64)
-    return index._matrix(codes, query=query, cov=cov, knn=knn, sources=sources, text=text)
