@@ -118,3 +118,17 @@ def test_compact_reports_json(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["files_in"] >= 1
     assert report["rows"] == 50
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--catalog", "/no/such/listings.parquet"], "--catalog == '/no/such/listings.parquet'"),
+        (["--store", "mongo"], "decide.store == 'mongo'"),
+        (["--budget-ms", "0"], "decide.budget_ms == 0.0"),
+    ],
+)
+def test_serve_refuses_bad_decide_options(tmp_path: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["serve", "--data", str(tmp_path), *args])
+    assert result.exit_code != 0
+    assert message in result.output

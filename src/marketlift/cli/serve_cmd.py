@@ -56,6 +56,13 @@ def serve_cmd(
     reload_interval: Annotated[
         float, typer.Option(help="Seconds between checks for promoted models (0: off).")
     ] = 2.0,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            help="Parquet listing table for engagement copy (listing_id, title_en, "
+            "price_usd_cents, ...); default: the simulator's listings when present."
+        ),
+    ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Also serve the demo storefront and the dashboard.")
     ] = False,
@@ -85,6 +92,7 @@ def serve_cmd(
             experiment=decide_experiment or ("demo_engagement" if demo else None),
             shadow_ranker=shadow_ranker,
             reload_interval_s=reload_interval,
+            catalog_file=catalog,
         )
         config = ServeConfig(
             data_dir=data,
@@ -101,6 +109,8 @@ def serve_cmd(
         )
         if experiments is not None:
             load_experiments(experiments)  # fail here, clearly, not inside the server
+        if catalog is not None and not catalog.is_file():
+            fail(f"--catalog == {str(catalog)!r}, expected an existing Parquet file")
     except ConfigError as exc:
         fail(str(exc))
     except OSError as exc:
