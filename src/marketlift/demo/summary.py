@@ -111,7 +111,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         table.add_row(label, text)
     console = Console()
     console.print(table)
-    console.print(f"Serve it: marketlift serve --data {summary['data']}")
+    console.print(
+        f"Serve it: marketlift serve --demo --data {summary['data']}"
+        "  (storefront http://127.0.0.1:8000/shop/, dashboard http://127.0.0.1:8000/dashboard)"
+    )
 
 
 def render_demo_report(summary: dict[str, Any], analysis: Any) -> str:
