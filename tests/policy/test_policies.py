@@ -105,6 +105,7 @@ def test_select_and_select_batch_agree(log, policies):
     batch = ContextBatch(
         moment=np.zeros(n, dtype=np.int64),
         buyer=np.arange(n),
+        listing=np.arange(n),
         u=rng.random(n),
         price_sensitivity=rng.random(n),
         is_new=rng.random(n) < 0.3,

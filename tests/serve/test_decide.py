@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 from marketlift.lake import query
 from marketlift.models.registry import Registry
+from marketlift.policy import SIM_FEATURES, EpsilonGreedyPolicy, load, save
 from marketlift.serve import ServeConfig, create_app
 from marketlift.serve.config import DecideConfig
 from marketlift.serve.decide import STAGES
@@ -114,6 +116,39 @@ def test_push_surface_only_offers_messages(data: Path) -> None:
             if got["engagement"]:
                 channels.add(got["engagement"]["channel"])
         assert channels <= {"push", "email"}
+
+
+def test_push_only_on_the_channels_the_buyer_can_be_reached_on(data: Path) -> None:
+    # A policy that explores every allowed action (epsilon 1 over the served policy's learner),
+    # so each allowed channel shows up and a forbidden one would too.
+    served = load(data / "policies" / "engagement.pkl")
+    explore = EpsilonGreedyPolicy(
+        served.learner_, epsilon=1.0, prefit=True, scale_column=served.scale_column
+    )
+    features = np.zeros((len(served.actions_), len(SIM_FEATURES)))
+    save(explore.fit(features, served.actions_, np.zeros(len(features))),
+         data / "policies" / "engagement.pkl")  # fmt: skip
+    with _client(data) as client:
+        seen: dict[str, set[str]] = {"email": set(), "none": set(), "all": set()}
+        for i in range(60):
+            for name, channels in (("email", ["email"]), ("none", []), ("all", None)):
+                body = {
+                    "buyer_id": f"b{i:07d}", "surface": "push", "platform": "ios",
+                    "context": {"cart": ["l0000001"], "channels": channels},
+                }  # fmt: skip
+                got = client.post("/v1/decide", json=body).json()
+                if got["engagement"]:
+                    seen[name].add(got["engagement"]["channel"])
+        assert seen["all"] == {"push", "email"}  # both are used when allowed
+        assert seen["email"] == {"email"}
+        assert seen["none"] == set()
+        bad = {"buyer_id": "b1", "surface": "push", "platform": "ios",
+               "context": {"channels": ["sms"]}}  # fmt: skip
+        answer = client.post("/v1/decide", json=bad)
+        assert answer.status_code == 422
+        error = answer.json()["errors"][0]
+        assert error["field"].startswith("context.channels")
+        assert "sms" in str(error["value"])
 
 
 def test_given_candidates_are_the_only_ones_ranked(data: Path) -> None:

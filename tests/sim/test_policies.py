@@ -28,7 +28,7 @@ def _batch(n: int, seed: int) -> ContextBatch:
     moment = rng.integers(0, 4, n)
     avail = available(moment, push_opt_in=rng.random(n) < 0.5, email_opt_in=rng.random(n) < 0.6)
     return ContextBatch(
-        moment=moment, buyer=np.arange(n), u=rng.random(n),
+        moment=moment, buyer=np.arange(n), listing=np.arange(n), u=rng.random(n),
         price_sensitivity=rng.random(n), is_new=rng.random(n) < 0.3,
         fatigue=rng.exponential(1.0, n), value_cents=rng.uniform(500, 9000, n),
         available=avail, true_values=rng.normal(0, 100, (n, len(ACTIONS))),

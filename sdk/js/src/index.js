@@ -216,7 +216,8 @@ export const SURFACES = Object.freeze(['home', 'search', 'listing', 'cart', 'pus
 const PLATFORMS = ['web', 'ios', 'android'];
 const DECIDE_FIELDS = ['buyer_id', 'anonymous_id', 'session_id', 'surface', 'platform', 'locale',
   'country', 'context', 'candidates', 'limit'];
-const CONTEXT_FIELDS = ['listing_id', 'query', 'cart', 'recent'];
+const CONTEXT_FIELDS = ['listing_id', 'query', 'cart', 'recent', 'channels'];
+const CHANNELS = ['push', 'email'];
 const MAX_RECENT = 50;
 const MAX_CANDIDATES = 1000;
 const MAX_CART = 200;
@@ -231,8 +232,10 @@ const MAX_QUERY = 512;
  * @property {'web'|'ios'|'android'} [platform] Defaults to the client's platform.
  * @property {string} [locale] BCP 47 tag; defaults to the client's locale.
  * @property {string} [country] ISO 3166-1 alpha-2; defaults to the client's country.
- * @property {{listing_id?: string | null, query?: string | null, cart?: string[], recent?: string[]}} [context]
- *   The listing on screen, the search query, the listing ids in the cart.
+ * @property {{listing_id?: string | null, query?: string | null, cart?: string[], recent?: string[],
+ *   channels?: ('push'|'email')[] | null}} [context]
+ *   The listing on screen, the search query, the listing ids in the cart, recently viewed listings,
+ *   the message channels the buyer can be reached on (omitted: all).
  * @property {string[]} [candidates] Listing ids to rank (the server picks candidates otherwise).
  * @property {number} [limit=20] Most listings to return, 1 to 100.
  */
@@ -300,6 +303,11 @@ export function validateDecideRequest(request) {
         fail('context.recent', context.recent, `an array of at most ${MAX_RECENT} listing ids`);
       }
       context.recent.forEach((id, i) => optionalString(`context.recent[${i}]`, id ?? ''));
+    }
+    if (context.channels != null) {
+      const ok = Array.isArray(context.channels) && context.channels.length <= CHANNELS.length
+        && context.channels.every((c) => CHANNELS.includes(c));
+      if (!ok) fail('context.channels', context.channels, `null or an array of ${CHANNELS.join(', ')}`);
     }
   }
   if (candidates != null) {

@@ -153,7 +153,8 @@ test('invalid input throws a MarketliftError naming the field, before anything i
     [{ surface: 'home', context: { cart: Array(201).fill('L1') } }, 'context.cart', /expected an array of at most 200 listing ids/],
     [{ surface: 'home', context: { recent: Array(51).fill('L1') } }, 'context.recent', /expected an array of at most 50 listing ids/],
     [{ surface: 'search', context: { query: 'q'.repeat(513) } }, 'context.query', /expected null or a string of at most 512 characters/],
-    [{ surface: 'home', context: { basket: [] } }, 'context.basket', /no such field \(one of listing_id, query, cart, recent\)/],
+    [{ surface: 'home', context: { basket: [] } }, 'context.basket', /no such field \(one of listing_id, query, cart, recent, channels\)/],
+    [{ surface: 'push', context: { channels: ['sms'] } }, 'context.channels', /context.channels == \["sms"\], expected null or an array of push, email/],
     [{ surface: 'home', candidates: ['L1', 7] }, 'candidates[1]', /candidates\[1\] == 7/],
     [{ surface: 'home', buyer_id: null, anonymous_id: null }, 'buyer_id', /a buyer_id or an anonymous_id/],
   ];
@@ -163,6 +164,7 @@ test('invalid input throws a MarketliftError naming the field, before anything i
   await assert.rejects(ml.decide('home'), /decide: request == "home", expected an object/);
   assert.equal(server.requests.length, 0);
   assert.doesNotThrow(() => validateDecideRequest({ surface: 'push', anonymous_id: 'a', platform: 'ios', locale: 'de-DE' }));
+  assert.doesNotThrow(() => validateDecideRequest({ surface: 'push', anonymous_id: 'a', platform: 'ios', locale: 'de-DE', context: { channels: ['email'] } }));
 });
 
 test('a 422 becomes a DecideError with the field names of the answer', async () => {

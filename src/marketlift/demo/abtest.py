@@ -1,9 +1,12 @@
-"""Steps 5 and 6: the simulated A/B test of the engagement policy, and its analysis.
+"""Steps 5 and 6: the simulated A/B test of marketlift's decisions, and its analysis.
 
-Control: no engagement (never nudge; popularity ranking). Treatment: the engagement policy
-loaded back from ``DATA/policies/engagement.pkl``, the file the decision API serves. The
-simulator has no ranking effect (a buyer's purchase does not depend on the order of listings),
-so the A/B test measures the engagement policy alone.
+Every decision of the test is made by the decision engine that ``marketlift serve`` runs
+(:mod:`marketlift.demo.replay`): opened on the demo's data directory, it assigns each buyer
+to ``control`` (popularity ranking, no engagement) or ``treatment`` (the promoted ranker, the
+intent gate, the engagement policy from ``DATA/policies/engagement.pkl``, copy in the buyer's
+locale), and answers one ``DecideRequest`` per simulated decision. The simulator's ranking
+effect is on: a browsing buyer sees the answer's listings and may switch to one of them, so
+the ranking matters as well as the engagement.
 
 The test runs on a fresh draw of the marketplace (seed ``seed + 1``) that starts the day after
 the history ends. The unit is the ``anonymous_id`` (the device: every buyer has one, while a
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 EXPERIMENT_KEY: Final = "demo_engagement"
+REPLAY_BUDGET_MS: Final = 10_000.0
+"""The replay's latency budget: lifted, so a busy machine cannot change an outcome."""
 EXPERIMENTS_TOML: Final = f"""# Written by `marketlift demo`: the experiment it simulated, so
 # `marketlift serve` on this data directory assigns the same one (unit anonymous_id, so
 # signed-out visitors too; 50/50).
@@ -64,22 +69,58 @@ def write_experiments_toml(data_dir: str | os.PathLike[str]) -> Path:
 
 
 def run_ab_test(
-    data_dir: str | os.PathLike[str], policy_file: Path, config: SimConfig, steps: Steps
-) -> SimResult:
-    """Simulate the A/B test into the lake; the treatment is the policy loaded from its file."""
-    from marketlift.policy import load  # noqa: PLC0415
-    from marketlift.sim import run_ab  # noqa: PLC0415
+    data_dir: str | os.PathLike[str], config: SimConfig, steps: Steps
+) -> tuple[SimResult, dict[str, Any]]:
+    """Simulate the A/B test into the lake, every decision made by the decision engine.
 
-    treatment = load(policy_file)
-    label = f"A/B test: {config.n_buyers:,} buyers over {config.n_days} days (+ truth)"
-    with steps.step("ab_test", label, total=config.n_days) as advance:
-        return run_ab(
-            config,
-            {"control": "never", "treatment": treatment},
-            data_dir,
-            experiment_key=EXPERIMENT_KEY,
-            progress=lambda d, n, _e: advance(d, n),
-        )
+    The engine is opened on ``data_dir`` as ``marketlift serve`` opens it (promoted models,
+    the policy file, the online store loaded from the feature build, ``experiments.toml``).
+    The buyers' arms are the engine's own assignment. The truth runs every buyer through the
+    same engine forced to each variant, with the ranking effect on in all runs.
+
+    Returns:
+        The simulation's result and what the engine did (calls, time, degraded answers).
+    """
+    from marketlift.demo.replay import EngineArm, ReplayStats, served_arms  # noqa: PLC0415
+    from marketlift.serve.config import DecideConfig, ServeConfig  # noqa: PLC0415
+    from marketlift.serve.engine_setup import open_engine  # noqa: PLC0415
+    from marketlift.sim import make_world, run_ab  # noqa: PLC0415
+
+    serve = ServeConfig(
+        data_dir=str(data_dir),
+        decide=DecideConfig(experiment=EXPERIMENT_KEY, budget_ms=REPLAY_BUDGET_MS),
+    )
+    opened = open_engine(serve, reload_interval_s=0)
+    try:
+        world = make_world(config)
+        variants = ["control", "treatment"]
+        arm = served_arms(opened.assigner, world, EXPERIMENT_KEY, variants)
+        memo: dict[Any, Any] = {}
+        stats = ReplayStats()
+
+        def arms(*, forced: bool) -> dict[str, EngineArm]:
+            return {
+                v: EngineArm(opened.engine, world, experiment=EXPERIMENT_KEY, memo=memo,
+                             stats=stats, variant=v if forced else None,
+                             expect=None if forced else v)
+                for v in variants
+            }  # fmt: skip
+
+        label = f"A/B test: {config.n_buyers:,} buyers over {config.n_days} days (+ truth)"
+        with steps.step("ab_test", label, total=config.n_days) as advance:
+            result = run_ab(
+                config,
+                arms(forced=False),
+                data_dir,
+                experiment_key=EXPERIMENT_KEY,
+                progress=lambda d, n, _e: advance(d, n),
+                arm=arm,
+                ranking=True,
+                truth_policies=arms(forced=True),
+            )
+    finally:
+        opened.close()
+    return result, stats.to_dict()
 
 
 def analyze(
@@ -119,10 +160,10 @@ def analyze(
     revenue = lift("revenue_per_unit")
     summary: dict[str, Any] = {
         "key": EXPERIMENT_KEY,
-        "control": "no engagement (never nudge), popularity ranking",
-        "treatment": "marketlift engagement policy (DATA/policies/engagement.pkl)",
-        "note": "the simulator has no ranking effect: the A/B test measures the engagement "
-        "policy alone",
+        "control": "popularity ranking, no engagement",
+        "treatment": "marketlift ranking, intent gate and engagement policy with copy",
+        "note": "every decision made by the decision engine that `marketlift serve` runs; "
+        "buyers see its listings and may switch to one (ranking effect)",
         "units": {a.variant: a.units for a in result.arms},
         "srm_mismatch": result.srm.mismatch,
         "srm_pvalue": result.srm.pvalue,

@@ -44,11 +44,11 @@ def train_models(
     from marketlift.models.training import register_intent, train_intent_lake  # noqa: PLC0415
 
     registry = Registry(data_dir)
-    with steps.step("intent", "intent model: train, register, promote", total=1):
+    with steps.step("intent", "intent model: train, compile, register, promote", total=1):
         intent, _rows = train_intent_lake(data_dir, random_state=seed)
-        intent_version = register_intent(data_dir, intent, compile_=False, source="demo")
+        intent_version = register_intent(data_dir, intent, source="demo")
         registry.promote("intent", intent_version.version)
-    with steps.step("ranker", "ranker: train, register, promote", total=1):
+    with steps.step("ranker", "ranker: train, compile, register, promote", total=1):
         ranker, _sessions = train_ranker_lake(
             data_dir,
             n_estimators=size.ranker_trees,
@@ -56,7 +56,7 @@ def train_models(
             max_eval_queries=size.ranker_eval_queries,
             random_state=seed,
         )
-        ranker_version = register_ranker(data_dir, ranker, compile_=False, source="demo")
+        ranker_version = register_ranker(data_dir, ranker, source="demo")
         registry.promote("ranker", ranker_version.version)
     m = intent.metrics
     return {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from marketlift.demo.abtest import ab_config, analyze, run_ab_test, write_experiments_toml
 from marketlift.demo.collect import collect_over_http
-from marketlift.demo.engagement import evaluate_offline, policy_path, train_policy
+from marketlift.demo.engagement import evaluate_offline, train_policy
 from marketlift.demo.market import history_config, simulate_history
 from marketlift.demo.models import build_feature_tables, train_models
 from marketlift.demo.progress import Steps
@@ -80,8 +80,9 @@ def run_demo(
     summary["ope"] = evaluate_offline(policy, log, history_config(scale, seed), steps, seed)
     start = history.config.start + dt.timedelta(days=history.config.n_days)
     summary["experiments_toml"] = str(write_experiments_toml(data))
-    sim = run_ab_test(data, policy_path(data), ab_config(scale, seed, start), steps)
+    sim, engine_stats = run_ab_test(data, ab_config(scale, seed, start), steps)
     analysis, summary["experiment"] = analyze(data, sim, steps)
+    summary["experiment"]["engine"] = engine_stats
     # Last, so the collector's sample events (stamped with today's clock, other ids) stay out
     # of the models' training rows and the experiment.
     with steps.step("collector", "live ingestion: the collector over HTTP", total=1):

@@ -42,7 +42,7 @@ class DemoSize:
 
 SIZES: Final = {
     "small": DemoSize("small", 4_000, 7, 4_000, 7, 2, 100, 2_000, 500),
-    "medium": DemoSize("medium", 20_000, 14, 20_000, 14, 3, 100, 2_000, 1_000),
-    "large": DemoSize("large", 60_000, 21, 60_000, 21, 5, 200, 20_000, 5_000),
+    "medium": DemoSize("medium", 20_000, 14, 20_000, 7, 3, 100, 2_000, 1_000),
+    "large": DemoSize("large", 60_000, 21, 60_000, 7, 5, 200, 20_000, 5_000),
 }
 DEFAULT_SIZE: Final = "medium"

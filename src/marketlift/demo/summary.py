@@ -18,6 +18,16 @@ def _interval(value: float, interval: list[float], fmt: str) -> str:
     return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
 
 
+def _engine_rows(engine: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not engine:
+        return []
+    text = (
+        f"{engine['decisions']:,} decisions ({engine['ms_per_decision']} ms each), "
+        f"{engine['reused']:,} reused by the truth runs, {engine['degraded']:,} degraded"
+    )
+    return [("5. decision engine", text)]
+
+
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """The summary as ``(label, text)`` rows, in the order of the loop."""
     rows: list[tuple[str, str]] = []
@@ -76,7 +86,8 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     rows.append(("4. simulator, $/buyer", text))
     ab = summary["experiment"]
     units = ", ".join(f"{k} {v:,}" for k, v in ab["units"].items())
-    rows.append(("5. A/B test", f"{ab['key']}: {units} buyers; {ab['note']}"))
+    rows.extend([("5. A/B test", f"{ab['key']}: {units} buyers; {ab['note']}"),
+                 *_engine_rows(ab.get("engine"))])  # fmt: skip
     conv = ab["conversion"]
     if conv is not None:
         rows.append(("6. lift: conversion", _interval(conv["lift"], conv["interval"], "+.4f")))

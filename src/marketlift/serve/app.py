@@ -26,7 +26,6 @@ import logging
 import time
 import zlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, Final
 
 import msgspec
@@ -40,15 +39,15 @@ from starlette.routing import BaseRoute, Route
 
 from marketlift._version import __version__
 from marketlift.events.validate import BatchFormatError, FieldError, RejectedEvent
-from marketlift.experiments.config import Experiment, load_experiments
 from marketlift.ingest.collector import Collector
 from marketlift.ingest.sink import Sink, SinkBatch
 from marketlift.serve.assign import Assigner
 from marketlift.serve.config import ServeConfig
-from marketlift.serve.decide import Catalog, DecisionEngine, catalog_pop
+from marketlift.serve.decide import DecisionEngine
 from marketlift.serve.decide_schema import MAX_DECIDE_BODY, decode_decide
 from marketlift.serve.decision_log import DecisionLog
-from marketlift.serve.guard import CircuitBreaker, GuardedStore
+from marketlift.serve.engine_setup import open_engine
+from marketlift.serve.guard import GuardedStore
 from marketlift.serve.metrics import CollectorMetrics, DecideMetrics
 from marketlift.serve.openapi import openapi_document
 from marketlift.serve.resources import ModelWatcher
@@ -136,7 +135,6 @@ class _Handlers:
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         active = open_sink(self.config) if self.given_sink is None else self.given_sink
         self._collector = Collector(active, limits=self.config.limits)
-        self._assigner = Assigner(_experiments(self.config), active, self._collector.clock)
         self._open_decisions(active)
         assert self.decision_log is not None
         self.decision_log.start()
@@ -158,34 +156,11 @@ class _Handlers:
 
     def _open_decisions(self, sink: Sink) -> None:
         """Open what ``/v1/decide`` needs: store, models, catalog, copy, decision log."""
-        cfg = self.config.decide
-        data = Path(self.config.data_dir)
-        self.store = GuardedStore(_open_store(self.config), CircuitBreaker(cfg.breaker_retry_s))
-        features = data / "features" / "listing_features.parquet"
-        self.watcher = ModelWatcher(
-            data, policy_file=cfg.policy_file, shadow_ranker=cfg.shadow_ranker,
-            listing_pop=catalog_pop(features),
-        )  # fmt: skip
+        opened = open_engine(self.config, sink, clock=self.collector.clock)
+        self.engine, self.store, self.watcher = opened.engine, opened.store, opened.watcher
+        self._assigner = opened.assigner
         self.decide_metrics.reloads.inc(self.watcher.reloads)
-        self.watcher.start(cfg.reload_interval_s)
-        from marketlift.copy.serving import CopyReader  # noqa: PLC0415
-
-        variant = None
-        if cfg.copy_variant is not None:
-            from marketlift.copy.variants import CopyVariant  # noqa: PLC0415
-
-            model, _, prompt = cfg.copy_variant.partition("@")
-            provider = "template" if model == "template" else "openai"
-            variant = CopyVariant("served", provider=provider, model=model, prompt_version=prompt)
-        assert self._assigner is not None
-        self.engine = DecisionEngine(
-            store=self.store, watcher=self.watcher, assigner=self._assigner,
-            catalog=Catalog.load(data, cfg.catalog_file), copy_reader=CopyReader(data),
-            budget_ms=cfg.budget_ms, experiment=cfg.experiment,
-            intent_skip_above=cfg.intent_skip_above, copy_variant=variant,
-        )  # fmt: skip
         self.decision_log = DecisionLog(sink)
-        self.engine.warm()
 
     @property
     def collector(self) -> Collector:
@@ -369,42 +344,6 @@ async def _read_small_body(request: Request, limit: int = _MAX_ASSIGN_BODY) -> b
             raise _HTTPError(413, f"body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _open_store(config: ServeConfig) -> Any:
-    """The online store the configuration names; the memory store is loaded from the build."""
-    cfg = config.decide
-    if cfg.store == "redis":
-        from marketlift.features.redis_store import RedisStore  # noqa: PLC0415
-
-        return RedisStore(cfg.redis_url, prefix=cfg.redis_prefix,
-                          timeout_s=cfg.store_timeout_ms / 1000.0)  # fmt: skip
-    from marketlift.features.store import MemoryStore, write_table  # noqa: PLC0415
-
-    store = MemoryStore()
-    folder = Path(config.data_dir) / "features"
-    tables = (
-        ("listing", "listing_features", "listing_id"),
-        ("buyer", "buyer_features", "buyer"),
-        ("session", "session_features", "buyer"),
-    )
-    for namespace, name, key in tables:
-        path = folder / f"{name}.parquet"
-        if path.exists():
-            import pyarrow.parquet as pq  # noqa: PLC0415
-
-            write_table(store, namespace, pq.read_table(path), key)
-    return store
-
-
-def _experiments(config: ServeConfig) -> list[Experiment]:
-    path = config.experiments_file
-    if path is None:
-        default = Path(config.data_dir) / "experiments.toml"
-        if not default.exists():
-            return []
-        path = default
-    return list(load_experiments(path).values())
 
 
 async def _read_body(request: Request, config: ServeConfig) -> bytes:

@@ -211,8 +211,19 @@ class DecisionEngine:
         generated copy shows within a minute)."""
 
     # -- one decision ---------------------------------------------------------------------
-    def decide(self, req: DecideRequest) -> DecisionRecord:  # noqa: PLR0915
-        """Decide for one request; the record holds the answer and what the log needs."""
+    def decide(  # noqa: PLR0915
+        self, req: DecideRequest, *, control: bool | None = None, u: float | None = None
+    ) -> DecisionRecord:
+        """Decide for one request; the record holds the answer and what the log needs.
+
+        Args:
+            req: The validated request.
+            control: Replays only (the HTTP route never sets it): ``True`` serves the baseline,
+                ``False`` the models, whatever the unit's variant; ``None`` follows the
+                configured experiment.
+            u: Replays only: the policy's uniform draw (``None``: a fresh one), so a simulator
+                can give two runs the same random numbers.
+        """
         clock = time.perf_counter
         start = clock()
         deadline = start + self.budget_s
@@ -220,7 +231,8 @@ class DecisionEngine:
         timings: dict[str, float] = {}
         reasons: list[str] = []
         decision_id = "d-" + uuid.uuid4().hex
-        u = self._random.random()
+        if u is None:
+            u = self._random.random()
 
         # 1. assign
         t = clock()
@@ -234,10 +246,12 @@ class DecisionEngine:
             {"experiment_key": a.experiment_key, "variant": a.variant, "unit": a.unit}
             for a in answer.assignments
         ]
-        control = self.experiment is not None and any(
+        in_control = self.experiment is not None and any(
             a.experiment_key == self.experiment and a.variant == "control"
             for a in answer.assignments
         )
+        if control is not None:
+            in_control = control
         timings["assign"] = _ms(clock() - t)
 
         # 2. candidates
@@ -245,12 +259,12 @@ class DecisionEngine:
         ctx = req.context
         session_items = list(dict.fromkeys([*ctx.recent, *ctx.cart, *([ctx.listing_id] if
                                             ctx.listing_id else [])]))  # fmt: skip
-        ranker = None if control else res.ranker
+        ranker = None if in_control else res.ranker
         query = None
         X_index: np.ndarray | None = None  # noqa: N806
         candidates: list[str]
         candidates = list(dict.fromkeys(req.candidates)) if req.candidates is not None else []
-        if ranker is None and not control and res.ranker is None:
+        if ranker is None and not in_control and res.ranker is None:
             reasons.append("ranker_unavailable")
         if ranker is not None and clock() < deadline:
             query = ranker.query(session_items, locale=req.locale)
@@ -313,7 +327,7 @@ class DecisionEngine:
         policy = res.policy
         focus = ctx.listing_id or (ctx.cart[-1] if ctx.cart else None) or (
             listings[0].listing_id if listings else None)  # fmt: skip
-        if control:
+        if in_control:
             pass
         elif policy is None:
             if self.watcher.policy_file.exists():
@@ -331,7 +345,8 @@ class DecisionEngine:
             x, _moment = engagement_features(req.surface, buyer, session,
                                              self.catalog.price_usd(focus))  # fmt: skip
             names = policy.actions_
-            mask = np.array([_allowed(n, req.surface) for n in names], dtype=bool)
+            reach = ctx.channels
+            mask = np.array([_allowed(n, req.surface, reach) for n in names], dtype=bool)
             if intent_p is not None and intent_p > self.intent_skip_above:
                 mask[:] = False
             mask[0] = True
@@ -351,7 +366,7 @@ class DecisionEngine:
             listings=listings,
             engagement=engagement,
             assignments=assignments,
-            models=res.versions() if not control else {"ranker": None, "intent": None,
+            models=res.versions() if not in_control else {"ranker": None, "intent": None,
                                                         "policy": None},
             degraded=bool(reasons),
             degraded_reasons=reasons,
@@ -441,12 +456,17 @@ class DecisionEngine:
         return parts, status
 
 
-def _allowed(action: str, surface: str) -> bool:
-    """Whether an action can be taken on a surface (messages only for ``push``)."""
+def _allowed(action: str, surface: str, channels: Sequence[str] | None = None) -> bool:
+    """Whether an action can be taken on a surface (messages only for ``push``).
+
+    A message also needs a channel the buyer can be reached on (``channels``; ``None``: all).
+    """
     if action == "none":
         return True
     channel = _CHANNEL.get(action)
     in_session = channel in ("onsite", "in_app")
+    if not in_session and channels is not None and channel not in channels:
+        return False
     return (surface == "push") != in_session
 
 

@@ -59,13 +59,16 @@ class DecideContext(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """What the page shows: the current listing, the query, the cart, recently viewed listings.
 
     ``recent`` lists the session's viewed listings, most recent last (at most 50): the ranker
-    generates candidates from them.
+    generates candidates from them. ``channels`` lists the message channels the buyer can be
+    reached on now (push permission granted, email opted in); omitted, every channel is
+    allowed, and the caller must drop a message it cannot send.
     """
 
     listing_id: Id | None = None
     query: Annotated[str, Meta(max_length=512)] | None = None
     cart: Annotated[list[Id], Meta(max_length=MAX_CART)] = []
     recent: Annotated[list[Id], Meta(max_length=50)] = []
+    channels: Annotated[list[Literal["push", "email"]], Meta(max_length=2)] | None = None
 
 
 class DecideRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -32,6 +32,7 @@ from marketlift.sim.policies import (
     Oracle,
     Policy,
     PolicyDecision,
+    SlatePolicy,
     UniformRandom,
     make_policy,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "PolicyValue",
     "SimConfig",
     "SimResult",
+    "SlatePolicy",
     "UniformRandom",
     "World",
     "evaluate_policies",

@@ -36,7 +36,14 @@ from marketlift.sim.effects import (
     logit_shift,
     unsubscribe_probability,
 )
-from marketlift.sim.policies import ContextBatch, Policy, choose
+from marketlift.sim.policies import (
+    ContextBatch,
+    Policy,
+    SlatePolicy,
+    check_choice,
+    choose,
+    policy_name,
+)
 from marketlift.sim.world import World
 
 __all__ = [
@@ -70,6 +77,16 @@ _HOUR_WEIGHTS: Final = np.array(
     [2, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 6, 6, 6, 5, 5, 6, 7, 8, 9, 9, 8, 6, 4], dtype=float
 )
 _LOG_PRICE_CENTER: Final = np.log(np.array([38.0, 30, 42, 55, 22, 20, 48, 60]) * 100)
+# The ranking effect (``ranking=True``): a browsing buyer sees the policy's slate beside the
+# listing on screen and takes whichever of the seven fits best by a noisy comparison: logit
+# choice at temperature _CHOICE_TEMPERATURE over fit (on the session's topic, well rated),
+# with attention falling by position (_SLATE_ATTENTION / log2(k + 2)). An off-topic listing
+# also lowers the logit of adding it to the cart by _OFF_TOPIC.
+_CHOICE_TEMPERATURE: Final = 0.5
+_SLATE_ATTENTION: Final = 0.6
+_OFF_TOPIC: Final = -1.5
+_TASTE: Final = 0.5
+_RATING_PULL: Final = 0.6
 
 
 @dataclasses.dataclass(slots=True)
@@ -175,8 +192,15 @@ def simulate_day(  # noqa: PLR0915 - one pass over the day, in the order things 
     arm: IntArray,
     *,
     log_exposures: bool = False,
+    ranking: bool = False,
 ) -> Day:
-    """Simulate day ``day``; ``policies[arm[b]]`` decides for buyer ``b``; updates ``state``."""
+    """Simulate day ``day``; ``policies[arm[b]]`` decides for buyer ``b``; updates ``state``.
+
+    With ``ranking``, the ranking effect is on: each browsing session shows the deciding
+    policy's slate (:class:`~marketlift.sim.policies.SlatePolicy`; other policies show the
+    organic impressions), and the buyer may switch to a listing from it, which changes what
+    they may buy. Without it the run is the same as before the effect existed, draw for draw.
+    """
     cfg, b, lst = world.config, world.buyers, world.listings
     rng = cfg.rng(1, day)
     # -- sessions (independent of any policy) ------------------------------------------------
@@ -236,11 +260,32 @@ def simulate_day(  # noqa: PLR0915 - one pass over the day, in the order things 
     prob_all = p_atc_all * p_co_all * p_pur[:, None]
     values = prob_all * value_all
     batch = ContextBatch(
-        moment=moment, buyer=buyer, u=u[:, 8], price_sensitivity=ps, is_new=is_new,
-        fatigue=fatigue, value_cents=price, available=avail, true_values=values,
+        moment=moment, buyer=buyer, listing=listing, u=u[:, 8], price_sensitivity=ps,
+        is_new=is_new, fatigue=fatigue, value_cents=price, available=avail, true_values=values,
     )  # fmt: skip
     session_arm = arm[buyer]
-    action, propensity = _decide(policies, session_arm, batch)
+    slate_size = N_IMPRESSIONS if ranking else 0
+    action, propensity, slate = _decide(policies, session_arm, batch, slate_size, lst.n)
+    if ranking:
+        rank_rng = cfg.rng(5, day)
+        gumbel = rank_rng.gumbel(size=(n, 1 + N_IMPRESSIONS))
+        taste = rank_rng.normal(0.0, _TASTE, (n, 1 + N_IMPRESSIONS))
+        slate = np.where(slate >= 0, slate, others[:, MAX_VIEWS:])
+        match = _switch(world, listing, slate, gumbel, taste, browsing=moment == 0)
+        listing = np.where(match.switched, match.listing, listing)
+        views[np.arange(n), n_views - 1] = listing
+        impressions = slate.copy()
+        price = lst.price_cents[listing].astype(np.float64)
+        ship = lst.shipping_cents[listing].astype(np.float64)
+        price_rel = np.log(price) - _LOG_PRICE_CENTER[lst.category[listing]]
+        l_atc = (_ATC0 + intent - 0.8 * ps * price_rel + 0.3 * (lst.rating[listing] - 4.5)
+                 + 1.6 * returning + match.match)  # fmt: skip
+        l_co = _CO0 + 0.4 * intent - 2.0 * ps * ship / (price + ship)
+        p_atc_all = _sigmoid(l_atc[:, None] + shift)
+        p_co_all = _sigmoid(l_co[:, None] + 0.5 * shift)
+        value_all = _order_value(price, ship)
+        prob_all = p_atc_all * p_co_all * p_pur[:, None]
+        values = prob_all * value_all
     rows = np.arange(n)
     p_atc = p_atc_all[rows, action]
     p_co = p_co_all[rows, action]
@@ -265,7 +310,7 @@ def simulate_day(  # noqa: PLR0915 - one pass over the day, in the order things 
     carts = _cart_decisions(
         world, state, sessions=np.flatnonzero(idle), u=u, abandon_us=abandon_us, price=price,
         ship=ship, intent=intent, ps=ps, is_new=is_new, fsens=fsens, policies=policies,
-        session_arm=session_arm, buyer=buyer,
+        session_arm=session_arm, buyer=buyer, listing=listing,
     )  # fmt: skip
     # -- state at the end of the day ---------------------------------------------------------
     recovered_sessions = carts.session[carts.recovered]
@@ -297,11 +342,17 @@ def _order_value(price: FloatArray, ship: FloatArray) -> FloatArray:
 
 
 def _decide(
-    policies: Sequence[Policy], arm: IntArray, batch: ContextBatch
-) -> tuple[IntArray, FloatArray]:
+    policies: Sequence[Policy],
+    arm: IntArray,
+    batch: ContextBatch,
+    slate_size: int = 0,
+    n_listings: int = 0,
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """Each arm's policy decides its rows; slates (``-1``: none) when ``slate_size`` > 0."""
     n = len(batch)
     action = np.zeros(n, dtype=np.int64)
     propensity = np.ones(n)
+    slate = np.full((n, slate_size), -1, dtype=np.int64)
     for k, policy in enumerate(policies):
         rows = np.flatnonzero(arm == k)
         if len(rows) == 0:
@@ -309,8 +360,67 @@ def _decide(
         sub = ContextBatch(
             **{f.name: getattr(batch, f.name)[rows] for f in dataclasses.fields(batch)}
         )
-        action[rows], propensity[rows] = choose(policy, sub)
-    return action, propensity
+        if slate_size and isinstance(policy, SlatePolicy):
+            idx, prop, got = policy.decide_batch(sub, slate_size)
+            _check_slate(policy, got, len(rows), slate_size, n_listings)
+            slate[rows] = got
+            action[rows], propensity[rows] = check_choice(policy_name(policy), sub, idx, prop)
+        else:
+            action[rows], propensity[rows] = choose(policy, sub)
+    return action, propensity, slate
+
+
+def _check_slate(policy: Policy, slate: IntArray, n: int, size: int, n_listings: int) -> None:
+    name = policy_name(policy)
+    if np.shape(slate) != (n, size):
+        msg = f"policy {name!r} returned a slate of shape {np.shape(slate)}, expected ({n}, {size})"
+        raise ValueError(msg)
+    if n and (slate.min() < -1 or slate.max() >= n_listings):
+        bad = int(slate[(slate < -1) | (slate >= n_listings)][0])
+        msg = (
+            f"policy {name!r} returned listing index {bad} in a slate, expected -1 (no listing) "
+            f"or an index in [0, {n_listings})"
+        )
+        raise ValueError(msg)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Switch:
+    switched: BoolArray
+    listing: IntArray
+    match: FloatArray
+
+
+def _switch(
+    world: World,
+    listing: IntArray,
+    slate: IntArray,
+    gumbel: FloatArray,
+    taste: FloatArray,
+    *,
+    browsing: BoolArray,
+) -> _Switch:
+    """Which listing each browsing buyer ends up considering: on screen or from the slate.
+
+    The buyer came for the on-screen listing's category: a listing of another category is off
+    topic (``_OFF_TOPIC`` on the logit of wanting it). Each listing also has the buyer's own
+    taste for it (``taste``, a normal draw per session and option, unknown to any policy).
+    Among the seven the buyer takes one by a logit choice on fit (on topic, to their taste,
+    well rated) with attention falling by position. ``match`` is the chosen listing's
+    off-topic and taste terms, added to the logit of adding it to the cart; a buyer who is
+    not browsing (back for a cart) stays with the listing, with no taste term.
+    """
+    lst = world.listings
+    options = np.concatenate([listing[:, None], slate], axis=1)
+    on_topic = lst.category[options] == lst.category[listing][:, None]
+    match = np.where(on_topic, 0.0, _OFF_TOPIC) + taste
+    fit = match + _RATING_PULL * (lst.rating[options] - 4.5)
+    position = np.r_[1.0, _SLATE_ATTENTION / np.log2(np.arange(slate.shape[1]) + 2.0)]
+    pick = np.argmax(fit / _CHOICE_TEMPERATURE + np.log(position)[None, :] + gumbel, axis=1)
+    rows = np.arange(len(listing))
+    switched = browsing & (pick > 0)
+    chosen = options[rows, pick]
+    return _Switch(switched, chosen, np.where(browsing, match[rows, pick], 0.0))
 
 
 def _cart_decisions(
@@ -329,6 +439,7 @@ def _cart_decisions(
     policies: Sequence[Policy],
     session_arm: IntArray,
     buyer: IntArray,
+    listing: IntArray,
 ) -> CartDecisions:
     parts: list[dict[str, npt.NDArray[np.generic]]] = []
     pending = sessions
@@ -347,10 +458,11 @@ def _cart_decisions(
         values = prob_all * value_all
         col = 16 + 6 * step
         batch = ContextBatch(
-            moment=moment, buyer=bs, u=u[s, col], price_sensitivity=ps[s], is_new=is_new[s],
-            fatigue=fatigue, value_cents=price[s], available=avail, true_values=values,
+            moment=moment, buyer=bs, listing=listing[s], u=u[s, col], price_sensitivity=ps[s],
+            is_new=is_new[s], fatigue=fatigue, value_cents=price[s], available=avail,
+            true_values=values,
         )  # fmt: skip
-        action, propensity = _decide(policies, session_arm[s], batch)
+        action, propensity, _ = _decide(policies, session_arm[s], batch)
         rows = np.arange(m)
         recovered = u[s, col + 1] < prob_all[rows, action]
         shown = action > 0

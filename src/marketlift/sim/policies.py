@@ -42,7 +42,9 @@ __all__ = [
     "Oracle",
     "Policy",
     "PolicyDecision",
+    "SlatePolicy",
     "UniformRandom",
+    "check_choice",
     "choose",
     "make_policy",
     "policy_name",
@@ -90,11 +92,13 @@ class ContextBatch:
     """Many decisions as arrays (row ``i`` is one :class:`DecisionContext`).
 
     ``available`` and ``true_values`` have one column per action of
-    :data:`~marketlift.sim.effects.ACTIONS`.
+    :data:`~marketlift.sim.effects.ACTIONS`. ``listing`` is the listing at stake: the one on
+    screen in a session, the cart's listing for a returning visit or an idle cart.
     """
 
     moment: IntArray
     buyer: IntArray
+    listing: IntArray
     u: FloatArray
     price_sensitivity: FloatArray
     is_new: npt.NDArray[np.bool_]
@@ -143,6 +147,25 @@ class BatchPolicy(Policy, Protocol):
         ...
 
 
+@runtime_checkable
+class SlatePolicy(Protocol):
+    """A policy that also ranks: it answers in-session decisions with a slate of listings.
+
+    The simulator's ranking effect (``ranking=True``) shows the slate to the buyer, who may
+    pick a listing from it instead of the one on screen.
+    """
+
+    def decide_batch(
+        self, batch: ContextBatch, slate_size: int
+    ) -> tuple[IntArray, FloatArray, IntArray]:
+        """Actions, propensities and slates, one per row of ``batch``.
+
+        Returns action indexes (into ``ACTIONS``), propensities and an ``(n, slate_size)``
+        array of listing indexes, best first (``-1`` where the slate is shorter).
+        """
+        ...
+
+
 def policy_name(policy: Policy) -> str:
     """The ``name`` attribute of a policy, or its class name."""
     name = getattr(policy, "name", None)
@@ -168,12 +191,26 @@ def choose(policy: Policy, batch: ContextBatch) -> tuple[IntArray, FloatArray]:
             decision = policy.select(batch.context(i), batch.actions(i))
             idx[i] = index.get(decision.action, -1)
             prop[i] = decision.propensity
+    return check_choice(policy_name(policy), batch, idx, prop)
+
+
+def check_choice(
+    name: str, batch: ContextBatch, idx: IntArray, prop: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """Check a policy's actions and propensities for ``batch``; returns them.
+
+    Raises:
+        ValueError: An action is not available or a propensity is outside (0, 1].
+    """
+    n = len(batch)
+    idx = np.asarray(idx, dtype=np.int64)
+    prop = np.asarray(prop, dtype=np.float64)
     if n and (idx.min() < 0 or not batch.available[np.arange(n), idx].all()):
-        msg = f"policy {policy_name(policy)!r} chose an action that is not available"
+        msg = f"policy {name!r} chose an action that is not available"
         raise ValueError(msg)
     if n and not ((prop > 0.0) & (prop <= 1.0)).all():
         bad = float(prop[~((prop > 0.0) & (prop <= 1.0))][0])
-        msg = f"policy {policy_name(policy)!r} returned propensity == {bad}, expected in (0, 1]"
+        msg = f"policy {name!r} returned propensity == {bad}, expected in (0, 1]"
         raise ValueError(msg)
     return idx, prop
 

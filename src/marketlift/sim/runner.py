@@ -193,21 +193,51 @@ def run_ab(
     via_collector: bool = False,
     truth: bool = True,
     progress: Progress | None = None,
+    arm: npt.NDArray[np.int64] | None = None,
+    ranking: bool = False,
+    truth_policies: Mapping[str, Policy | str] | None = None,
 ) -> SimResult:
-    """A/B mode: buyers are split at random, evenly, between ``policies`` (the first is control).
+    """A/B mode: buyers are split between ``policies`` (the first is control).
 
     Each buyer's first session logs an ``exposure`` (``experiment_key``, variant = the policy's
     key in ``policies``). The result's ``experiment`` holds the true value of every variant over
     all buyers (common random numbers) and the true effects against control.
+
+    Args:
+        config: The world and period.
+        policies: Variant name to policy.
+        data_dir: Where to write events and truth tables; ``None`` to only compute.
+        experiment_key: Logged on every exposure.
+        via_collector: Send every event through the collector (see :func:`simulate`).
+        truth: Write the ``sim_*`` truth tables too.
+        progress: Called after each day.
+        arm: The variant index of every buyer (``None``: a random even split). Give the
+            assignment your experiment service makes, so simulated arms are the served ones.
+        ranking: Turn the ranking effect on (see :func:`~marketlift.sim.funnel.simulate_day`).
+        truth_policies: The policies the truth evaluates over all buyers, when they are not
+            ``policies`` themselves (for example the same engine forced to each variant);
+            keys as in ``policies``.
     """
     if len(policies) < 2:
         raise ConfigError("policies", list(policies), "at least two variants")
     pols = [make_policy(p) if isinstance(p, str) else p for p in policies.values()]
     names = list(policies)
-    arm = (config.rng(0, 3).permutation(config.n_buyers) % len(pols)).astype(np.int64)
+    if arm is None:
+        arm = (config.rng(0, 3).permutation(config.n_buyers) % len(pols)).astype(np.int64)
+    else:
+        arm = np.asarray(arm, dtype=np.int64)
+        if arm.shape != (config.n_buyers,) or arm.min() < 0 or arm.max() >= len(pols):
+            raise ConfigError(
+                "arm", f"array of shape {arm.shape}",
+                f"one variant index in [0, {len(pols)}) per buyer ({config.n_buyers})",
+            )  # fmt: skip
     result = _run(config, pols, arm, data_dir, experiment_key=experiment_key, names=names,
-                  via_collector=via_collector, truth=truth, progress=progress)  # fmt: skip
-    values = evaluate_policies(config, dict(zip(names, pols, strict=True)))
+                  via_collector=via_collector, truth=truth, progress=progress,
+                  ranking=ranking)  # fmt: skip
+    if truth_policies is not None and list(truth_policies) != names:
+        raise ConfigError("truth_policies", list(truth_policies), f"the variants {names}")
+    evaluated = dict(zip(names, pols, strict=True)) if truth_policies is None else truth_policies
+    values = evaluate_policies(config, evaluated, ranking=ranking)
     control = names[0]
     true_values = {k: v.expected_revenue_per_buyer for k, v in values.items()}
     experiment = ExperimentTruth(
@@ -220,11 +250,12 @@ def run_ab(
 
 
 def evaluate_policies(
-    config: SimConfig, policies: Mapping[str, Policy | str]
+    config: SimConfig, policies: Mapping[str, Policy | str], *, ranking: bool = False
 ) -> dict[str, PolicyValue]:
     """The true value of each policy over all buyers, with common random numbers.
 
-    Every policy faces the same buyers, sessions and uniforms; nothing is written.
+    Every policy faces the same buyers, sessions and uniforms; nothing is written. ``ranking``
+    turns the ranking effect on.
 
     Example:
         >>> from marketlift.sim.config import SimConfig
@@ -237,7 +268,8 @@ def evaluate_policies(
     for key, pol in policies.items():
         p = make_policy(pol) if isinstance(pol, str) else pol
         result = _run(config, [p], np.zeros(config.n_buyers, dtype=np.int64), None,
-                      experiment_key=None, names=[key], truth=False)  # fmt: skip
+                      experiment_key=None, names=[key], truth=False,
+                      ranking=ranking)  # fmt: skip
         out[key] = result.values[key]
     return out
 
@@ -296,10 +328,12 @@ def _run(
     via_collector: bool = False,
     truth: bool = True,
     progress: Progress | None = None,
+    ranking: bool = False,
 ) -> SimResult:
     started = time.perf_counter()
     names = list(names) if names is not None else [policy_name(p) for p in policies]
-    run = config.run_key(*names, experiment_key or "")
+    parts = [*names, experiment_key or ""] + (["ranking"] if ranking else [])
+    run = config.run_key(*parts)
     world = make_world(config)
     state = BuyerState.start(world)
     totals = _Totals()
@@ -312,7 +346,8 @@ def _run(
             write_table(data_dir, "sim_listings", run, listings_table(world, run))
         for d in range(config.n_days):
             day = simulate_day(world, state, d, policies, arm,
-                               log_exposures=experiment_key is not None)  # fmt: skip
+                               log_exposures=experiment_key is not None,
+                               ranking=ranking)  # fmt: skip
             totals.add_day(day, len(policies))
             if sink is not None:
                 table = builder.build(day)

@@ -43,7 +43,10 @@ class SLearner(BaseUpliftLearner):
         self.model_ = self._fit_outcome(0, np.hstack([X, onehot]), y)
 
     def _effects(self, X: FloatArray) -> FloatArray:  # noqa: N803
-        k, n = len(self.classes_), len(X)
-        stacked = np.vstack([self._design(X, a) for a in range(k)])  # one call for every arm
+        k, (n, d) = len(self.classes_), X.shape
+        # Every arm's design stacked (rows a*n .. a*n+n-1 are arm a): one call for all arms.
+        stacked = np.zeros((k * n, d + k - 1))
+        stacked[:, :d] = np.tile(X, (k, 1))
+        stacked[np.arange(n, k * n), d + np.repeat(np.arange(k - 1), n)] = 1.0
         means = self._mean(self.model_, stacked).reshape(k, n).T
         return np.asarray(means[:, 1:] - means[:, :1])
