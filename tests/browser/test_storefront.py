@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from marketlift.lake import query
@@ -354,6 +355,89 @@ def _check_lake(data: Path, journey: Journey, variant: str) -> None:
     exposures = [r for r in by_type["exposure"] if r["experiment_key"] == "demo_engagement"]
     assert exposures, "the decide call logged the exposure"
     assert {r["variant"] for r in exposures} == {variant}
+
+
+def _exploring_copy(data_dir: Path, target: Path) -> Path:
+    """The demo data with a policy that explores every allowed action, and no experiment.
+
+    Epsilon 1 over the demo policy's learner: each on-site action has the same chance, so the
+    carousel (similar items), the banner and the reminder all come up in a few page views.
+    """
+    from marketlift.policy import EpsilonGreedyPolicy, load, save
+    from marketlift.policy.features import SIM_FEATURES
+
+    shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns(".writer.lock"))
+    (target / "experiments.toml").unlink()  # everyone gets the models
+    policy_file = target / "policies" / "engagement.pkl"
+    served = load(policy_file)
+    explore = EpsilonGreedyPolicy(
+        served.learner_, epsilon=1.0, prefit=True, scale_column=served.scale_column
+    )
+    rows = np.zeros((len(served.actions_), len(SIM_FEATURES)))
+    save(explore.fit(rows, served.actions_, np.zeros(len(rows))), policy_file)
+    return target
+
+
+def test_every_engagement_widget_renders(browser: Any, data_dir: Path) -> None:
+    """Banner and carousel on listing pages, the cart reminder on the home page with a cart."""
+    data = _exploring_copy(data_dir, data_dir.parent / "exploring")
+    seen: dict[str, dict[str, Any]] = {}
+    with _serving(data) as running:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(f"{running.url}/shop/?locale=fr-FR")
+            _ready(page)
+            listings = page.locator("main .grid .card").evaluate_all(
+                "cards => cards.map(c => c.dataset.listingId)"
+            )
+            for listing_id in listings * 3:
+                if {"banner", "carousel"} <= set(seen):
+                    break
+                page.goto(f"{running.url}/shop/listing/{listing_id}?locale=fr-FR")
+                _ready(page)
+                _note_widget(page, seen)
+            page.click("#add-to-cart")
+            page.wait_for_selector("#added-status")
+            for _ in range(30):
+                if "reminder" in seen:
+                    break
+                page.goto(f"{running.url}/shop/?locale=fr-FR")
+                _ready(page)
+                _note_widget(page, seen)
+        finally:
+            context.close()
+    assert not errors, f"errors on the page: {errors}"
+    assert {"banner", "carousel", "reminder"} <= set(seen), f"widgets seen: {sorted(seen)}"
+    carousel = seen["carousel"]
+    assert carousel["action"].startswith("similar_items")
+    assert carousel["cards"] > 0  # similar listings, links to their pages
+    reminder = seen["reminder"]
+    assert reminder["surface"] == "home"
+    assert "panier" in reminder["text"]  # "Vous avez laissé 1 article(s) dans votre panier."
+    for shown in seen.values():
+        assert shown["channel"] in ("onsite", "in_app")
+
+
+def _note_widget(page: Any, seen: dict[str, dict[str, Any]]) -> None:
+    """Record the widget the page rendered (with a screenshot of the first of each kind)."""
+    box = page.locator("#engagement-slot .engagement")
+    if box.count() == 0:
+        return
+    widget = box.get_attribute("data-widget")
+    if widget is None or widget in seen:
+        return
+    shown = page.evaluate("window.shop.engagements.at(-1)")
+    seen[widget] = {
+        "action": shown["action"],
+        "channel": shown.get("channel") or "onsite",
+        "surface": shown["surface"],
+        "text": box.inner_text(),
+        "cards": box.locator(".carousel .card").count(),
+    }
+    _shot(page, f"storefront-widget-{widget}.png")
 
 
 def test_search_and_locale_switch(browser: Any, server: Server) -> None:

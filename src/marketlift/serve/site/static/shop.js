@@ -287,10 +287,15 @@ function icon(name) {
   return svg;
 }
 
-/** Which widget shows an engagement: a carousel of similar items, a cart reminder, or a banner. */
-function widgetOf(engagement) {
+/**
+ * Which widget shows an engagement: a carousel of similar items, a cart reminder, or a banner.
+ * A buyer back on the home page with items in the cart (the `returning_visit` moment) sees the
+ * nudge as a reminder of the cart.
+ */
+function widgetOf(engagement, surface) {
   if (engagement.action.includes('similar')) return 'carousel';
   if (engagement.action.includes('reminder')) return 'reminder';
+  if (surface === 'home' && cart.count() > 0) return 'reminder';
   return 'banner';
 }
 
@@ -307,7 +312,7 @@ async function renderEngagement(decision, surface) {
   slot.replaceChildren();
   const e = decision.engagement;
   if (!e || !decision.decision_id) return;
-  const widget = widgetOf(e);
+  const widget = widgetOf(e, surface);
   const { title, body } = copyText(e);
   const channel = e.channel ?? 'onsite';
   const base = { action: e.action, channel, decision_id: decision.decision_id };
