@@ -4,7 +4,6 @@ One run (module fixture, about half a minute) through the real CLI; the tests re
 and the data directory it wrote.
 """
 
-import datetime as dt
 import json
 import re
 import tomllib
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 
 from marketlift.cli.main import app
 from marketlift.demo import MARKER, prepare_data_dir
-from marketlift.demo.abtest import ab_config
 from marketlift.demo.market import history_config
 from marketlift.demo.replay import device_id
 from marketlift.demo.sizes import SIZES
@@ -99,9 +97,7 @@ def test_every_ab_decision_went_through_the_decision_engine(
     assert engine["reasons"] == {}
     # What the engine decided is what the lake holds: nudges only in treatment, and the
     # exposures' variants are the served assignment (hash of the device id), not a coin.
-    history = history_config(SIZES["small"], 0)
-    start = history.start + dt.timedelta(days=history.n_days)
-    buyers = make_world(ab_config(SIZES["small"], 0, start)).buyers
+    buyers = make_world(history_config(SIZES["small"], 0)).buyers  # the A/B test's buyers too
     experiment = load_experiments(data / "experiments.toml")["demo_engagement"]
     rows = query(
         data,

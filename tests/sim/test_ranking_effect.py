@@ -22,7 +22,7 @@ from marketlift.sim import (
     run_ab,
 )
 from marketlift.sim.funnel import N_IMPRESSIONS, BuyerState, Day, simulate_day
-from marketlift.sim.world import World
+from marketlift.sim.world import World, continue_world
 
 CONFIG = SimConfig(n_buyers=6000, n_days=4, seed=11)
 WORLD = make_world(CONFIG)
@@ -148,3 +148,19 @@ def test_ab_with_given_arms_and_truth_policies(tmp_path: object) -> None:
         run_ab(config, {"a": "never", "b": "never"}, None, truth_policies={"x": "never"})
     with pytest.raises(ValueError, match=r"listing index \d+ in a slate, expected -1"):
         evaluate_policies(config, {"wrong world": TopicSlate(True)}, ranking=True)
+
+
+def test_a_continued_world_keeps_buyers_and_listings_and_its_own_ids() -> None:
+    history = SimConfig(n_buyers=800, n_days=5, seed=2)
+    later = SimConfig(n_buyers=800, n_days=2, seed=3, start=history.start)
+    world = continue_world(make_world(history), later)
+    fresh = make_world(later)
+    assert (world.listings.price_cents == make_world(history).listings.price_cents).all()
+    assert not (world.listings.price_cents == fresh.listings.price_cents).all()
+    assert (world.buyers.first_day == -1).all()  # everyone joined during the history
+    continued = evaluate_policies(later, {"never": "never"}, world=world)["never"]
+    own = evaluate_policies(later, {"never": "never"})["never"]
+    assert continued.buyers == own.buyers == 800
+    assert continued.expected_revenue_per_buyer != own.expected_revenue_per_buyer
+    with pytest.raises(ValueError, match="the world's 800 buyers"):
+        continue_world(make_world(history), SimConfig(n_buyers=900, n_days=2))

@@ -8,8 +8,9 @@ locale), and answers one ``DecideRequest`` per simulated decision. The simulator
 effect is on: a browsing buyer sees the answer's listings and may switch to one of them, so
 the ranking matters as well as the engagement.
 
-The test runs on a fresh draw of the marketplace (seed ``seed + 1``) that starts the day after
-the history ends. The unit is the ``anonymous_id`` (the device: every buyer has one, while a
+The test runs on the history's marketplace (the same buyers and listings, which the models
+and the online features know) in the days after the history ends, with fresh sessions (seed
+``seed + 1``). The unit is the ``anonymous_id`` (the device: every buyer has one, while a
 quarter of them never sign in and have no ``buyer_id``). The experiment engine
 (:func:`marketlift.experiments.analyze_lake`) reads the exposures and purchases from the lake;
 the simulator's truth is the difference in expected revenue between the two policies over the
@@ -27,11 +28,13 @@ from typing import Any, Final
 from marketlift.demo.progress import Steps
 from marketlift.demo.sizes import DemoSize
 from marketlift.sim import SimConfig, SimResult
+from marketlift.sim.world import World
 
 __all__ = [
     "EXPERIMENTS_TOML",
     "EXPERIMENT_KEY",
     "ab_config",
+    "ab_world",
     "analyze",
     "run_ab_test",
     "write_experiments_toml",
@@ -52,8 +55,15 @@ control = "control"
 
 
 def ab_config(size: DemoSize, seed: int, start: dt.date) -> SimConfig:
-    """The A/B test's simulator configuration: a fresh draw that starts on ``start``."""
-    return SimConfig(n_buyers=size.ab_buyers, n_days=size.ab_days, seed=seed + 1, start=start)
+    """The A/B test's configuration: fresh sessions from ``start`` (buyers: :func:`ab_world`)."""
+    return SimConfig(n_buyers=size.train_buyers, n_days=size.ab_days, seed=seed + 1, start=start)
+
+
+def ab_world(history: SimConfig, config: SimConfig) -> World:
+    """The history's buyers and listings in the A/B test's period (what the models know)."""
+    from marketlift.sim.world import continue_world, make_world  # noqa: PLC0415
+
+    return continue_world(make_world(history), config)
 
 
 def write_experiments_toml(data_dir: str | os.PathLike[str]) -> Path:
@@ -69,7 +79,7 @@ def write_experiments_toml(data_dir: str | os.PathLike[str]) -> Path:
 
 
 def run_ab_test(
-    data_dir: str | os.PathLike[str], config: SimConfig, steps: Steps
+    data_dir: str | os.PathLike[str], history: SimConfig, config: SimConfig, steps: Steps
 ) -> tuple[SimResult, dict[str, Any]]:
     """Simulate the A/B test into the lake, every decision made by the decision engine.
 
@@ -84,7 +94,7 @@ def run_ab_test(
     from marketlift.demo.replay import EngineArm, ReplayStats, served_arms  # noqa: PLC0415
     from marketlift.serve.config import DecideConfig, ServeConfig  # noqa: PLC0415
     from marketlift.serve.engine_setup import open_engine  # noqa: PLC0415
-    from marketlift.sim import make_world, run_ab  # noqa: PLC0415
+    from marketlift.sim import run_ab  # noqa: PLC0415
 
     serve = ServeConfig(
         data_dir=str(data_dir),
@@ -92,7 +102,7 @@ def run_ab_test(
     )
     opened = open_engine(serve, reload_interval_s=0)
     try:
-        world = make_world(config)
+        world = ab_world(history, config)
         variants = ["control", "treatment"]
         arm = served_arms(opened.assigner, world, EXPERIMENT_KEY, variants)
         memo: dict[Any, Any] = {}
@@ -117,6 +127,7 @@ def run_ab_test(
                 arm=arm,
                 ranking=True,
                 truth_policies=arms(forced=True),
+                world=world,
             )
     finally:
         opened.close()

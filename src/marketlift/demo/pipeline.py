@@ -80,7 +80,7 @@ def run_demo(
     summary["ope"] = evaluate_offline(policy, log, history_config(scale, seed), steps, seed)
     start = history.config.start + dt.timedelta(days=history.config.n_days)
     summary["experiments_toml"] = str(write_experiments_toml(data))
-    sim, engine_stats = run_ab_test(data, ab_config(scale, seed, start), steps)
+    sim, engine_stats = run_ab_test(data, history.config, ab_config(scale, seed, start), steps)
     analysis, summary["experiment"] = analyze(data, sim, steps)
     summary["experiment"]["engine"] = engine_stats
     # Last, so the collector's sample events (stamped with today's clock, other ids) stay out

@@ -21,8 +21,7 @@ class DemoSize:
         name: ``small``, ``medium`` or ``large``.
         train_buyers: Buyers of the logged history (the logging policy decides).
         train_days: Days of history.
-        ab_buyers: Buyers of the A/B test (split evenly between control and treatment).
-        ab_days: Days of the A/B test.
+        ab_days: Days of the A/B test (the history's buyers and listings, later).
         ensemble: S-learners in the uplift ensemble (seeds).
         ranker_trees: Boosting rounds of the ranker.
         ranker_queries: Most training queries of the ranker.
@@ -32,7 +31,6 @@ class DemoSize:
     name: str
     train_buyers: int
     train_days: int
-    ab_buyers: int
     ab_days: int
     ensemble: int
     ranker_trees: int
@@ -41,8 +39,8 @@ class DemoSize:
 
 
 SIZES: Final = {
-    "small": DemoSize("small", 4_000, 7, 4_000, 7, 2, 100, 2_000, 500),
-    "medium": DemoSize("medium", 20_000, 14, 20_000, 7, 3, 100, 2_000, 1_000),
-    "large": DemoSize("large", 60_000, 21, 60_000, 7, 5, 200, 20_000, 5_000),
+    "small": DemoSize("small", 4_000, 7, 4, 2, 100, 2_000, 500),
+    "medium": DemoSize("medium", 20_000, 14, 5, 3, 100, 2_000, 1_000),
+    "large": DemoSize("large", 60_000, 21, 7, 5, 200, 20_000, 5_000),
 }
 DEFAULT_SIZE: Final = "medium"

@@ -46,7 +46,7 @@ from marketlift.sim.runner import (
     simulate,
 )
 from marketlift.sim.truth import TRUTH_TABLES, read_truth, register_views
-from marketlift.sim.world import World, make_world
+from marketlift.sim.world import World, continue_world, make_world
 
 __all__ = [
     "ACTIONS",
@@ -70,6 +70,7 @@ __all__ = [
     "SlatePolicy",
     "UniformRandom",
     "World",
+    "continue_world",
     "evaluate_policies",
     "make_policy",
     "make_world",

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +40,7 @@ from marketlift.sim.jsonfrag import join
 from marketlift.sim.policies import Policy, make_policy, policy_name
 from marketlift.sim.tables import buyers_table, decisions_table, listings_table, sessions_table
 from marketlift.sim.truth import register_views, write_table
-from marketlift.sim.world import make_world
+from marketlift.sim.world import World, make_world
 
 __all__ = [
     "ExperimentTruth",
@@ -196,6 +197,7 @@ def run_ab(
     arm: npt.NDArray[np.int64] | None = None,
     ranking: bool = False,
     truth_policies: Mapping[str, Policy | str] | None = None,
+    world: World | None = None,
 ) -> SimResult:
     """A/B mode: buyers are split between ``policies`` (the first is control).
 
@@ -217,6 +219,8 @@ def run_ab(
         truth_policies: The policies the truth evaluates over all buyers, when they are not
             ``policies`` themselves (for example the same engine forced to each variant);
             keys as in ``policies``.
+        world: The buyers and listings (default ``make_world(config)``); for a test that
+            follows an earlier run, :func:`~marketlift.sim.world.continue_world`.
     """
     if len(policies) < 2:
         raise ConfigError("policies", list(policies), "at least two variants")
@@ -233,11 +237,11 @@ def run_ab(
             )  # fmt: skip
     result = _run(config, pols, arm, data_dir, experiment_key=experiment_key, names=names,
                   via_collector=via_collector, truth=truth, progress=progress,
-                  ranking=ranking)  # fmt: skip
+                  ranking=ranking, world=world)  # fmt: skip
     if truth_policies is not None and list(truth_policies) != names:
         raise ConfigError("truth_policies", list(truth_policies), f"the variants {names}")
     evaluated = dict(zip(names, pols, strict=True)) if truth_policies is None else truth_policies
-    values = evaluate_policies(config, evaluated, ranking=ranking)
+    values = evaluate_policies(config, evaluated, ranking=ranking, world=world)
     control = names[0]
     true_values = {k: v.expected_revenue_per_buyer for k, v in values.items()}
     experiment = ExperimentTruth(
@@ -250,12 +254,16 @@ def run_ab(
 
 
 def evaluate_policies(
-    config: SimConfig, policies: Mapping[str, Policy | str], *, ranking: bool = False
+    config: SimConfig,
+    policies: Mapping[str, Policy | str],
+    *,
+    ranking: bool = False,
+    world: World | None = None,
 ) -> dict[str, PolicyValue]:
     """The true value of each policy over all buyers, with common random numbers.
 
     Every policy faces the same buyers, sessions and uniforms; nothing is written. ``ranking``
-    turns the ranking effect on.
+    turns the ranking effect on; ``world`` gives the buyers and listings (as in :func:`run_ab`).
 
     Example:
         >>> from marketlift.sim.config import SimConfig
@@ -269,7 +277,7 @@ def evaluate_policies(
         p = make_policy(pol) if isinstance(pol, str) else pol
         result = _run(config, [p], np.zeros(config.n_buyers, dtype=np.int64), None,
                       experiment_key=None, names=[key], truth=False,
-                      ranking=ranking)  # fmt: skip
+                      ranking=ranking, world=world)  # fmt: skip
         out[key] = result.values[key]
     return out
 
@@ -329,12 +337,22 @@ def _run(
     truth: bool = True,
     progress: Progress | None = None,
     ranking: bool = False,
+    world: World | None = None,
 ) -> SimResult:
     started = time.perf_counter()
     names = list(names) if names is not None else [policy_name(p) for p in policies]
     parts = [*names, experiment_key or ""] + (["ranking"] if ranking else [])
+    if world is None:
+        world = make_world(config)
+    else:  # ids must not collide with a run of the same config on its own world
+        digest = hashlib.blake2b(world.buyers.intent.tobytes(), digest_size=4)
+        digest.update(world.buyers.first_day.tobytes())
+        digest.update(world.listings.price_cents.tobytes())
+        parts.append(f"world:{digest.hexdigest()}")
+    if world.buyers.n != config.n_buyers or world.listings.n != config.listings:
+        raise ConfigError("world", f"{world.buyers.n} buyers", f"{config.n_buyers} as in config")
+    world = dataclasses.replace(world, config=config)
     run = config.run_key(*parts)
-    world = make_world(config)
     state = BuyerState.start(world)
     totals = _Totals()
     sink = _Sink(data_dir, via_collector) if data_dir is not None else None

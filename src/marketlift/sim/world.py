@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from marketlift.errors import ConfigError
 from marketlift.sim.config import SimConfig
 from marketlift.sim.text import (
     CATEGORIES,
@@ -34,7 +35,16 @@ from marketlift.sim.text import (
     title_text,
 )
 
-__all__ = ["FX", "PLATFORMS", "TEXT_LOCALES", "Buyers", "Listings", "World", "make_world"]
+__all__ = [
+    "FX",
+    "PLATFORMS",
+    "TEXT_LOCALES",
+    "Buyers",
+    "Listings",
+    "World",
+    "continue_world",
+    "make_world",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -189,6 +199,31 @@ class World:
 def make_world(config: SimConfig) -> World:
     """Draw the buyers and listings of ``config`` (deterministic in ``config.seed``)."""
     return World(config, _make_buyers(config), _make_listings(config))
+
+
+def continue_world(world: World, config: SimConfig) -> World:
+    """The same buyers and listings in a later period, simulated by ``config``.
+
+    For a run that follows ``world``'s (an A/B test after the history the models learned
+    from): the buyer and listing ids mean the same people and items. Every buyer is there from
+    the start (``first_day`` -1); opt-ins start as they did in ``world``. ``config`` draws the
+    sessions (give it another seed than the earlier run) and must have as many buyers and
+    listings.
+
+    Example:
+        >>> history = make_world(SimConfig(n_buyers=400, n_days=7, seed=1))
+        >>> later = continue_world(history, SimConfig(n_buyers=400, n_days=3, seed=2))
+        >>> bool((later.buyers.intent == history.buyers.intent).all()), later.config.seed
+        (True, 2)
+    """
+    b, lst = world.buyers, world.listings
+    if config.n_buyers != b.n or config.listings != lst.n:
+        raise ConfigError(
+            "config", f"{config.n_buyers} buyers and {config.listings} listings",
+            f"the world's {b.n} buyers and {lst.n} listings",
+        )  # fmt: skip
+    buyers = dataclasses.replace(b, first_day=np.full(b.n, -1, dtype=np.int64))
+    return World(config, buyers, lst)
 
 
 def _make_buyers(config: SimConfig) -> Buyers:
