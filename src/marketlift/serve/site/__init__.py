@@ -42,8 +42,9 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from marketlift.experiments.config import Experiment, load_experiments
+from marketlift.experiments.config import Experiment
 from marketlift.serve.config import ServeConfig
+from marketlift.serve.engine_setup import experiments_of
 from marketlift.serve.site.catalog import CURRENCY_OF, LOCALES, Catalog, load_catalog
 from marketlift.serve.site.dashboard import experiments_summary, models_summary, render_dashboard
 
@@ -230,13 +231,8 @@ class _Site:
 
 
 def _experiments(config: ServeConfig) -> list[Experiment]:
-    path = config.experiments_file
-    if path is None:
-        path = Path(config.data_dir) / "experiments.toml"
-        if not path.exists():
-            return []
     try:
-        return list(load_experiments(path).values())
+        return experiments_of(config)
     except Exception:  # noqa: BLE001 - the dashboard still shows readouts without configuration
         return []
 
