@@ -54,10 +54,10 @@ class _Direct:
 
     def __init__(self, data: Path) -> None:
         from marketlift.models.serving import RankerService
-        from marketlift.serve.app import _open_store
         from marketlift.serve.config import ServeConfig
+        from marketlift.serve.engine_setup import open_store
 
-        self.store = _open_store(ServeConfig(data_dir=data))
+        self.store = open_store(ServeConfig(data_dir=data))
         self.ranker = RankerService.load(data)
         self.n_features = 0
 
