@@ -32,10 +32,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from marketlift.lake import query
+from tests.serve.served import explore_every_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -363,18 +363,9 @@ def _exploring_copy(data_dir: Path, target: Path) -> Path:
     Epsilon 1 over the demo policy's learner: each on-site action has the same chance, so the
     carousel (similar items), the banner and the reminder all come up in a few page views.
     """
-    from marketlift.policy import EpsilonGreedyPolicy, load, save
-    from marketlift.policy.features import SIM_FEATURES
-
     shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns(".writer.lock"))
     (target / "experiments.toml").unlink()  # everyone gets the models
-    policy_file = target / "policies" / "engagement.pkl"
-    served = load(policy_file)
-    explore = EpsilonGreedyPolicy(
-        served.learner_, epsilon=1.0, prefit=True, scale_column=served.scale_column
-    )
-    rows = np.zeros((len(served.actions_), len(SIM_FEATURES)))
-    save(explore.fit(rows, served.actions_, np.zeros(len(rows))), policy_file)
+    explore_every_action(target)
     return target
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from marketlift.features.build import build_features
 from marketlift.models.ranking_train import (
     register_ranker,
@@ -12,7 +14,7 @@ from marketlift.models.ranking_train import (
 )
 from marketlift.models.registry import Registry
 from marketlift.models.training import register_intent, train_intent_lake
-from marketlift.policy import UpliftGreedy, save, simulate_logged
+from marketlift.policy import EpsilonGreedyPolicy, UpliftGreedy, load, save, simulate_logged
 from marketlift.policy.features import SIM_FEATURES
 from marketlift.policy.uplift import SLearner
 from marketlift.sim import SimConfig, simulate
@@ -41,3 +43,19 @@ def make_served_data(
     (data / "policies").mkdir(exist_ok=True)
     save(policy, data / "policies" / "engagement.pkl")
     return data
+
+
+def explore_every_action(data: Path) -> Path:
+    """Replace ``DATA/policies/engagement.pkl`` by a policy that explores every allowed action.
+
+    Epsilon 1 over the saved policy's fitted learner: each allowed action has the same chance,
+    so every widget and channel shows up in a few decisions (and a forbidden one would too).
+    """
+    path = data / "policies" / "engagement.pkl"
+    served = load(path)
+    explore = EpsilonGreedyPolicy(
+        served.learner_, epsilon=1.0, prefit=True, scale_column=served.scale_column
+    )
+    rows = np.zeros((len(served.actions_), len(SIM_FEATURES)))
+    save(explore.fit(rows, served.actions_, np.zeros(len(rows))), path)
+    return path

@@ -15,11 +15,11 @@ from starlette.testclient import TestClient
 
 from marketlift.lake import query
 from marketlift.models.registry import Registry
-from marketlift.policy import SIM_FEATURES, EpsilonGreedyPolicy, load, save
 from marketlift.serve import ServeConfig, create_app
 from marketlift.serve.config import DecideConfig
 from marketlift.serve.decide import STAGES
 from marketlift.serve.decide_schema import MAX_CANDIDATES
+from tests.serve.served import explore_every_action
 
 ADMIN = "admin-key-123"
 DECIDE = "decide-key-456"
@@ -119,15 +119,7 @@ def test_push_surface_only_offers_messages(data: Path) -> None:
 
 
 def test_push_only_on_the_channels_the_buyer_can_be_reached_on(data: Path) -> None:
-    # A policy that explores every allowed action (epsilon 1 over the served policy's learner),
-    # so each allowed channel shows up and a forbidden one would too.
-    served = load(data / "policies" / "engagement.pkl")
-    explore = EpsilonGreedyPolicy(
-        served.learner_, epsilon=1.0, prefit=True, scale_column=served.scale_column
-    )
-    features = np.zeros((len(served.actions_), len(SIM_FEATURES)))
-    save(explore.fit(features, served.actions_, np.zeros(len(features))),
-         data / "policies" / "engagement.pkl")  # fmt: skip
+    explore_every_action(data)  # each allowed channel shows up, and a forbidden one would too
     with _client(data) as client:
         seen: dict[str, set[str]] = {"email": set(), "none": set(), "all": set()}
         for i in range(60):
@@ -440,7 +432,6 @@ def test_openapi_documents_decide_with_examples(tmp_path: Path) -> None:
 
 
 def test_serving_store_columns_equal_the_training_columns() -> None:
-    import numpy as np
 
     from marketlift.models.ranker import store_matrix
     from marketlift.models.serving import store_rows_matrix
@@ -461,7 +452,6 @@ def test_serving_store_columns_equal_the_training_columns() -> None:
 
 
 def test_given_candidates_get_the_features_generation_gives_them(served: Path) -> None:
-    import numpy as np
 
     from marketlift.models.serving import RankerService
 

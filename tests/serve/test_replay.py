@@ -14,13 +14,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from marketlift.demo.replay import EngineArm, ReplayStats, device_id, served_arms
-from marketlift.policy import SIM_FEATURES, EpsilonGreedyPolicy, load, save
 from marketlift.serve import ServeConfig, create_app
 from marketlift.serve.config import DecideConfig
 from marketlift.serve.engine_setup import OpenedEngine, open_engine
 from marketlift.sim import ACTIONS, ContextBatch, SimConfig, make_world
 from marketlift.sim.effects import available
 from marketlift.sim.text import COUNTRY_OF, LOCALES
+from tests.serve.served import explore_every_action
 
 EXPERIMENT = "demo_engagement"
 TOML = f"""[[experiment]]
@@ -37,15 +37,9 @@ def data(served: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("replay") / "data"
     shutil.copytree(served, copy)
     (copy / "experiments.toml").write_text(TOML)
-    # A policy that explores every allowed action, so every reachable channel gets used and a
-    # channel the buyer cannot be reached on would show (the simulator refuses it).
-    served_policy = load(copy / "policies" / "engagement.pkl")
-    explore = EpsilonGreedyPolicy(
-        served_policy.learner_, epsilon=1.0, prefit=True, scale_column=served_policy.scale_column
-    )
-    features = np.zeros((len(served_policy.actions_), len(SIM_FEATURES)))
-    explore.fit(features, served_policy.actions_, np.zeros(len(features)))
-    save(explore, copy / "policies" / "engagement.pkl")
+    # Every reachable channel gets used, and one the buyer cannot be reached on would show
+    # (the simulator refuses it).
+    explore_every_action(copy)
     return copy
 
 
