@@ -33,13 +33,14 @@ from marketlift.features.config import FeatureConfig
 from marketlift.features.definitions import feature_names
 from marketlift.features.engines import Engine, make_engine
 from marketlift.features.queries import (
+    buckets_sql,
     buyer_features_sql,
     catalog_sql,
     items_sql,
     listing_features_sql,
     raw_events_sql,
     session_features_sql,
-    sessionized_sql,
+    sessions_sql,
     sessions_table_sql,
 )
 
@@ -145,7 +146,7 @@ def normalize_catalog(catalog: pa.Table | None) -> pa.Table:
 
 
 def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = None) -> None:
-    """Create the base views (``fx_events``, ``fx_items``, ``fx_catalog``) on an engine.
+    """Create the base tables (``fx_events``, ``fx_buckets``, ``fx_sessions``, ...) on an engine.
 
     Done once per engine, configuration and catalog: later calls with the same ones reuse
     the materialized views.
@@ -155,7 +156,9 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
         return
     d = engine.dialect
     engine.execute(d.create_view("fx_raw", raw_events_sql(d)))
-    engine.materialize("fx_events", sessionized_sql(d, config))
+    engine.materialize("fx_events", "SELECT * FROM fx_raw")
+    engine.materialize("fx_buckets", buckets_sql(d, config))
+    engine.materialize("fx_sessions", sessions_sql())
     engine.materialize("fx_items", items_sql(d))
     engine.register("fx_catalog_in", normalize_catalog(catalog))
     engine.materialize("fx_catalog", catalog_sql())
@@ -225,29 +228,26 @@ def compute_features(
         ) t WHERE listing_id IS NOT NULL""",  # noqa: S608
     )
     spine_cols = "s.sp_id AS buyer, s.cutoff_us"
+    # One cut-off for every entity: the queries filter events by time (no spine join).
     tables = {
-        "sessions": _run(
-            engine,
-            f"SELECT * FROM ({sessions_table_sql()}) t WHERE end_us < {cut_sql}",  # noqa: S608
-            ["buyer", "session_no"],
-        ),
+        "sessions": _run(engine, sessions_table_sql(cut_sql), ["buyer", "session_no"]),
         "buyer_features": _run(
             engine,
             f"SELECT {spine_cols}, {_cols('buyer')} FROM {_BUYERS} s "  # noqa: S608
-            f"JOIN ({buyer_features_sql(d, cfg, _BUYERS)}) f ON f.sp_id = s.sp_id",
+            f"JOIN ({buyer_features_sql(d, cfg, _BUYERS, cut)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "session_features": _run(
             engine,
             f"SELECT {spine_cols}, {_cols('session')} FROM {_BUYERS} s "  # noqa: S608
-            f"JOIN ({session_features_sql(d, cfg, _BUYERS)}) f ON f.sp_id = s.sp_id",
+            f"JOIN ({session_features_sql(d, cfg, _BUYERS, cut)}) f ON f.sp_id = s.sp_id",
             ["buyer"],
         ),
         "listing_features": _run(
             engine,
             f"SELECT s.sp_id AS listing_id, s.cutoff_us, {_cols('listing')} "  # noqa: S608
             f"FROM {_LISTINGS} s "
-            f"JOIN ({listing_features_sql(d, cfg, _LISTINGS)}) f ON f.sp_id = s.sp_id",
+            f"JOIN ({listing_features_sql(d, cfg, _LISTINGS, cut)}) f ON f.sp_id = s.sp_id",
             ["listing_id"],
         ),
     }

@@ -67,19 +67,19 @@ def lit(value: float) -> str:
 
 BUYER_FEATURES: Final = (
     Feature("b_n_events", "int", "COALESCE(b.n_events, 0)", "events before the cut-off"),
-    Feature("b_n_sessions", "int", "COALESCE(b.n_sessions, 0)", "sessions started before it"),
+    Feature("b_n_sessions", "int", "COALESCE(n.n_sessions, 0)", "sessions started before it"),
     Feature("b_n_purchases", "int", "COALESCE(b.n_purchases, 0)", "orders (frequency)"),
     Feature("b_revenue", "float", "COALESCE(b.revenue, 0.0)", "sum of order revenue (monetary)"),
     Feature(
         "b_days_since_last_event",
         "float",
-        f"CAST(b.cutoff_us - b.last_us AS DOUBLE) / {DAY_US}",
+        f"CAST(s.cutoff_us - b.last_us AS DOUBLE) / {DAY_US}",
         "recency of any event in days (NULL: never seen)",
     ),
     Feature(
         "b_days_since_last_purchase",
         "float",
-        f"CAST(b.cutoff_us - b.last_purchase_us AS DOUBLE) / {DAY_US}",
+        f"CAST(s.cutoff_us - b.last_purchase_us AS DOUBLE) / {DAY_US}",
         "recency of the last order in days (NULL: never bought)",
     ),
     Feature("b_n_views", "int", "COALESCE(b.n_views, 0)", "listing views"),
@@ -99,7 +99,7 @@ BUYER_FEATURES: Final = (
     Feature(
         "b_cart_age_hours",
         "float",
-        f"CAST(b.cutoff_us - c.first_add_us AS DOUBLE) / {HOUR_US}",
+        f"CAST(s.cutoff_us - c.first_add_us AS DOUBLE) / {HOUR_US}",
         "hours since the first add since the last order (NULL: none)",
     ),
     Feature("b_n_shown", "int", "COALESCE(b.n_shown, 0)", "engagements shown"),
@@ -116,8 +116,8 @@ BUYER_FEATURES: Final = (
         "COALESCE(f.fatigue, 0.0)",
         "decayed sum of engagements shown in the fatigue window (push/email 1, onsite 0.25)",
     ),
-    Feature("b_locale", "str", "b.locale", "locale of the last event"),
-    Feature("b_platform", "str", "b.platform", "platform of the last event"),
+    Feature("b_locale", "str", "l.locale", "locale of the last event"),
+    Feature("b_platform", "str", "l.platform", "platform of the last event"),
     Feature("b_top_category", "str", "k.category", "most viewed category (catalog needed)"),
     Feature(
         "b_top_category_share",

@@ -31,16 +31,6 @@ class Dialect:
 
     name: str
 
-    @property
-    def streaming_windows(self) -> bool:
-        """Whether ``OVER ()`` windows stream over a table in its stored (sorted) order.
-
-        DuckDB evaluates ``LAG(x) OVER ()`` and ``SUM(x) OVER (ROWS UNBOUNDED PRECEDING)``
-        in one ordered pass over a scan that keeps insertion order, so a table written
-        ``ORDER BY`` once needs no further sort; Spark would move every row to one partition.
-        """
-        return self.name == "duckdb"
-
     def order_key(self, *columns: str) -> str:
         """A value (a struct) that orders rows by several columns in turn, for :meth:`last_by`.
 
@@ -50,6 +40,21 @@ class Dialect:
         """
         fn = "row" if self.name == "duckdb" else "struct"
         return f"{fn}({', '.join(columns)})"
+
+    def floor_div(self, value: str, divisor: int) -> str:
+        """``value`` divided by a positive integer, rounded down (also below zero), as BIGINT.
+
+        Example:
+            >>> import duckdb
+            >>> sql = f"SELECT {DUCKDB.floor_div('x', 2)} FROM (VALUES (-3), (3)) t(x)"
+            >>> duckdb.sql(sql).fetchall()
+            [(-2,), (1,)]
+        """
+        op = "//" if self.name == "duckdb" else "div"
+        return (
+            f"(CASE WHEN {value} >= 0 THEN {value} {op} {divisor} "
+            f"ELSE -((-{value} - 1) {op} {divisor}) - 1 END)"
+        )
 
     def drop_table(self, name: str) -> str:
         """A statement that drops a table made by an engine's ``materialize`` (if any)."""

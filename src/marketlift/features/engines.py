@@ -60,6 +60,9 @@ class DuckDBEngine:
 
     def __init__(self, data_dir: str | os.PathLike[str], threads: int | None = None) -> None:
         self.con = connect(data_dir)
+        # Feature tables are unordered; every result that needs an order says ORDER BY.
+        # Without this setting DuckDB keeps the scan order through every CREATE TABLE.
+        self.con.execute("SET preserve_insertion_order = false")
         self.state: dict[str, Any] = {}
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")

@@ -3,16 +3,22 @@
 Views, created in this order by :func:`marketlift.features.build.prepare`:
 
 - ``fx_events``: one row per event with a buyer (``COALESCE(buyer_id, anonymous_id)``),
-  ``ts_us`` (microseconds), ``stage`` (funnel depth), ``seq`` (orders a buyer's events:
-  time, then event id) and ``session_no``: the buyer's events ordered by time, a new
-  session starts when the gap to the previous event exceeds ``session_gap_s``.
+  ``ts_us`` (microseconds) and ``stage`` (funnel depth), in no order. "Last" means the
+  largest ``(ts_us, event_id)``.
+- ``fx_buckets``: one row per buyer and ``session_gap_s``-wide time bucket with events, with
+  the ``session_no`` of its events (a new session starts when the gap to the buyer's
+  previous event exceeds ``session_gap_s``; see :func:`buckets_sql`).
+- ``fx_sessions``: one row per session (``buyer, session_no, start_us, end_us``, counts)
+  over every event; the session of an event is the buyer's one with
+  ``start_us <= ts_us <= end_us``.
 - ``fx_items``: one row per purchase line item (``buyer, ts_us, listing_id, quantity``).
 - ``fx_catalog``: ``listing_id, category, price, review_count, rating, price_pct`` (empty
   when no catalog is given).
 
 Entity queries read a spine view ``fx_spine_<entity>`` with ``sp_id``, the entity key and
 ``cutoff_us``, and return ``sp_id`` and the entity's features, computed only from events
-with ``ts_us < cutoff_us``.
+with ``ts_us < cutoff_us``. A build (one cut-off for every entity) passes ``cutoff``: the
+events are then filtered by time instead of joined to the spine.
 
 Example:
     >>> from marketlift.features.dialect import DUCKDB
@@ -21,6 +27,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from marketlift.features.config import FeatureConfig
 from marketlift.features.definitions import (
@@ -35,13 +43,15 @@ from marketlift.features.dialect import Dialect
 
 __all__ = [
     "STAGE_OF",
+    "buckets_sql",
     "buyer_features_sql",
     "catalog_sql",
+    "event_sessions_sql",
     "items_sql",
     "listing_features_sql",
     "raw_events_sql",
     "session_features_sql",
-    "sessionized_sql",
+    "sessions_sql",
     "sessions_table_sql",
 ]
 
@@ -72,50 +82,95 @@ FROM events
 WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
-def sessionized_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_raw") -> str:
-    """Add ``seq`` and ``session_no`` (1, 2, ... per buyer, by the inactivity gap).
+def buckets_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_events") -> str:
+    """One row per (buyer, time bucket of ``session_gap_s``) with counts and its ``session_no``.
 
-    ``seq`` orders a buyer's events by (time, event id): compare it only between events of
-    one buyer (DuckDB numbers all rows, Spark each buyer's). Events at the same microsecond
-    get the same ``session_no`` in any order (their gap is 0), so it is deterministic.
-
-    With streaming windows (DuckDB) the events are sorted once by ``(buyer, ts_us,
-    event_id)`` and one ordered pass numbers them and their sessions: a new session starts at
-    a new buyer or after a gap; a running count of starts, minus that count at the buyer's
-    first event, is the buyer's ``session_no``. ``OVER ()`` windows keep the order of the
-    sorted subquery (only order-preserving operators in between). Otherwise (Spark) the same
-    ``LAG`` and running ``SUM`` are windows partitioned by buyer.
+    Sessions are numbered without sorting the events: two events in the same bucket are less
+    than a gap apart, so a session can start only at a bucket's first event, and it does
+    unless the buyer's previous bucket is the one just before and ended at most a gap
+    earlier. A running count of those starts over a buyer's buckets (far fewer rows than
+    events) is the ``session_no`` of every event in the bucket. Events at the same microsecond
+    share their bucket, so they always share their session.
     """
     gap = config.session_gap_us
-    if dialect.streaming_windows:
-        run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        return f"""
-SELECT * EXCLUDE (prev_buyer, new_session, starts, buyer_starts),
-    CAST(starts - MAX(buyer_starts) OVER ({run}) + 1 AS BIGINT) AS session_no
-FROM (
-    SELECT *, SUM(new_session) OVER ({run}) AS starts,
-        CASE WHEN prev_buyer IS DISTINCT FROM buyer
-            THEN SUM(new_session) OVER ({run}) END AS buyer_starts
-    FROM (
-        SELECT * EXCLUDE (prev_ts),
-            CASE WHEN prev_buyer = buyer AND ts_us - prev_ts <= {gap} THEN 0 ELSE 1 END
-                AS new_session
-        FROM (
-            SELECT *, CAST(ROW_NUMBER() OVER () AS BIGINT) AS seq,
-                LAG(buyer) OVER () AS prev_buyer, LAG(ts_us) OVER () AS prev_ts
-            FROM (SELECT * FROM {source} ORDER BY buyer, ts_us, event_id) s
-        ) a
-    ) b
-) c"""  # noqa: S608
-    w = "PARTITION BY buyer ORDER BY ts_us, event_id"
+    w = "PARTITION BY buyer ORDER BY bucket"
     return f"""
 SELECT t.*, CAST(SUM(t.new_session) OVER (
         {w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
 FROM (
-    SELECT r.*, CAST(ROW_NUMBER() OVER ({w}) AS BIGINT) AS seq,
-        CASE WHEN r.ts_us - LAG(r.ts_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END AS new_session
-    FROM {source} r
+    SELECT g.*, CASE WHEN LAG(g.bucket) OVER ({w}) = g.bucket - 1
+            AND g.start_us - LAG(g.end_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END
+            AS new_session
+    FROM (
+        SELECT buyer, bucket, MIN(ts_us) AS start_us, MAX(ts_us) AS end_us,
+            CAST(COUNT(*) AS BIGINT) AS n_events,
+            CAST(SUM(CASE WHEN type = 'listing_view' THEN 1 ELSE 0 END) AS BIGINT) AS n_views,
+            CAST(SUM(CASE WHEN type = 'purchase' THEN 1 ELSE 0 END) AS BIGINT) AS n_purchases,
+            SUM(CASE WHEN type = 'purchase' THEN revenue END) AS revenue,
+            MAX(stage) AS max_stage
+        FROM (
+            SELECT buyer, ts_us, type, revenue, stage,
+                {dialect.floor_div("ts_us", gap)} AS bucket
+            FROM {source}
+        ) e
+        GROUP BY buyer, bucket
+    ) g
 ) t"""  # noqa: S608
+
+
+def sessions_sql(source: str = "fx_buckets") -> str:
+    """One row per (gap) session of a buyer, over every event (no cut-off), from its buckets."""
+    return f"""
+SELECT buyer, session_no, MIN(start_us) AS start_us, MAX(end_us) AS end_us,
+    CAST(SUM(n_events) AS BIGINT) AS n_events, CAST(SUM(n_views) AS BIGINT) AS n_views,
+    CAST(SUM(n_purchases) AS BIGINT) AS n_purchases,
+    CAST(COALESCE(SUM(revenue), 0.0) AS DOUBLE) AS revenue,
+    CAST(MAX(max_stage) AS BIGINT) AS max_stage
+FROM {source}
+GROUP BY buyer, session_no"""  # noqa: S608
+
+
+def event_sessions_sql(dialect: Dialect, config: FeatureConfig) -> str:
+    """``fx_events`` with each event's ``session_no`` (its bucket's, from ``fx_buckets``)."""
+    bucket = dialect.floor_div("e.ts_us", config.session_gap_us)
+    return f"""
+SELECT e.*, k.session_no
+FROM fx_events e JOIN fx_buckets k ON k.buyer = e.buyer AND k.bucket = {bucket}"""  # noqa: S608
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Scope:
+    """Events (or sessions) of every spine row before the row's cut-off.
+
+    ``frm`` is a FROM clause more JOINs may follow, ``where`` the condition that keeps the
+    rows before the cut-off, ``id`` the spine row id and ``cut`` its cut-off. With one cut-off
+    for every row (a build), the spine join is left out: the entity key is the row id.
+    """
+
+    frm: str
+    where: str
+    id: str
+    cut: str
+
+
+def _scope(
+    spine: str,
+    cutoff: int | None,
+    key: str,
+    *,
+    table: str = "fx_events",
+    alias: str = "e",
+    ts: str = "ts_us",
+) -> _Scope:
+    if cutoff is None:
+        return _Scope(
+            f"FROM {spine} s JOIN {table} {alias} ON {alias}.{key} = s.{key}",
+            f"{alias}.{ts} < s.cutoff_us",
+            "s.sp_id",
+            "s.cutoff_us",
+        )
+    where = f"{alias}.{ts} < {cutoff}"
+    return _Scope(f"FROM {table} {alias}", where, f"{alias}.{key}", str(cutoff))
 
 
 def items_sql(dialect: Dialect) -> str:
@@ -142,29 +197,32 @@ SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
 FROM {source}"""  # noqa: S608
 
 
-def sessions_table_sql() -> str:
-    """One row per (gap) session: keys, start and end, counts, revenue, deepest stage."""
-    return """
+def sessions_table_sql(cutoff: str) -> str:
+    """The sessions that ended before a cut-off (SQL of it): keys, start and end, counts."""
+    return f"""
 SELECT buyer, session_no, CONCAT(buyer, '#', CAST(session_no AS STRING)) AS session_key,
-    MIN(ts_us) AS start_us, MAX(ts_us) AS end_us, CAST(COUNT(*) AS BIGINT) AS n_events,
-    CAST(SUM(CASE WHEN type = 'listing_view' THEN 1 ELSE 0 END) AS BIGINT) AS n_views,
-    CAST(SUM(CASE WHEN type = 'purchase' THEN 1 ELSE 0 END) AS BIGINT) AS n_purchases,
-    CAST(COALESCE(SUM(CASE WHEN type = 'purchase' THEN revenue END), 0.0) AS DOUBLE)
-        AS revenue,
-    CAST(MAX(stage) AS BIGINT) AS max_stage
-FROM fx_events
-GROUP BY buyer, session_no"""
+    start_us, end_us, n_events, n_views, n_purchases, revenue, max_stage
+FROM fx_sessions
+WHERE end_us < {cutoff}"""  # noqa: S608
 
 
 def buyer_features_sql(
-    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_buyer"
+    dialect: Dialect,
+    config: FeatureConfig,
+    spine: str = "fx_spine_buyer",
+    cutoff: int | None = None,
 ) -> str:
-    """Buyer features of every spine row (``sp_id, buyer, cutoff_us``)."""
+    """Buyer features of every spine row (``sp_id, buyer, cutoff_us``).
+
+    With ``cutoff``, every row is at that one cut-off and ``sp_id`` is the buyer (a build):
+    events are filtered by time, not joined to the spine.
+    """
     w_push, w_site = lit(config.fatigue_weight_push_email), lit(config.fatigue_weight_onsite)
+    e = _scope(spine, cutoff, "buyer")
+    x = _scope(spine, cutoff, "buyer", table="fx_sessions", alias="x", ts="start_us")
     return f"""
 WITH b AS (
-    SELECT s.sp_id, MAX(s.cutoff_us) AS cutoff_us, COUNT(e.ts_us) AS n_events,
-        MAX(e.session_no) AS n_sessions,
+    SELECT {e.id} AS sp_id, COUNT(*) AS n_events,
         SUM(CASE WHEN e.type = 'purchase' THEN 1 ELSE 0 END) AS n_purchases,
         SUM(CASE WHEN e.type = 'purchase' THEN COALESCE(e.revenue, 0.0) ELSE 0.0 END)
             AS revenue,
@@ -173,72 +231,92 @@ WITH b AS (
         SUM(CASE WHEN e.type = 'engagement_shown' THEN 1 ELSE 0 END) AS n_shown,
         SUM(CASE WHEN e.type = 'engagement_clicked' THEN 1 ELSE 0 END) AS n_clicked,
         MAX(e.ts_us) AS last_us,
-        MAX(CASE WHEN e.type = 'purchase' THEN e.ts_us END) AS last_purchase_us,
-        {dialect.last_by("e.locale", "e.seq")} AS locale,
-        {dialect.last_by("e.platform", "e.seq")} AS platform
-    FROM {spine} s
-    LEFT JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
-    GROUP BY s.sp_id
+        MAX(CASE WHEN e.type = 'purchase' THEN e.ts_us END) AS last_purchase_us
+    {e.frm}
+    WHERE {e.where}
+    GROUP BY {e.id}
+), n AS (
+    SELECT {x.id} AS sp_id, COUNT(*) AS n_sessions
+    {x.frm}
+    WHERE {x.where}
+    GROUP BY {x.id}
+), l AS (
+    SELECT {e.id} AS sp_id, {dialect.last_by("e.locale", "e.event_id")} AS locale,
+        {dialect.last_by("e.platform", "e.event_id")} AS platform
+    {e.frm}
+    JOIN b ON b.sp_id = {e.id}
+    WHERE {e.where} AND e.ts_us = b.last_us
+    GROUP BY {e.id}
 ), c AS (
-    SELECT s.sp_id,
+    SELECT {e.id} AS sp_id,
         SUM(CASE WHEN e.type = 'add_to_cart' THEN e.qty ELSE -e.qty END) AS cart_items,
         SUM(CASE WHEN e.type = 'add_to_cart' THEN CAST(e.qty AS DOUBLE) * e.price
             ELSE 0.0 END) AS cart_value,
         MIN(CASE WHEN e.type = 'add_to_cart' THEN e.ts_us END) AS first_add_us
-    FROM {spine} s
-    JOIN b ON b.sp_id = s.sp_id
-    JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
-        AND e.ts_us > COALESCE(b.last_purchase_us, -1)
+    {e.frm}
+    JOIN b ON b.sp_id = {e.id}
+    WHERE {e.where} AND e.ts_us > COALESCE(b.last_purchase_us, -1)
         AND e.type IN ('add_to_cart', 'remove_from_cart')
-    GROUP BY s.sp_id
+    GROUP BY {e.id}
 ), f AS (
-    SELECT s.sp_id,
+    SELECT {e.id} AS sp_id,
         SUM(CASE WHEN e.channel IN ('push', 'email') THEN {w_push} ELSE {w_site} END
             * POWER({lit(config.fatigue_decay)},
-                    CAST(s.cutoff_us - e.ts_us AS DOUBLE) / {DAY_US})) AS fatigue
-    FROM {spine} s
-    JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
-        AND e.ts_us >= s.cutoff_us - {config.fatigue_window_us}
+                    CAST({e.cut} - e.ts_us AS DOUBLE) / {DAY_US})) AS fatigue
+    {e.frm}
+    WHERE {e.where} AND e.ts_us >= {e.cut} - {config.fatigue_window_us}
         AND e.type = 'engagement_shown'
-    GROUP BY s.sp_id
+    GROUP BY {e.id}
 ), k AS (
     SELECT sp_id, category, n, total, ROW_NUMBER() OVER (
         PARTITION BY sp_id ORDER BY n DESC, category) AS rk
     FROM (
-        SELECT s.sp_id, g.category, COUNT(*) AS n,
-            SUM(COUNT(*)) OVER (PARTITION BY s.sp_id) AS total
-        FROM {spine} s
-        JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
-            AND e.type = 'listing_view'
+        SELECT {e.id} AS sp_id, g.category, COUNT(*) AS n,
+            SUM(COUNT(*)) OVER (PARTITION BY {e.id}) AS total
+        {e.frm}
         JOIN fx_catalog g ON g.listing_id = e.listing_id
-        WHERE g.category IS NOT NULL
-        GROUP BY s.sp_id, g.category
+        WHERE {e.where} AND e.type = 'listing_view' AND g.category IS NOT NULL
+        GROUP BY {e.id}, g.category
     ) t
 )
-SELECT b.sp_id, {select_list(BUYER_FEATURES, {})}
-FROM b
-LEFT JOIN c ON c.sp_id = b.sp_id
-LEFT JOIN f ON f.sp_id = b.sp_id
-LEFT JOIN k ON k.sp_id = b.sp_id AND k.rk = 1"""  # noqa: S608
+SELECT s.sp_id, {select_list(BUYER_FEATURES, {})}
+FROM {spine} s
+LEFT JOIN b ON b.sp_id = s.sp_id
+LEFT JOIN n ON n.sp_id = s.sp_id
+LEFT JOIN l ON l.sp_id = s.sp_id
+LEFT JOIN c ON c.sp_id = s.sp_id
+LEFT JOIN f ON f.sp_id = s.sp_id
+LEFT JOIN k ON k.sp_id = s.sp_id AND k.rk = 1"""  # noqa: S608
 
 
 def session_features_sql(
-    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_buyer"
+    dialect: Dialect,
+    config: FeatureConfig,
+    spine: str = "fx_spine_buyer",
+    cutoff: int | None = None,
 ) -> str:
     """In-session features of every spine row (``sp_id, buyer, cutoff_us``).
 
     The live session is the one of the buyer's last event before the cut-off, if that event
-    is at most ``session_gap_s`` before it.
+    is at most ``session_gap_s`` before it; its events are the buyer's from the session's
+    start to the cut-off. ``cutoff``: as in :func:`buyer_features_sql`.
     """
+    e = _scope(spine, cutoff, "buyer")
     return f"""
 WITH u AS (
-    SELECT s.sp_id, MAX(s.buyer) AS buyer, MAX(s.cutoff_us) AS cutoff_us,
-        MAX(e.ts_us) AS last_us, MAX(e.session_no) AS session_no
-    FROM {spine} s
-    JOIN fx_events e ON e.buyer = s.buyer AND e.ts_us < s.cutoff_us
-    GROUP BY s.sp_id
+    SELECT {e.id} AS sp_id, MAX(e.ts_us) AS last_us
+    {e.frm}
+    WHERE {e.where}
+    GROUP BY {e.id}
+), v AS (
+    SELECT u.sp_id, x.start_us
+    FROM u
+    JOIN {spine} s ON s.sp_id = u.sp_id
+    JOIN fx_sessions x ON x.buyer = s.buyer AND x.start_us <= u.last_us
+        AND x.end_us >= u.last_us
+    WHERE s.cutoff_us - u.last_us <= {config.session_gap_us}
 ), a AS (
-    SELECT u.sp_id, MIN(e.ts_us) AS start_us, COUNT(*) AS n_events,
+    SELECT {e.id} AS sp_id, MIN(e.ts_us) AS start_us, COUNT(*) AS n_events,
         SUM(CASE WHEN e.type = 'listing_view' THEN 1 ELSE 0 END) AS n_views,
         COUNT(DISTINCT CASE WHEN e.type = 'listing_view' THEN e.listing_id END) AS n_listings,
         MIN(CASE WHEN e.type = 'listing_view' THEN e.price END) AS price_min,
@@ -248,14 +326,14 @@ WITH u AS (
         MAX(e.stage) AS max_stage,
         {
         dialect.last_by(
-            "CASE WHEN e.stage > 0 THEN e.stage END", "CASE WHEN e.stage > 0 THEN e.seq END"
+            "CASE WHEN e.stage > 0 THEN e.stage END",
+            f"CASE WHEN e.stage > 0 THEN {dialect.order_key('e.ts_us', 'e.event_id')} END",
         )
     } AS last_stage
-    FROM u
-    JOIN fx_events e ON e.buyer = u.buyer AND e.session_no = u.session_no
-        AND e.ts_us < u.cutoff_us
-    WHERE u.cutoff_us - u.last_us <= {config.session_gap_us}
-    GROUP BY u.sp_id
+    {e.frm}
+    JOIN v ON v.sp_id = {e.id}
+    WHERE {e.where} AND e.ts_us >= v.start_us
+    GROUP BY {e.id}
 )
 SELECT s.sp_id, {select_list(SESSION_FEATURES, {})}
 FROM {spine} s
@@ -264,9 +342,15 @@ LEFT JOIN a ON a.sp_id = s.sp_id"""  # noqa: S608
 
 
 def listing_features_sql(
-    dialect: Dialect, config: FeatureConfig, spine: str = "fx_spine_listing"
+    dialect: Dialect,
+    config: FeatureConfig,
+    spine: str = "fx_spine_listing",
+    cutoff: int | None = None,
 ) -> str:
-    """Listing features of every spine row (``sp_id, listing_id, cutoff_us``)."""
+    """Listing features of every spine row (``sp_id, listing_id, cutoff_us``).
+
+    ``cutoff``: one cut-off for every row, whose ``sp_id`` is the listing id (a build).
+    """
     m = lit(config.smoothing_views)
     k = lit(config.rating_prior_reviews)
     subs = {
@@ -279,9 +363,11 @@ def listing_features_sql(
         f" * {k}) / NULLIF(COALESCE(c.review_count, 0) + {k}, 0.0) END",
     }
     view = "e.type = 'listing_view'"
+    e = _scope(spine, cutoff, "listing_id")
+    i = _scope(spine, cutoff, "listing_id", table="fx_items", alias="i")
     return f"""
 WITH v AS (
-    SELECT s.sp_id, SUM(CASE WHEN {view} THEN 1 ELSE 0 END) AS views,
+    SELECT {e.id} AS sp_id, SUM(CASE WHEN {view} THEN 1 ELSE 0 END) AS views,
         SUM(CASE WHEN e.type = 'add_to_cart' THEN 1 ELSE 0 END) AS adds,
         SUM(CASE WHEN e.type = 'favorite' THEN 1 ELSE 0 END) AS favorites,
         MIN(e.ts_us) AS first_us,
@@ -291,14 +377,14 @@ WITH v AS (
             f"CASE WHEN {view} THEN {dialect.order_key('e.ts_us', 'e.event_id')} END",
         )
     } AS last_price
-    FROM {spine} s
-    JOIN fx_events e ON e.listing_id = s.listing_id AND e.ts_us < s.cutoff_us
-    GROUP BY s.sp_id
+    {e.frm}
+    WHERE {e.where} AND e.listing_id IS NOT NULL
+    GROUP BY {e.id}
 ), p AS (
-    SELECT s.sp_id, COUNT(*) AS purchases, MIN(i.ts_us) AS first_us
-    FROM {spine} s
-    JOIN fx_items i ON i.listing_id = s.listing_id AND i.ts_us < s.cutoff_us
-    GROUP BY s.sp_id
+    SELECT {i.id} AS sp_id, COUNT(*) AS purchases, MIN(i.ts_us) AS first_us
+    {i.frm}
+    WHERE {i.where}
+    GROUP BY {i.id}
 )
 SELECT s.sp_id, {select_list(LISTING_FEATURES, subs)}
 FROM {spine} s

@@ -40,6 +40,7 @@ from marketlift.features.dialect import Dialect
 from marketlift.features.engines import Engine, make_engine
 from marketlift.features.queries import (
     buyer_features_sql,
+    event_sessions_sql,
     listing_features_sql,
     session_features_sql,
 )
@@ -57,7 +58,7 @@ def _intent_rows(cutoff_events: int) -> str:
 WITH n AS (
     SELECT buyer, session_no, ts_us, type, revenue, ROW_NUMBER() OVER (
         PARTITION BY buyer, session_no ORDER BY ts_us, event_id) AS k
-    FROM fx_events
+    FROM fx_events_s
 ), c AS (
     SELECT buyer, session_no, MAX(CASE WHEN k = {n} THEN ts_us END) + 1 AS cutoff_us
     FROM n GROUP BY buyer, session_no HAVING MAX(k) >= {n}
@@ -84,7 +85,7 @@ def _intent_decision_rows(d: Dialect) -> str:
     return f"""
 WITH dec AS (
     SELECT f.event_id, e.decision_id, f.buyer, f.session_no, f.ts_us AS cutoff_us
-    FROM events e JOIN fx_events f ON f.event_id = e.event_id
+    FROM events e JOIN fx_events_s f ON f.event_id = e.event_id
     WHERE e.type = 'decision' AND {moment} IN ('browsing', 'returning_visit')
 ), l AS (
     SELECT dec.event_id, dec.decision_id, dec.buyer, dec.session_no, dec.cutoff_us,
@@ -92,7 +93,7 @@ WITH dec AS (
         SUM(CASE WHEN p.ts_us >= dec.cutoff_us THEN 1 ELSE 0 END) AS later,
         SUM(CASE WHEN p.ts_us >= dec.cutoff_us THEN COALESCE(p.revenue, 0.0) ELSE 0.0 END)
             AS revenue
-    FROM dec LEFT JOIN fx_events p ON p.buyer = dec.buyer AND p.session_no = dec.session_no
+    FROM dec LEFT JOIN fx_events_s p ON p.buyer = dec.buyer AND p.session_no = dec.session_no
         AND p.type = 'purchase'
     GROUP BY dec.event_id, dec.decision_id, dec.buyer, dec.session_no, dec.cutoff_us
 )
@@ -118,12 +119,12 @@ WITH imp AS (
         e.event_id AS sp_id, e.buyer, e.session_no, e.ts_us AS cutoff_us, imp.listing_id,
         CAST(imp.position AS BIGINT) AS position,
         e.ts_us - (e.ts_us % {_DAY}) AS listing_cutoff_us
-    FROM imp JOIN fx_events e ON e.event_id = imp.event_id
+    FROM imp JOIN fx_events_s e ON e.event_id = imp.event_id
 )
 SELECT r.*, CONCAT(r.listing_id, '@', CAST(r.listing_cutoff_us AS STRING)) AS l_sp,
     CAST(MAX(CASE WHEN v.type = 'listing_view' THEN 1 ELSE 0 END) AS BIGINT) AS label,
     CAST(MAX(CASE WHEN v.type = 'add_to_cart' THEN 1 ELSE 0 END) AS BIGINT) AS label_cart
-FROM r LEFT JOIN fx_events v ON v.buyer = r.buyer AND v.session_no = r.session_no
+FROM r LEFT JOIN fx_events_s v ON v.buyer = r.buyer AND v.session_no = r.session_no
     AND v.listing_id = r.listing_id AND v.ts_us >= r.cutoff_us
     AND v.type IN ('listing_view', 'add_to_cart')
 GROUP BY r.row_id, r.sp_id, r.buyer, r.session_no, r.cutoff_us, r.listing_id, r.position,
@@ -180,6 +181,9 @@ def compute_training_set(
     cfg = config or FeatureConfig()
     d = engine.dialect
     prepare(engine, cfg, catalog)
+    if task != "uplift":
+        # Row and label queries group events by session: give each event its session_no.
+        engine.materialize("fx_events_s", event_sessions_sql(d, cfg))
     if task == "intent" and intent_cutoff == "decision":
         rows = _intent_decision_rows(d)
         head = (
