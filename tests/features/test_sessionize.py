@@ -12,11 +12,13 @@ from marketlift.features.config import FeatureConfig
 from marketlift.features.dialect import DUCKDB
 from marketlift.features.queries import buckets_sql, event_sessions_sql, sessions_sql
 
+# Ties at a microsecond are ordered by event id, the same in both windows.
 _REFERENCE = """
-SELECT event_id, buyer, CAST(SUM(new_session) OVER (PARTITION BY buyer ORDER BY ts_us
+SELECT event_id, buyer, CAST(SUM(new_session) OVER (PARTITION BY buyer ORDER BY ts_us, event_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
 FROM (
-    SELECT *, CASE WHEN ts_us - LAG(ts_us) OVER (PARTITION BY buyer ORDER BY ts_us) <= {gap}
+    SELECT *, CASE WHEN ts_us - LAG(ts_us) OVER (
+            PARTITION BY buyer ORDER BY ts_us, event_id) <= {gap}
         THEN 0 ELSE 1 END AS new_session
     FROM fx_events
 ) t"""

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import os
@@ -213,10 +214,11 @@ def compute_features(
     cut = to_micros(cutoff) if cutoff is not None else _max_cutoff(engine)
     cut_sql = "CAST(NULL AS BIGINT)" if cut is None else str(cut)
     # Spines are materialized: every feature query reads them several times.
+    # A buyer has events before the cut-off when a session of theirs started before it.
     engine.materialize(
         _BUYERS,
-        f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_events "  # noqa: S608
-        f"WHERE ts_us < {cut_sql} GROUP BY buyer",
+        f"SELECT buyer AS sp_id, buyer, {cut_sql} AS cutoff_us FROM fx_sessions "  # noqa: S608
+        f"WHERE start_us < {cut_sql} GROUP BY buyer",
     )
     engine.materialize(
         _LISTINGS,
@@ -298,8 +300,13 @@ def build_features(
     paths: dict[str, Path] = {}
     if write:
         out = features_dir(data_dir)
-        for name, table in tables.items():
-            paths[name] = write_parquet_atomic(table, out / f"{name}.parquet")
+        # Arrow writes without the GIL: the four tables are written side by side.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(tables)) as pool:
+            futures = {
+                name: pool.submit(write_parquet_atomic, table, out / f"{name}.parquet")
+                for name, table in tables.items()
+            }
+        paths = {name: future.result() for name, future in futures.items()}
     return BuildResult(
         tables=tables,
         cutoff=None if cut is None else from_micros(cut),

@@ -29,6 +29,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import re
+from typing import Final
 
 from marketlift.features.config import FeatureConfig
 from marketlift.features.definitions import (
@@ -43,6 +45,7 @@ from marketlift.features.dialect import Dialect
 
 __all__ = [
     "STAGE_OF",
+    "TILE_AGGREGATES",
     "buckets_sql",
     "buyer_features_sql",
     "catalog_sql",
@@ -82,15 +85,62 @@ FROM events
 WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
+TILE_AGGREGATES: Final = {
+    "start_us": ("MIN", "ts_us"),
+    "end_us": ("MAX", "ts_us"),
+    "n_events": ("SUM", "1"),
+    "n_views": ("SUM", "CASE WHEN type = 'listing_view' THEN 1 ELSE 0 END"),
+    "n_favorites": ("SUM", "CASE WHEN type = 'favorite' THEN 1 ELSE 0 END"),
+    "n_shown": ("SUM", "CASE WHEN type = 'engagement_shown' THEN 1 ELSE 0 END"),
+    "n_clicked": ("SUM", "CASE WHEN type = 'engagement_clicked' THEN 1 ELSE 0 END"),
+    "n_purchases": ("SUM", "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END"),
+    "revenue": ("SUM", "CASE WHEN type = 'purchase' THEN COALESCE(revenue, 0.0) ELSE 0.0 END"),
+    "last_purchase_us": ("MAX", "CASE WHEN type = 'purchase' THEN ts_us END"),
+    "max_stage": ("MAX", "stage"),
+}
+"""Per-buyer aggregates kept per time bucket (a *tile*): name -> (function, event expression).
+
+Each function combines partial results of itself (a sum of sums, a max of maxes), so an
+aggregate over events before any cut-off is the combination of the whole tiles before the
+cut-off's bucket and of the events in that bucket before the cut-off."""
+
+
+_BUYER_TILES: Final = (
+    "n_events",
+    "n_views",
+    "n_favorites",
+    "n_shown",
+    "n_clicked",
+    "n_purchases",
+    "revenue",
+    "last_purchase_us",
+    "end_us",
+)
+
+
+def _tile_select(names: tuple[str, ...], alias: str) -> str:
+    return ", ".join(
+        f"{TILE_AGGREGATES[n][0]}({_qualified(TILE_AGGREGATES[n][1], alias)}) AS {n}"
+        for n in names
+    )
+
+
+def _qualified(expr: str, alias: str) -> str:
+    for column in ("ts_us", "type", "revenue", "stage"):
+        expr = re.sub(rf"\b(?<!\.){column}\b", f"{alias}.{column}", expr)
+    return expr
+
+
 def buckets_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_events") -> str:
-    """One row per (buyer, time bucket of ``session_gap_s``) with counts and its ``session_no``.
+    """One row per (buyer, time bucket of ``session_gap_s``): its tile and ``session_no``.
 
     Sessions are numbered without sorting the events: two events in the same bucket are less
     than a gap apart, so a session can start only at a bucket's first event, and it does
     unless the buyer's previous bucket is the one just before and ended at most a gap
     earlier. A running count of those starts over a buyer's buckets (far fewer rows than
     events) is the ``session_no`` of every event in the bucket. Events at the same microsecond
-    share their bucket, so they always share their session.
+    share their bucket, so they always share their session. The bucket's
+    :data:`TILE_AGGREGATES` serve the sessions table and the buyer features.
     """
     gap = config.session_gap_us
     w = "PARTITION BY buyer ORDER BY bucket"
@@ -102,20 +152,54 @@ FROM (
             AND g.start_us - LAG(g.end_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END
             AS new_session
     FROM (
-        SELECT buyer, bucket, MIN(ts_us) AS start_us, MAX(ts_us) AS end_us,
-            CAST(COUNT(*) AS BIGINT) AS n_events,
-            CAST(SUM(CASE WHEN type = 'listing_view' THEN 1 ELSE 0 END) AS BIGINT) AS n_views,
-            CAST(SUM(CASE WHEN type = 'purchase' THEN 1 ELSE 0 END) AS BIGINT) AS n_purchases,
-            SUM(CASE WHEN type = 'purchase' THEN revenue END) AS revenue,
-            MAX(stage) AS max_stage
+        SELECT e.buyer, e.bucket, {_tile_select(tuple(TILE_AGGREGATES), "e")}
         FROM (
-            SELECT buyer, ts_us, type, revenue, stage,
-                {dialect.floor_div("ts_us", gap)} AS bucket
-            FROM {source}
+            SELECT *, {dialect.floor_div("ts_us", gap)} AS bucket FROM {source}
         ) e
-        GROUP BY buyer, bucket
+        GROUP BY e.buyer, e.bucket
     ) g
 ) t"""  # noqa: S608
+
+
+def _tiled(
+    dialect: Dialect,
+    config: FeatureConfig,
+    spine: str,
+    cutoff: int | None,
+    names: tuple[str, ...],
+) -> str:
+    """``sp_id`` and tile aggregates over each spine row's events before its cut-off.
+
+    Whole tiles of earlier buckets are combined with the events of the cut-off's own bucket.
+    """
+    gap = config.session_gap_us
+    if cutoff is None:
+        bucket = dialect.floor_div("s.cutoff_us", gap)
+        tiles = (
+            f"FROM {spine} s JOIN fx_buckets t ON t.buyer = s.buyer WHERE t.bucket < {bucket}"
+        )
+        events = (
+            f"FROM {spine} s JOIN fx_events e ON e.buyer = s.buyer "
+            f"WHERE e.ts_us < s.cutoff_us AND e.ts_us >= {bucket} * {gap}"
+        )
+        tile_id = event_id = "s.sp_id"
+    else:
+        bucket_no = cutoff // gap
+        tiles = f"FROM fx_buckets t WHERE t.bucket < {bucket_no}"
+        events = f"FROM fx_events e WHERE e.ts_us < {cutoff} AND e.ts_us >= {bucket_no * gap}"
+        tile_id, event_id = "t.buyer", "e.buyer"
+    combine = ", ".join(f"{TILE_AGGREGATES[n][0]}(p.{n}) AS {n}" for n in names)
+    return f"""
+SELECT p.sp_id, {combine}
+FROM (
+    SELECT {tile_id} AS sp_id, {", ".join(f"t.{n}" for n in names)}
+    {tiles}
+    UNION ALL
+    SELECT {event_id} AS sp_id, {_tile_select(names, "e")}
+    {events}
+    GROUP BY {event_id}
+) p
+GROUP BY p.sp_id"""  # noqa: S608
 
 
 def sessions_sql(source: str = "fx_buckets") -> str:
@@ -124,7 +208,7 @@ def sessions_sql(source: str = "fx_buckets") -> str:
 SELECT buyer, session_no, MIN(start_us) AS start_us, MAX(end_us) AS end_us,
     CAST(SUM(n_events) AS BIGINT) AS n_events, CAST(SUM(n_views) AS BIGINT) AS n_views,
     CAST(SUM(n_purchases) AS BIGINT) AS n_purchases,
-    CAST(COALESCE(SUM(revenue), 0.0) AS DOUBLE) AS revenue,
+    CAST(SUM(revenue) AS DOUBLE) AS revenue,
     CAST(MAX(max_stage) AS BIGINT) AS max_stage
 FROM {source}
 GROUP BY buyer, session_no"""  # noqa: S608
@@ -222,19 +306,8 @@ def buyer_features_sql(
     x = _scope(spine, cutoff, "buyer", table="fx_sessions", alias="x", ts="start_us")
     return f"""
 WITH b AS (
-    SELECT {e.id} AS sp_id, COUNT(*) AS n_events,
-        SUM(CASE WHEN e.type = 'purchase' THEN 1 ELSE 0 END) AS n_purchases,
-        SUM(CASE WHEN e.type = 'purchase' THEN COALESCE(e.revenue, 0.0) ELSE 0.0 END)
-            AS revenue,
-        SUM(CASE WHEN e.type = 'listing_view' THEN 1 ELSE 0 END) AS n_views,
-        SUM(CASE WHEN e.type = 'favorite' THEN 1 ELSE 0 END) AS n_favorites,
-        SUM(CASE WHEN e.type = 'engagement_shown' THEN 1 ELSE 0 END) AS n_shown,
-        SUM(CASE WHEN e.type = 'engagement_clicked' THEN 1 ELSE 0 END) AS n_clicked,
-        MAX(e.ts_us) AS last_us,
-        MAX(CASE WHEN e.type = 'purchase' THEN e.ts_us END) AS last_purchase_us
-    {e.frm}
-    WHERE {e.where}
-    GROUP BY {e.id}
+    SELECT q.*, q.end_us AS last_us
+    FROM ({_tiled(dialect, config, spine, cutoff, _BUYER_TILES)}) q
 ), n AS (
     SELECT {x.id} AS sp_id, COUNT(*) AS n_sessions
     {x.frm}
@@ -304,10 +377,8 @@ def session_features_sql(
     e = _scope(spine, cutoff, "buyer")
     return f"""
 WITH u AS (
-    SELECT {e.id} AS sp_id, MAX(e.ts_us) AS last_us
-    {e.frm}
-    WHERE {e.where}
-    GROUP BY {e.id}
+    SELECT q.sp_id, q.end_us AS last_us
+    FROM ({_tiled(dialect, config, spine, cutoff, ("end_us",))}) q
 ), v AS (
     SELECT u.sp_id, x.start_us
     FROM u
