@@ -120,8 +120,7 @@ _BUYER_TILES: Final = (
 
 def _tile_select(names: tuple[str, ...], alias: str) -> str:
     return ", ".join(
-        f"{TILE_AGGREGATES[n][0]}({_qualified(TILE_AGGREGATES[n][1], alias)}) AS {n}"
-        for n in names
+        f"{TILE_AGGREGATES[n][0]}({_qualified(TILE_AGGREGATES[n][1], alias)}) AS {n}" for n in names
     )
 
 
@@ -175,9 +174,7 @@ def _tiled(
     gap = config.session_gap_us
     if cutoff is None:
         bucket = dialect.floor_div("s.cutoff_us", gap)
-        tiles = (
-            f"FROM {spine} s JOIN fx_buckets t ON t.buyer = s.buyer WHERE t.bucket < {bucket}"
-        )
+        tiles = f"FROM {spine} s JOIN fx_buckets t ON t.buyer = s.buyer WHERE t.bucket < {bucket}"
         events = (
             f"FROM {spine} s JOIN fx_events e ON e.buyer = s.buyer "
             f"WHERE e.ts_us < s.cutoff_us AND e.ts_us >= {bucket} * {gap}"
