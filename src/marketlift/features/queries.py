@@ -86,24 +86,27 @@ WHERE COALESCE(buyer_id, anonymous_id) IS NOT NULL"""  # noqa: S608
 
 
 TILE_AGGREGATES: Final = {
-    "start_us": ("MIN", "ts_us"),
-    "end_us": ("MAX", "ts_us"),
-    "n_events": ("SUM", "1"),
-    "n_views": ("SUM", "CASE WHEN type = 'listing_view' THEN 1 ELSE 0 END"),
-    "n_favorites": ("SUM", "CASE WHEN type = 'favorite' THEN 1 ELSE 0 END"),
-    "n_shown": ("SUM", "CASE WHEN type = 'engagement_shown' THEN 1 ELSE 0 END"),
-    "n_clicked": ("SUM", "CASE WHEN type = 'engagement_clicked' THEN 1 ELSE 0 END"),
-    "n_purchases": ("SUM", "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END"),
-    "revenue": ("SUM", "CASE WHEN type = 'purchase' THEN COALESCE(revenue, 0.0) ELSE 0.0 END"),
-    "last_purchase_us": ("MAX", "CASE WHEN type = 'purchase' THEN ts_us END"),
-    "max_stage": ("MAX", "stage"),
+    "start_us": ("MIN", "MIN", "ts_us"),
+    "end_us": ("MAX", "MAX", "ts_us"),
+    "n_events": ("COUNT", "SUM", "*"),
+    "n_views": ("COUNT_IF", "SUM", "type = 'listing_view'"),
+    "n_favorites": ("COUNT_IF", "SUM", "type = 'favorite'"),
+    "n_shown": ("COUNT_IF", "SUM", "type = 'engagement_shown'"),
+    "n_clicked": ("COUNT_IF", "SUM", "type = 'engagement_clicked'"),
+    "n_purchases": ("COUNT_IF", "SUM", "type = 'purchase'"),
+    "revenue": (
+        "SUM",
+        "SUM",
+        "CASE WHEN type = 'purchase' THEN COALESCE(revenue, 0.0) ELSE 0.0 END",
+    ),
+    "last_purchase_us": ("MAX", "MAX", "CASE WHEN type = 'purchase' THEN ts_us END"),
+    "max_stage": ("MAX", "MAX", "stage"),
 }
-"""Per-buyer aggregates kept per time bucket (a *tile*): name -> (function, event expression).
+"""Per-buyer aggregates kept per time bucket (a *tile*): name -> (aggregate over events,
+aggregate that combines partial results, event expression).
 
-Each function combines partial results of itself (a sum of sums, a max of maxes), so an
-aggregate over events before any cut-off is the combination of the whole tiles before the
+An aggregate over events before any cut-off is the combination of the whole tiles before the
 cut-off's bucket and of the events in that bucket before the cut-off."""
-
 
 _BUYER_TILES: Final = (
     "n_events",
@@ -119,9 +122,11 @@ _BUYER_TILES: Final = (
 
 
 def _tile_select(names: tuple[str, ...], alias: str) -> str:
-    return ", ".join(
-        f"{TILE_AGGREGATES[n][0]}({_qualified(TILE_AGGREGATES[n][1], alias)}) AS {n}" for n in names
-    )
+    items = []
+    for name in names:
+        fn, _, expr = TILE_AGGREGATES[name]
+        items.append(f"{fn}({_qualified(expr, alias)}) AS {name}")
+    return ", ".join(items)
 
 
 def _qualified(expr: str, alias: str) -> str:
@@ -185,7 +190,7 @@ def _tiled(
         tiles = f"FROM fx_buckets t WHERE t.bucket < {bucket_no}"
         events = f"FROM fx_events e WHERE e.ts_us < {cutoff} AND e.ts_us >= {bucket_no * gap}"
         tile_id, event_id = "t.buyer", "e.buyer"
-    combine = ", ".join(f"{TILE_AGGREGATES[n][0]}(p.{n}) AS {n}" for n in names)
+    combine = ", ".join(f"{TILE_AGGREGATES[n][1]}(p.{n}) AS {n}" for n in names)
     return f"""
 SELECT p.sp_id, {combine}
 FROM (
@@ -435,9 +440,8 @@ def listing_features_sql(
     i = _scope(spine, cutoff, "listing_id", table="fx_items", alias="i")
     return f"""
 WITH v AS (
-    SELECT {e.id} AS sp_id, SUM(CASE WHEN {view} THEN 1 ELSE 0 END) AS views,
-        SUM(CASE WHEN e.type = 'add_to_cart' THEN 1 ELSE 0 END) AS adds,
-        SUM(CASE WHEN e.type = 'favorite' THEN 1 ELSE 0 END) AS favorites,
+    SELECT {e.id} AS sp_id, COUNT_IF({view}) AS views,
+        COUNT_IF(e.type = 'add_to_cart') AS adds, COUNT_IF(e.type = 'favorite') AS favorites,
         MIN(e.ts_us) AS first_us,
         {
         dialect.last_by(
