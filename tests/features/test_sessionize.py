@@ -10,7 +10,7 @@ import pytest
 
 from marketlift.features.config import FeatureConfig
 from marketlift.features.dialect import DUCKDB
-from marketlift.features.queries import buckets_sql, event_sessions_sql, sessions_sql
+from marketlift.features.queries import buckets_sql, event_sessions_sql, sessions_sql, tiles_sql
 
 # Ties at a microsecond are ordered by event id, the same in both windows.
 _REFERENCE = """
@@ -42,7 +42,8 @@ def con() -> duckdb.DuckDBPyConnection:
         FROM range(400000) r(i)
     """)
     config = FeatureConfig()
-    con.execute(f"CREATE TABLE fx_buckets AS {buckets_sql(DUCKDB, config)}")
+    con.execute(f"CREATE TABLE fx_tiles AS {tiles_sql(DUCKDB, config)}")
+    con.execute(f"CREATE TABLE fx_buckets AS {buckets_sql(config)}")
     con.execute(f"CREATE TABLE fx_sessions AS {sessions_sql()}")
     return con
 

@@ -30,10 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from marketlift.errors import ConfigError
 from marketlift.features.config import FeatureConfig
 from marketlift.features.definitions import feature_names
 from marketlift.features.engines import Engine, make_engine
 from marketlift.features.queries import (
+    MAX_CATEGORIES,
     buckets_sql,
     buyer_features_sql,
     catalog_sql,
@@ -43,6 +45,7 @@ from marketlift.features.queries import (
     session_features_sql,
     sessions_sql,
     sessions_table_sql,
+    tiles_sql,
 )
 
 __all__ = [
@@ -137,6 +140,13 @@ def normalize_catalog(catalog: pa.Table | None) -> pa.Table:
     """
     if catalog is None:
         return CATALOG_SCHEMA.empty_table()
+    if "category" in catalog.column_names:
+        categories = pc.count_distinct(catalog.column("category")).as_py()
+        if categories >= MAX_CATEGORIES:
+            raise ConfigError(
+                "catalog.category", f"{categories} distinct values",
+                f"fewer than {MAX_CATEGORIES}",
+            )  # fmt: skip
     columns = []
     for field in CATALOG_SCHEMA:
         if field.name in catalog.column_names:
@@ -156,12 +166,15 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
     if done is not None and done[0] == config and done[1] is catalog:
         return
     d = engine.dialect
-    engine.execute(d.create_view("fx_raw", raw_events_sql(d)))
+    catalog_in = normalize_catalog(catalog)
+    engine.execute(d.create_view("fx_raw", raw_events_sql(d, engine.state.get("event_types"))))
     engine.materialize("fx_events", "SELECT * FROM fx_raw")
-    engine.materialize("fx_buckets", buckets_sql(d, config))
+    engine.materialize("fx_tiles", tiles_sql(d, config))
+    engine.materialize("fx_buckets", buckets_sql(config))
+    engine.execute(d.drop_table("fx_tiles"))
     engine.materialize("fx_sessions", sessions_sql())
     engine.materialize("fx_items", items_sql(d))
-    engine.register("fx_catalog_in", normalize_catalog(catalog))
+    engine.register("fx_catalog_in", catalog_in)
     engine.materialize("fx_catalog", catalog_sql())
     engine.state["fx_prepared"] = (config, catalog)
 

@@ -56,6 +56,22 @@ class Dialect:
             f"ELSE -((-{value} - 1) {op} {divisor}) - 1 END)"
         )
 
+    def categorical(self, column: str, values: tuple[str, ...]) -> str:
+        """A string column stored as a category of ``values`` where the engine has the type.
+
+        DuckDB keeps an ``ENUM`` in one byte a row and compares it as an integer (a value
+        outside ``values`` is a conversion error, so pass every value the column can hold and
+        every literal it is compared with); Spark keeps the string.
+
+        Example:
+            >>> DUCKDB.categorical("type", ("a", "b")), SPARK.categorical("type", ("a", "b"))
+            ("CAST(type AS ENUM('a', 'b'))", 'type')
+        """
+        if self.name != "duckdb":
+            return column
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+        return f"CAST({column} AS ENUM({quoted}))"
+
     def drop_table(self, name: str) -> str:
         """A statement that drops a table made by an engine's ``materialize`` (if any)."""
         if self.name == "duckdb":

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 
 from marketlift.errors import ConfigError, MissingDependencyError
+from marketlift.events.schema import EVENT_TYPES
 from marketlift.events.table import EVENTS_SCHEMA
 from marketlift.features.dialect import DUCKDB, SPARK, Dialect
-from marketlift.lake import LakeLayout, connect
+from marketlift.lake import LakeLayout, refresh_views
 
 __all__ = ["DuckDBEngine", "Engine", "SparkEngine", "local_spark", "make_engine"]
 
@@ -59,11 +62,14 @@ class DuckDBEngine:
     dialect = DUCKDB
 
     def __init__(self, data_dir: str | os.PathLike[str], threads: int | None = None) -> None:
-        self.con = connect(data_dir)
+        self.con = duckdb.connect()
         # Feature tables are unordered; every result that needs an order says ORDER BY.
         # Without this setting DuckDB keeps the scan order through every CREATE TABLE.
         self.con.execute("SET preserve_insertion_order = false")
-        self.state: dict[str, Any] = {}
+        # The build scans the lake's files more than once: read their footers once.
+        self.con.execute("SET parquet_metadata_cache = true")
+        files = refresh_views(self.con, LakeLayout(data_dir))["events"]
+        self.state: dict[str, Any] = {"event_types": _event_types(self.con, files)}
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
 
@@ -86,6 +92,30 @@ class DuckDBEngine:
     def close(self) -> None:
         """Close the connection."""
         self.con.close()
+
+
+def _event_types(con: duckdb.DuckDBPyConnection, files: list[str]) -> tuple[str, ...]:
+    """Every ``type`` the lake's event files can hold, the known types first.
+
+    A partition's files hold the type of their ``type=`` folder; only files outside the
+    partitions (incoming, not yet compacted: few and small) are read for theirs.
+    """
+    found: set[str] = set()
+    loose: list[str] = []
+    for path in files:
+        folder = next((p for p in PurePath(path).parts if p.startswith("type=")), None)
+        if folder is None:
+            loose.append(path)
+        else:
+            found.add(folder.removeprefix("type="))
+    if loose:
+        rows = con.execute(
+            "SELECT DISTINCT type FROM read_parquet(?, union_by_name = true) "
+            "WHERE type IS NOT NULL",
+            [loose],
+        ).fetchall()
+        found.update(str(row[0]) for row in rows)
+    return tuple(EVENT_TYPES) + tuple(sorted(found - set(EVENT_TYPES)))
 
 
 def _spark_type(arrow_type: pa.DataType) -> Any:

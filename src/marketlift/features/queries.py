@@ -5,15 +5,17 @@ Views, created in this order by :func:`marketlift.features.build.prepare`:
 - ``fx_events``: one row per event with a buyer (``COALESCE(buyer_id, anonymous_id)``),
   ``ts_us`` (microseconds) and ``stage`` (funnel depth), in no order. "Last" means the
   largest ``(ts_us, event_id)``.
-- ``fx_buckets``: one row per buyer and ``session_gap_s``-wide time bucket with events, with
+- ``fx_buckets``: one row per buyer and ``session_gap_s``-wide time bucket with events: its
+  tile of aggregates (:func:`tiles_sql`, made as ``fx_tiles`` and dropped once numbered) and
   the ``session_no`` of its events (a new session starts when the gap to the buyer's
   previous event exceeds ``session_gap_s``; see :func:`buckets_sql`).
 - ``fx_sessions``: one row per session (``buyer, session_no, start_us, end_us``, counts)
   over every event; the session of an event is the buyer's one with
   ``start_us <= ts_us <= end_us``.
 - ``fx_items``: one row per purchase line item (``buyer, ts_us, listing_id, quantity``).
-- ``fx_catalog``: ``listing_id, category, price, review_count, rating, price_pct`` (empty
-  when no catalog is given).
+- ``fx_catalog``: ``listing_id, category, price, review_count, rating, price_pct`` and
+  ``category_rank`` (1 for the first category name in sort order; empty when no catalog is
+  given).
 
 Entity queries read a spine view ``fx_spine_<entity>`` with ``sp_id``, the entity key and
 ``cutoff_us``, and return ``sp_id`` and the entity's features, computed only from events
@@ -44,6 +46,7 @@ from marketlift.features.definitions import (
 from marketlift.features.dialect import Dialect
 
 __all__ = [
+    "MAX_CATEGORIES",
     "STAGE_OF",
     "TILE_AGGREGATES",
     "buckets_sql",
@@ -56,6 +59,7 @@ __all__ = [
     "session_features_sql",
     "sessions_sql",
     "sessions_table_sql",
+    "tiles_sql",
 ]
 
 STAGE_OF = {
@@ -73,10 +77,15 @@ _STAGE_SQL = (
 )
 
 
-def raw_events_sql(dialect: Dialect) -> str:
-    """Typed, narrowed events with a buyer key (the ``events`` view of the lake)."""
+def raw_events_sql(dialect: Dialect, event_types: tuple[str, ...] | None = None) -> str:
+    """Typed, narrowed events with a buyer key (the ``events`` view of the lake).
+
+    ``event_types``: every ``type`` the lake holds, when known; ``type`` is then a
+    categorical column on engines that have one (DuckDB: an ``ENUM``, one byte a row).
+    """
+    kind = "type" if event_types is None else dialect.categorical("type", event_types)
     return f"""
-SELECT event_id, type, COALESCE(buyer_id, anonymous_id) AS buyer,
+SELECT event_id, {kind} AS type, COALESCE(buyer_id, anonymous_id) AS buyer,
     {dialect.epoch_us("ts")} AS ts_us,
     platform, locale, listing_id, CAST(COALESCE(quantity, 1) AS BIGINT) AS qty,
     CAST(price AS DOUBLE) AS price, CAST(revenue AS DOUBLE) AS revenue, channel,
@@ -108,6 +117,11 @@ aggregate that combines partial results, event expression).
 An aggregate over events before any cut-off is the combination of the whole tiles before the
 cut-off's bucket and of the events in that bucket before the cut-off."""
 
+MAX_CATEGORIES: Final = 1 << 20
+"""Most distinct categories a catalog may have: the top category of a buyer is the one with
+the most views, ties going to the first name in sort order, found as the largest
+``views * MAX_CATEGORIES - category_rank`` (one integer, no sort)."""
+
 _BUYER_TILES: Final = (
     "n_events",
     "n_views",
@@ -135,33 +149,41 @@ def _qualified(expr: str, alias: str) -> str:
     return expr
 
 
-def buckets_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_events") -> str:
-    """One row per (buyer, time bucket of ``session_gap_s``): its tile and ``session_no``.
+def tiles_sql(dialect: Dialect, config: FeatureConfig, source: str = "fx_events") -> str:
+    """One row per (buyer, time bucket of ``session_gap_s``) with events: its tile.
+
+    The tile holds the :data:`TILE_AGGREGATES` of the bucket's events.
+    """
+    gap = config.session_gap_us
+    return f"""
+SELECT e.buyer, e.bucket, {_tile_select(tuple(TILE_AGGREGATES), "e")}
+FROM (
+    SELECT *, {dialect.floor_div("ts_us", gap)} AS bucket FROM {source}
+) e
+GROUP BY e.buyer, e.bucket"""  # noqa: S608
+
+
+def buckets_sql(config: FeatureConfig, source: str = "fx_tiles") -> str:
+    """The tiles (:func:`tiles_sql`) with the ``session_no`` of their events.
 
     Sessions are numbered without sorting the events: two events in the same bucket are less
     than a gap apart, so a session can start only at a bucket's first event, and it does
-    unless the buyer's previous bucket is the one just before and ended at most a gap
-    earlier. A running count of those starts over a buyer's buckets (far fewer rows than
-    events) is the ``session_no`` of every event in the bucket. Events at the same microsecond
-    share their bucket, so they always share their session. The bucket's
-    :data:`TILE_AGGREGATES` serve the sessions table and the buyer features.
+    unless the buyer's bucket just before exists and ended at most a gap earlier (a join of
+    the tiles with themselves, one bucket apart). A running count of those starts over a
+    buyer's buckets (far fewer rows than events) is the ``session_no`` of every event in the
+    bucket. Events at the same microsecond share their bucket, so they always share their
+    session. The bucket's tile serves the sessions table and the buyer features.
     """
     gap = config.session_gap_us
-    w = "PARTITION BY buyer ORDER BY bucket"
     return f"""
 SELECT t.*, CAST(SUM(t.new_session) OVER (
-        {w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS session_no
+        PARTITION BY t.buyer ORDER BY t.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        AS BIGINT) AS session_no
 FROM (
-    SELECT g.*, CASE WHEN LAG(g.bucket) OVER ({w}) = g.bucket - 1
-            AND g.start_us - LAG(g.end_us) OVER ({w}) <= {gap} THEN 0 ELSE 1 END
-            AS new_session
-    FROM (
-        SELECT e.buyer, e.bucket, {_tile_select(tuple(TILE_AGGREGATES), "e")}
-        FROM (
-            SELECT *, {dialect.floor_div("ts_us", gap)} AS bucket FROM {source}
-        ) e
-        GROUP BY e.buyer, e.bucket
-    ) g
+    SELECT g.*, CASE WHEN p.end_us IS NOT NULL AND g.start_us - p.end_us <= {gap} THEN 0
+            ELSE 1 END AS new_session
+    FROM {source} g
+    LEFT JOIN {source} p ON p.buyer = g.buyer AND p.bucket = g.bucket - 1
 ) t"""  # noqa: S608
 
 
@@ -273,13 +295,18 @@ FROM (
 
 
 def catalog_sql(source: str = "fx_catalog_in") -> str:
-    """The catalog with each price's percent rank within its category."""
+    """The catalog with each price's percent rank within its category.
+
+    ``category_rank`` is the category's rank in name order (from 1); it breaks ties between a
+    buyer's top categories.
+    """
     return f"""
 SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
     CAST(review_count AS BIGINT) AS review_count, CAST(rating AS DOUBLE) AS rating,
     CASE WHEN price IS NULL THEN NULL ELSE
         percent_rank() OVER (PARTITION BY category ORDER BY CAST(price AS DOUBLE)) END
-        AS price_pct
+        AS price_pct,
+    CAST(dense_rank() OVER (ORDER BY category) AS BIGINT) AS category_rank
 FROM {source}"""  # noqa: S608
 
 
@@ -343,16 +370,17 @@ WITH b AS (
         AND e.type = 'engagement_shown'
     GROUP BY {e.id}
 ), k AS (
-    SELECT sp_id, category, n, total, ROW_NUMBER() OVER (
-        PARTITION BY sp_id ORDER BY n DESC, category) AS rk
+    SELECT sp_id, {dialect.last_by("category", f"n * {MAX_CATEGORIES} - category_rank")}
+            AS category,
+        MAX(n) AS n, SUM(n) AS total
     FROM (
-        SELECT {e.id} AS sp_id, g.category, COUNT(*) AS n,
-            SUM(COUNT(*)) OVER (PARTITION BY {e.id}) AS total
+        SELECT {e.id} AS sp_id, g.category, g.category_rank, COUNT(*) AS n
         {e.frm}
         JOIN fx_catalog g ON g.listing_id = e.listing_id
         WHERE {e.where} AND e.type = 'listing_view' AND g.category IS NOT NULL
-        GROUP BY {e.id}, g.category
+        GROUP BY {e.id}, g.category, g.category_rank
     ) t
+    GROUP BY sp_id
 )
 SELECT s.sp_id, {select_list(BUYER_FEATURES, {})}
 FROM {spine} s
@@ -361,7 +389,7 @@ LEFT JOIN n ON n.sp_id = s.sp_id
 LEFT JOIN l ON l.sp_id = s.sp_id
 LEFT JOIN c ON c.sp_id = s.sp_id
 LEFT JOIN f ON f.sp_id = s.sp_id
-LEFT JOIN k ON k.sp_id = s.sp_id AND k.rk = 1"""  # noqa: S608
+LEFT JOIN k ON k.sp_id = s.sp_id"""  # noqa: S608
 
 
 def session_features_sql(

@@ -45,10 +45,16 @@ def connect(
     return con
 
 
-def refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
-    """(Re)create the views over the files that are live now."""
+def refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> dict[str, list[str]]:
+    """(Re)create the views over the files that are live now.
+
+    Returns:
+        Table name -> the files its view reads.
+    """
+    listed: dict[str, list[str]] = {}
     for table, schema in _SCHEMAS.items():
         files = [str(p) for p in layout.live_files(table)]
+        listed[table] = files
         if files:
             listing = ", ".join(_quote(f) for f in files)
             con.execute(
@@ -59,6 +65,7 @@ def refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> None:
             empty = pa.Table.from_batches([], schema=schema)
             con.register(f"_empty_{table}", empty)
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _empty_{table}")  # noqa: S608
+    return listed
 
 
 def query(data_dir: str | os.PathLike[str], sql: str, params: list[Any] | None = None) -> pa.Table:
