@@ -75,6 +75,12 @@ CATALOG_SCHEMA: Final = pa.schema(
 )
 """Columns of a listing catalog (bring your own: any missing column is NULL)."""
 
+_UNIQUE: Final = {
+    "sessions": ("session_key",),
+    "buyer_features": ("buyer",),
+    "session_features": ("buyer",),
+    "listing_features": ("listing_id",),
+}
 _TS: Final = pa.timestamp("us", tz="UTC")
 _BUYERS: Final = "fx_build_buyers"
 _LISTINGS: Final = "fx_build_listings"
@@ -88,7 +94,7 @@ class BuildResult:
         tables: Table name -> Arrow table.
         cutoff: The cut-off (features use events strictly before it).
         engine: ``duckdb`` or ``spark``.
-        seconds: Wall time of the computation.
+        seconds: Wall time of the build (computation and files).
         paths: Table name -> Parquet file written (empty with ``write=False``).
     """
 
@@ -271,11 +277,16 @@ def compute_features(
     return tables, cut
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
-    """Write a Parquet file under a temporary name, fsync it, then rename it into place."""
+def write_parquet_atomic(table: pa.Table, path: Path, *, unique: tuple[str, ...] = ()) -> Path:
+    """Write a Parquet file under a temporary name, fsync it, then rename it into place.
+
+    ``unique``: columns with a different value in (nearly) every row, written without a
+    dictionary (one would only be built to be dropped).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, tmp)
+    dictionary = [c for c in table.column_names if c not in unique]
+    pq.write_table(table, tmp, use_dictionary=dictionary)
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     tmp.replace(path)
@@ -307,19 +318,24 @@ def build_features(
     eng = make_engine(engine, data_dir, spark=spark)
     try:
         tables, cut = compute_features(eng, cutoff=cutoff, catalog=catalog, config=config)
-    finally:
+    except BaseException:
         eng.close()
-    seconds = time.perf_counter() - started
+        raise
     paths: dict[str, Path] = {}
-    if write:
-        out = features_dir(data_dir)
-        # Arrow writes without the GIL: the four tables are written side by side.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(tables)) as pool:
-            futures = {
-                name: pool.submit(write_parquet_atomic, table, out / f"{name}.parquet")
-                for name, table in tables.items()
-            }
-        paths = {name: future.result() for name, future in futures.items()}
+    out = features_dir(data_dir)
+    # Arrow writes without the GIL: the four tables are written side by side, while the
+    # engine frees its memory.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tables) + 1) as pool:
+        closed = pool.submit(eng.close)
+        futures = {
+            name: pool.submit(
+                write_parquet_atomic, table, out / f"{name}.parquet", unique=_UNIQUE[name]
+            )
+            for name, table in (tables.items() if write else ())
+        }
+    closed.result()
+    seconds = time.perf_counter() - started
+    paths = {name: future.result() for name, future in futures.items()}
     return BuildResult(
         tables=tables,
         cutoff=None if cut is None else from_micros(cut),
