@@ -172,7 +172,7 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
     if done is not None and done[0] == config and done[1] is catalog:
         return
     d = engine.dialect
-    catalog_in = normalize_catalog(catalog)
+    catalog_in = _with_category_rank(normalize_catalog(catalog))
     engine.execute(d.create_view("fx_raw", raw_events_sql(d, engine.state.get("event_types"))))
     engine.materialize("fx_events", "SELECT * FROM fx_raw")
     engine.materialize("fx_tiles", tiles_sql(d, config))
@@ -183,6 +183,18 @@ def prepare(engine: Engine, config: FeatureConfig, catalog: pa.Table | None = No
     engine.register("fx_catalog_in", catalog_in)
     engine.materialize("fx_catalog", catalog_sql())
     engine.state["fx_prepared"] = (config, catalog)
+
+
+def _with_category_rank(catalog: pa.Table) -> pa.Table:
+    """Add ``category_rank``: 1 for the first category name in byte order, NULL for none.
+
+    Ranked here (a few thousand names at most) rather than by a window over the whole
+    catalog, which Spark would run in one partition.
+    """
+    names = pc.drop_null(pc.unique(catalog.column("category")))
+    ordered = pc.take(names, pc.sort_indices(names))
+    rank = pc.add(pc.index_in(catalog.column("category"), value_set=ordered), 1)
+    return catalog.append_column("category_rank", pc.cast(rank, pa.int64()))
 
 
 def with_timestamps(table: pa.Table) -> pa.Table:

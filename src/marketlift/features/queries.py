@@ -297,8 +297,8 @@ FROM (
 def catalog_sql(source: str = "fx_catalog_in") -> str:
     """The catalog with each price's percent rank within its category.
 
-    ``category_rank`` is the category's rank in name order (from 1); it breaks ties between a
-    buyer's top categories.
+    ``category_rank`` (the category's rank in name order, from 1, made by the build) breaks
+    ties between a buyer's top categories.
     """
     return f"""
 SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
@@ -306,7 +306,7 @@ SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
     CASE WHEN price IS NULL THEN NULL ELSE
         percent_rank() OVER (PARTITION BY category ORDER BY CAST(price AS DOUBLE)) END
         AS price_pct,
-    CAST(dense_rank() OVER (ORDER BY category) AS BIGINT) AS category_rank
+    CAST(category_rank AS BIGINT) AS category_rank
 FROM {source}"""  # noqa: S608
 
 
