@@ -37,7 +37,8 @@ class Engine(Protocol):
     name: str
     dialect: Dialect
     state: dict[str, Any]
-    """Scratch space of the feature code (which base views are prepared)."""
+    """Scratch space of the feature code (which base views are prepared; on DuckDB also
+    ``event_types``, every event type the lake can hold)."""
 
     def execute(self, sql: str) -> None:
         """Run a statement (views)."""
