@@ -59,11 +59,16 @@ def money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
+def events_table(events: list[dict[str, Any]]) -> pa.Table:
+    """Wire events, validated, as a lake table (received 30 days after T0)."""
+    decoded = msgspec.json.decode(msgspec.json.encode(events), type=list[Event])
+    return events_to_arrow(decoded, received_at=T0 + dt.timedelta(days=30))
+
+
 def append_events(data: Path, events: list[dict[str, Any]]) -> None:
     """Append wire events to a lake through the lake's writer."""
-    decoded = msgspec.json.decode(msgspec.json.encode(events), type=list[Event])
     with LakeWriter(data) as writer:
-        writer.append(events_to_arrow(decoded, received_at=T0 + dt.timedelta(days=30)))
+        writer.append(events_table(events))
 
 
 CATALOG = pa.table(

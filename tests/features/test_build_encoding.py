@@ -5,29 +5,26 @@ key (most views, ties to the first name) checked against a plain Python count.""
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import random
 from pathlib import Path
+from typing import Any
 
-import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from marketlift.errors import ConfigError
-from marketlift.events import EVENT_TYPES, Event
-from marketlift.events.table import events_to_arrow
+from marketlift.events import EVENT_TYPES
 from marketlift.features import build_features
 from marketlift.features.build import normalize_catalog
 from marketlift.features.engines import DuckDBEngine
 from marketlift.features.queries import MAX_CATEGORIES
 from marketlift.lake import LakeWriter
-from tests.features._helpers import T0, at, event
+from tests.features._helpers import at, event, events_table
 
 
-def _table_of(events: list[dict[str, object]], kind: str | None = None) -> pa.Table:
-    decoded = msgspec.json.decode(msgspec.json.encode(events), type=list[Event])
-    table = events_to_arrow(decoded, received_at=T0 + dt.timedelta(days=30))
+def _table_of(events: list[dict[str, Any]], kind: str | None = None) -> pa.Table:
+    table = events_table(events)
     if kind is not None:  # a type this version does not know (a newer producer wrote it)
         index = table.schema.get_field_index("type")
         table = table.set_column(index, "type", pa.array([kind] * table.num_rows))
