@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest jstest services browser bench clean
+.PHONY: demo test lint typecheck pytest jstest jvm jvmtest services browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) services browser
+pytest: $(STAMP) services browser jvm
 	$(BIN)/python -m pytest -q
 
 jstest:
 	node --test sdk/js/test/
 
-test: lint typecheck jstest pytest
+JUNIT := /usr/share/java/junit-platform-console-standalone.jar
+
+jvm:
+	bash scripts/ensure-jvm.sh
+	bash scripts/build-jvm.sh >/dev/null
+
+jvmtest: jvm
+	java -Dmarketlift.root=$(CURDIR) -jar $(JUNIT) --disable-banner --details=summary \
+	  --class-path sdk/jvm/build/classes:sdk/jvm/build/test-classes --select-package io.marketlift.sdk
+
+test: lint typecheck jstest jvmtest pytest
 
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f; done
