@@ -23,9 +23,12 @@ import java.util.TreeMap;
  *
  * <p>Layout: {@code 000000000001.seg}, {@code 000000000002.seg} ... hold one record per line,
  * {@code <enqueue time in ms> <event JSON>\n}; {@code head} holds {@code <segment> <offset>}, the
- * first byte not yet acknowledged by the collector, and is replaced atomically (write a
- * temporary file, rename). {@link #append} hands the whole line to the operating system in one
- * {@code write} before it returns, so a killed process loses nothing it acknowledged; with
+ * first byte not yet acknowledged by the collector, then the end of a batch that failed and
+ * awaits its retry ({@link #hold}), and is replaced atomically (write a temporary file, rename).
+ * A held batch is resent as it was, also after a restart: same events, same bytes.
+ *
+ * <p>{@link #append} hands the whole line to the operating system in one {@code write} before it
+ * returns, so a killed process loses nothing it acknowledged; with
  * {@code fsync} the line is also on the disk (survives power loss, costs a disk flush per event).
  * On open, a torn last line (a write cut by a crash before it was acknowledged) is cut off and
  * segments wholly before the head are deleted.
@@ -74,6 +77,8 @@ final class FileQueue implements Closeable {
   private long writeSeg;
   private long headSeg;
   private long headOff;
+  private long heldSeg = -1;
+  private long heldOff = -1;
   private int count;
   private boolean closed;
 
@@ -109,7 +114,7 @@ final class FileQueue implements Closeable {
     try {
       recover();
     } catch (IOException | RuntimeException e) {
-      release();
+      unlock();
       throw e;
     }
   }
@@ -163,6 +168,10 @@ final class FileQueue implements Closeable {
       String[] parts = new String(readAll(head), UTF8).trim().split(" ");
       headSeg = Long.parseLong(parts[0]);
       headOff = Long.parseLong(parts[1]);
+      if (parts.length == 4) {
+        heldSeg = Long.parseLong(parts[2]);
+        heldOff = Long.parseLong(parts[3]);
+      }
     } catch (IOException | RuntimeException unreadable) {
       // Resend from the oldest segment: the collector dedupes on event_id.
       headSeg = 0;
@@ -313,7 +322,9 @@ final class FileQueue implements Closeable {
           }
           boolean expired = json == null || now - enqueued > maxAgeMs;
           long size = byFileBytes ? next - pos : (expired ? 0 : json.length());
+          boolean held = !byFileBytes && heldSeg >= 0;
           boolean full = byFileBytes ? fileBytes >= maxBatchBytes || b.dropped >= maxEvents
+              : held ? seg > heldSeg || (seg == heldSeg && pos >= heldOff)
               : !b.events.isEmpty() && (b.events.size() >= maxEvents
                   || b.bytes + size > maxBatchBytes);
           if (full) {
@@ -353,6 +364,8 @@ final class FileQueue implements Closeable {
       if (b.endSeg > headSeg || (b.endSeg == headSeg && b.endOff > headOff)) {
         headSeg = b.endSeg;
         headOff = b.endOff;
+        heldSeg = -1;
+        heldOff = -1;
         writeHeadAndClean();
       }
       count = countRecords();
@@ -364,14 +377,50 @@ final class FileQueue implements Closeable {
   private void advance(Batch b) throws IOException {
     headSeg = b.endSeg;
     headOff = b.endOff;
+    heldSeg = -1;
+    heldOff = -1;
     count -= b.consumed();
     writeHeadAndClean();
+  }
+
+  /**
+   * Keeps a batch that failed as the next one: {@link #peek} returns its records and no more
+   * until {@link #ack} or {@link #release}, also after a restart.
+   *
+   * @param b the batch from {@link #peek}
+   * @throws IOException when the head cannot be written
+   */
+  synchronized void hold(Batch b) throws IOException {
+    ensureOpen();
+    if (b.startSeg == headSeg && b.startOff == headOff && b.consumed() > 0) {
+      heldSeg = b.endSeg;
+      heldOff = b.endOff;
+      writeHeadAndClean();
+    }
+  }
+
+  /**
+   * Forgets a held batch (it is to be split), so {@link #peek} forms batches afresh.
+   *
+   * @throws IOException when the head cannot be written
+   */
+  synchronized void release() throws IOException {
+    ensureOpen();
+    if (heldSeg >= 0) {
+      heldSeg = -1;
+      heldOff = -1;
+      writeHeadAndClean();
+    }
   }
 
   private void writeHeadAndClean() throws IOException {
     while (headSeg < writeSeg && headOff >= sizes.get(headSeg)) {
       headSeg = sizes.higherKey(headSeg);
       headOff = 0;
+    }
+    if (heldSeg >= 0 && (heldSeg < headSeg || (heldSeg == headSeg && heldOff <= headOff))) {
+      heldSeg = -1;
+      heldOff = -1;
     }
     if (headSeg == writeSeg && headOff == sizes.get(writeSeg) && headOff >= segmentBytes / 4) {
       roll();
@@ -381,7 +430,8 @@ final class FileQueue implements Closeable {
     File tmp = new File(dir, "head.tmp");
     FileOutputStream o = new FileOutputStream(tmp);
     try {
-      o.write((headSeg + " " + headOff + "\n").getBytes(UTF8));
+      String held = heldSeg >= 0 ? " " + heldSeg + " " + heldOff : "";
+      o.write((headSeg + " " + headOff + held + "\n").getBytes(UTF8));
       if (fsync) {
         o.getFD().sync();
       }
@@ -427,11 +477,11 @@ final class FileQueue implements Closeable {
     try {
       out.close();
     } finally {
-      release();
+      unlock();
     }
   }
 
-  private void release() throws IOException {
+  private void unlock() throws IOException {
     try {
       lock.release();
     } finally {

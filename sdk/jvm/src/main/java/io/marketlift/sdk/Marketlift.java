@@ -768,9 +768,19 @@ public final class Marketlift {
       Outcome out = b.events.isEmpty() ? Outcome.DONE : post(b);
       if (out == Outcome.SPLIT) {
         limit = Math.max(1, b.events.size() / 2);
+        try {
+          queue.release();
+        } catch (IOException | IllegalStateException e) {
+          return false;
+        }
         continue;
       }
       if (out == Outcome.RETRY) {
+        try {
+          queue.hold(b);
+        } catch (IOException | IllegalStateException e) {
+          return false;
+        }
         synchronized (lock) {
           attempt++;
           long delay = Backoff.delayMs(attempt, o.retryBaseMs, o.retryMaxMs, retryAfterMs, random);

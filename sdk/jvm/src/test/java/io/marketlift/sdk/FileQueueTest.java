@@ -57,6 +57,24 @@ class FileQueueTest {
   }
 
   @Test
+  void aHeldBatchIsResentAsItWasAlsoAfterARestart() throws IOException {
+    FileQueue q = open(1 << 20, 60_000, 1 << 20);
+    q.append(event(0));
+    q.append(event(1));
+    FileQueue.Batch failed = q.peek(100, 1 << 20);
+    q.hold(failed);
+    q.append(event(2));
+    assertEquals(failed.events, q.peek(100, 1 << 20).events);
+    q.close();
+    FileQueue again = open(1 << 20, 60_000, 1 << 20);
+    FileQueue.Batch retry = again.peek(100, 1 << 20);
+    assertEquals(Arrays.asList(event(0), event(1)), retry.events);
+    again.ack(retry);
+    assertEquals(Arrays.asList(event(2)), again.peek(100, 1 << 20).events);
+    again.close();
+  }
+
+  @Test
   void fullyAcknowledgedSegmentsAreDeleted() throws IOException {
     FileQueue q = open(1 << 20, 60_000, 64);
     for (int i = 0; i < 20; i++) {
