@@ -109,13 +109,18 @@ class Driver:
         value: dict[str, Any] = json.loads(raw)
         return value
 
-    def kill(self) -> None:
-        """SIGKILL the JVM, as Android kills a background app: no shutdown hook runs."""
+    def kill(self) -> list[dict[str, Any]]:
+        """SIGKILL the JVM, as Android kills a background app: no shutdown hook runs.
+
+        Returns the lines it printed before it died that were not read yet.
+        """
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        rest = self.proc.stdout.read() if self.proc.stdout else b""
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+        return [json.loads(line) for line in rest.splitlines() if line.endswith(b"}")]
 
     def finish(self, timeout: float = 60.0) -> tuple[int, str, str]:
         """Close stdin, wait for the exit; return the status, stdout and stderr."""

@@ -74,20 +74,20 @@ def test_killed_app_loses_nothing_and_stores_each_event_once(
     # 2. Restarted: it sends the backlog while tracking more, and is killed mid-stream.
     second = jh.Driver(classpath, "track", url, str(queue), "400", "kill-b", "7", "5")
     acked += [second.line()["ack"] for _ in range(150)]
-    second.kill()
+    acked += [line["ack"] for line in second.kill() if "ack" in line]
     # 3. Started again: it drains the queue.
     rc, out, err = jh.run(classpath, "drain", url, str(queue))
     assert rc == 0, err
     assert json.loads(out)["left"] == 0
     stored_a = _wait_for(data, "kill-a", 40)
-    stored_b = _wait_for(data, "kill-b", 150)
+    stored_b = _wait_for(data, "kill-b", len(acked) - 40)
     stored = stored_a + stored_b
     assert len(stored) == len(set(stored)), "an event is stored twice"
     missing = set(acked) - set(stored)
     assert not missing, f"{len(missing)} acknowledged events lost"
     assert len(stored_a) == 40
-    # Tracked by the second run but killed before its ack was printed: at most a few.
-    assert 150 <= len(stored_b) <= 160
+    # Appended by the second run but killed before its ack was printed: at most one.
+    assert len(acked) - 40 <= len(stored_b) <= len(acked) - 40 + 1
 
 
 class _FlakyProxy(http.server.BaseHTTPRequestHandler):
