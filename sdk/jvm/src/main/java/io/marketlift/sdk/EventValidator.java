@@ -453,7 +453,7 @@ public final class EventValidator {
       if (n > max) {
         fail(path, v, "str of length <= " + max);
       }
-      if (pattern != null && !pattern.matcher(s).matches()) {
+      if (pattern != null && !matches(pattern, s)) {
         fail(path, v, patternText);
       }
     }
@@ -470,6 +470,28 @@ public final class EventValidator {
         fail(path, v, "int <= " + max);
       }
     }
+  }
+
+  /** The last string each pattern accepted: the client's locale, currency ... come every time. */
+  private static final Map<Pattern, String[]> LAST_MATCH =
+      new java.util.IdentityHashMap<Pattern, String[]>();
+
+  static {
+    for (Pattern p : new Pattern[] {SLUG, CURRENCY, COUNTRY, LOCALE}) {
+      LAST_MATCH.put(p, new String[1]);
+    }
+  }
+
+  private static boolean matches(Pattern pattern, String s) {
+    String[] last = LAST_MATCH.get(pattern);
+    if (last != null && s.equals(last[0])) {
+      return true;
+    }
+    boolean ok = pattern.matcher(s).matches();
+    if (ok && last != null) {
+      last[0] = s; // a benign race: any string stored here did match
+    }
+    return ok;
   }
 
   static int length(String s) {

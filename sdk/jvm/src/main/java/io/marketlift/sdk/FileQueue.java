@@ -298,28 +298,42 @@ final class FileQueue implements Closeable {
       if (pos >= end) {
         continue;
       }
-      InputStream in = open(seg, pos);
+      FileInputStream in = new FileInputStream(segment(seg));
       try {
-        ByteArrayOutputStream line = new ByteArrayOutputStream(512);
+        in.getChannel().position(pos);
+        byte[] buf = new byte[65536];
+        int have = 0;
+        int at = 0;
         while (pos < end) {
-          line.reset();
-          int c;
-          while ((c = in.read()) != -1 && c != '\n') {
-            line.write(c);
+          int nl = at;
+          while (nl < have && buf[nl] != '\n') {
+            nl++;
           }
-          if (c == -1) {
-            break;
+          if (nl == have) {
+            // No complete line in the buffer: keep the partial one, read more of the segment.
+            System.arraycopy(buf, at, buf, 0, have - at);
+            have -= at;
+            at = 0;
+            if (have == buf.length) {
+              buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+            }
+            int want = (int) Math.min(buf.length - have, end - pos - have);
+            int r = want > 0 ? in.read(buf, have, want) : -1;
+            if (r <= 0) {
+              break;
+            }
+            have += r;
+            continue;
           }
-          long next = pos + line.size() + 1;
-          String text = new String(line.toByteArray(), UTF8);
-          int space = text.indexOf(' ');
-          String json = space > 0 ? text.substring(space + 1) : null;
-          long enqueued = -1;
-          try {
-            enqueued = space > 0 ? Long.parseLong(text.substring(0, space)) : -1;
-          } catch (NumberFormatException corrupt) {
-            json = null;
+          long next = pos + (nl - at) + 1;
+          long enqueued = 0;
+          int i = at;
+          while (i < nl && buf[i] >= '0' && buf[i] <= '9') {
+            enqueued = enqueued * 10 + (buf[i] - '0');
+            i++;
           }
+          String json = i > at && i < nl && buf[i] == ' '
+              ? new String(buf, i + 1, nl - i - 1, UTF8) : null;
           boolean expired = json == null || now - enqueued > maxAgeMs;
           long size = byFileBytes ? next - pos : (expired ? 0 : json.length());
           boolean held = !byFileBytes && heldSeg >= 0;
@@ -338,6 +352,7 @@ final class FileQueue implements Closeable {
           }
           fileBytes += next - pos;
           pos = next;
+          at = nl + 1;
           b.endSeg = seg;
           b.endOff = pos;
         }

@@ -6,16 +6,13 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import java.text.SimpleDateFormat;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.TimeZone;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -890,7 +887,11 @@ public final class Marketlift {
   private static byte[] gzip(byte[] bytes) {
     try {
       ByteArrayOutputStream buf = new ByteArrayOutputStream(bytes.length / 4 + 64);
-      GZIPOutputStream z = new GZIPOutputStream(buf);
+      GZIPOutputStream z = new GZIPOutputStream(buf) {
+        {
+          def.setLevel(java.util.zip.Deflater.BEST_SPEED); // battery first: 1/8 of the size
+        }
+      };
       z.write(bytes);
       z.close();
       return buf.toByteArray();
@@ -966,17 +967,55 @@ public final class Marketlift {
     }
   }
 
-  private static final ThreadLocal<SimpleDateFormat> ISO = new ThreadLocal<SimpleDateFormat>() {
-    @Override
-    protected SimpleDateFormat initialValue() {
-      SimpleDateFormat f = new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT);
-      f.setTimeZone(TimeZone.getTimeZone("UTC"));
-      return f;
-    }
-  };
-
+  /**
+   * RFC 3339 UTC with milliseconds, such as {@code 2026-12-04T19:00:00.123Z}.
+   *
+   * @param ms milliseconds since the epoch
+   * @return the text
+   */
   static String iso(long ms) {
-    return ISO.get().format(new Date(ms));
+    long days = floorDiv(ms, 86_400_000L);
+    long rest = ms - days * 86_400_000L;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    long z = days + 719_468;
+    long era = floorDiv(z, 146_097);
+    long doe = z - era * 146_097;
+    long yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long day = doy - (153 * mp + 2) / 5 + 1;
+    long month = mp < 10 ? mp + 3 : mp - 9;
+    long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    char[] c = new char[24];
+    put(c, 0, year, 4);
+    c[4] = '-';
+    put(c, 5, month, 2);
+    c[7] = '-';
+    put(c, 8, day, 2);
+    c[10] = 'T';
+    put(c, 11, rest / 3_600_000, 2);
+    c[13] = ':';
+    put(c, 14, rest / 60_000 % 60, 2);
+    c[16] = ':';
+    put(c, 17, rest / 1000 % 60, 2);
+    c[19] = '.';
+    put(c, 20, rest % 1000, 3);
+    c[23] = 'Z';
+    return new String(c);
+  }
+
+  /** {@code Math.floorDiv}, which Android has only from API 24. */
+  private static long floorDiv(long x, long y) {
+    long q = x / y;
+    return (x % y != 0 && (x < 0) != (y < 0)) ? q - 1 : q;
+  }
+
+  private static void put(char[] c, int at, long value, int digits) {
+    long v = value;
+    for (int i = at + digits - 1; i >= at; i--) {
+      c[i] = (char) ('0' + v % 10);
+      v /= 10;
+    }
   }
 
   private static volatile Boolean android;
