@@ -2,10 +2,11 @@
 
 The driver JVM is killed with SIGKILL between enqueue and flush and while batches are in
 flight; restarted on the same queue directory it sends what was left, and every acknowledged
-event is in the lake exactly once. A proxy in front of the server answers the first batch with
-503 and ``Retry-After``: the retry comes after it, with the same event ids. Decide answers parse;
-the SDK's validation gives the collector's own field, value and expected text. The unit tests
-of the library (JSON, queue, backoff, assignment vectors) run in JUnit: ``make jvmtest``.
+event is in the lake exactly once. The background hook sends at once. A proxy in front of the
+server answers the first batch with 503 and ``Retry-After``: the retry comes after it, with the
+same event ids. Decide answers parse; the SDK's validation gives the collector's own field,
+value and expected text. The unit tests of the library (JSON, queue, backoff, assignment
+vectors, identity and the assignment cache) run in JUnit: ``make jvmtest``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,19 @@ def test_killed_app_loses_nothing_and_stores_each_event_once(
     assert len(stored_a) == 40
     # Appended by the second run but killed before its ack was printed: at most one.
     assert len(acked) - 40 <= len(stored_b) <= len(acked) - 40 + 1
+
+
+def test_the_background_hook_sends_without_waiting_for_the_timer(
+    classpath: str, server: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, data = server
+    # An hour's flush interval and a batch size of 1000: only onBackground() can send these.
+    args = ("track", url, str(tmp_path / "q"), "3", "bg", "1000", "3600000", "background")
+    driver = jh.Driver(classpath, *args)
+    acked = [driver.line()["ack"] for _ in range(3)]
+    stored = _wait_for(data, "bg", 3)
+    driver.kill()
+    assert sorted(stored) == sorted(acked)
 
 
 class _FlakyProxy(http.server.BaseHTTPRequestHandler):

@@ -110,6 +110,8 @@ public final class Marketlift {
     public Config(String endpoint, File queueDir) {
       this.endpoint = endpoint;
       this.queueDir = queueDir;
+      String device = java.util.Locale.getDefault().toLanguageTag();
+      this.locale = device.matches("^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$") ? device : null;
     }
 
     /** @param v {@code android} (default), {@code ios} or {@code web} @return this */
@@ -124,7 +126,7 @@ public final class Marketlift {
       return this;
     }
 
-    /** @param v BCP 47 tag such as {@code de-DE} @return this */
+    /** @param v BCP 47 tag such as {@code de-DE} (default: the device's) @return this */
     public Config locale(String v) {
       locale = v;
       return this;
@@ -330,6 +332,7 @@ public final class Marketlift {
       }
     });
     pool.setRemoveOnCancelPolicy(true);
+    pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     worker = pool;
     if (queue.size() > 0) {
       schedule(0);

@@ -15,8 +15,10 @@ import java.util.Map;
  * a real {@code marketlift serve} and kill this process). One JSON object per output line.
  *
  * <pre>
- * track ENDPOINT QUEUE N PREFIX BATCH FLUSH_MS   track N events, print {"ack": id} after each,
- *                                                then wait to be killed (stdin closed: exit)
+ * track ENDPOINT QUEUE N PREFIX BATCH FLUSH_MS [background]
+ *                                                track N events, print {"ack": id} after each,
+ *                                                (then call onBackground), then wait to be
+ *                                                killed (stdin closed: exit)
  * drain ENDPOINT QUEUE                           flush until empty, print {"drained": n}
  * decide ENDPOINT QUEUE REQUEST_JSON             print the parsed decision
  * validate                                       for each event JSON line on stdin, print the
@@ -46,6 +48,9 @@ public final class Driver {
         String id = ml.track("search", Marketlift.fields("query", args[4] + "-" + i,
             "results_count", i));
         out.println("{\"ack\":\"" + id + "\"}");
+      }
+      if (args.length > 7 && "background".equals(args[7])) {
+        ml.onBackground();
       }
       out.println("{\"done\":" + n + "}");
       while (System.in.read() != -1) {
