@@ -244,9 +244,15 @@ final class FileQueue implements Closeable {
       roll();
       size = 0;
     }
-    out.write(line);
-    if (fsync) {
-      out.getFD().sync();
+    try {
+      out.write(line);
+      if (fsync) {
+        out.getFD().sync();
+      }
+    } catch (IOException e) {
+      // A disk full mid-line: cut the partial line so the next record starts on a line of its own.
+      out.getChannel().truncate(size);
+      throw e;
     }
     sizes.put(writeSeg, size + line.length);
     count++;
