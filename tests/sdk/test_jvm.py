@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     data = tmp_path_factory.mktemp("jvm") / "data"
     with jh.serve(data) as url:
         yield url, data
+
+
+def test_the_jar_is_java_8_bytecode_using_only_what_android_has(classpath: str) -> None:
+    jar = jh.JVM / "build" / "marketlift-sdk.jar"
+    # Packages Android lacks (java.net.http) or has only from API 26 (java.time, java.nio.file).
+    forbidden = (b"java/net/http", b"java/time/", b"java/nio/file/", b"javax/")
+    with zipfile.ZipFile(jar) as archive:
+        classes = [n for n in archive.namelist() if n.endswith(".class")]
+        assert "io/marketlift/sdk/Marketlift.class" in classes
+        for name in classes:
+            data = archive.read(name)
+            assert data[:4] == b"\xca\xfe\xba\xbe", name
+            assert int.from_bytes(data[6:8], "big") == 52, f"{name} is not Java 8 bytecode"
+            used = [p.decode() for p in forbidden if p in data]
+            assert not used, f"{name} uses {used}"
 
 
 def _lake_ids(data: Path, prefix: str) -> list[str]:
