@@ -37,9 +37,48 @@ def classpath() -> str:
     return jh.build()
 
 
+EXPERIMENTS = """
+[[experiment]]
+key = "checkout_copy"
+unit = "anonymous_id"
+salt = "checkout_copy_v2"
+holdout_pct = 5
+variants = [{name = "control", weight = 1}, {name = "short_copy", weight = 2}]
+
+[[experiment]]
+key = "ranking_v2"
+unit = "buyer_id"
+variants = [{name = "control", weight = 1}, {name = "treatment", weight = 1}]
+layer = {salt = "home", start = 0, end = 9000}
+
+[[experiment]]
+key = "ios_only"
+unit = "anonymous_id"
+variants = [{name = "a", weight = 1}, {name = "b", weight = 1}]
+targeting = {platform = ["ios"]}
+"""
+# The same experiments in the SDK's (and the vectors') JSON shape, for local assignment.
+LOCAL = {
+    "checkout_copy": {
+        "salt": "checkout_copy_v2",
+        "holdout_pct": 5,
+        "variants": [{"name": "control", "weight": 1}, {"name": "short_copy", "weight": 2}],
+        "layer": None,
+    },
+    "ranking_v2": {
+        "variants": [{"name": "control", "weight": 1}, {"name": "treatment", "weight": 1}],
+        "layer": {"salt": "home", "start": 0, "end": 9000},
+    },
+    "ios_only": {"variants": [{"name": "a", "weight": 1}, {"name": "b", "weight": 1}]},
+}
+UNIT_FIELD = {"checkout_copy": "anonymous_id", "ranking_v2": "buyer_id", "ios_only": None}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("jvm") / "data"
+    data.mkdir()
+    (data / "experiments.toml").write_text(EXPERIMENTS)
     with jh.serve(data) as url:
         yield url, data
 
@@ -194,6 +233,34 @@ def test_decide_answers_parse_and_bad_requests_fail_before_sending(
     rc, _, err = jh.run(classpath, "decide", url, str(tmp_path / "q"), '{"surface": "moon"}')
     assert rc == 1
     assert 'decide: surface == "moon", expected one of home, search, listing, cart, push.' in err
+
+
+@pytest.mark.parametrize(
+    ("anonymous_id", "buyer_id"),
+    [("anon-7f3a9c", "buyer-1"), ("anon-0001", "buyer-2"), ("ソルト-端末", "buyer-3")],
+)
+def test_assignment_equals_the_servers_and_is_remembered(
+    classpath: str, server: tuple[str, Path], tmp_path: Path, anonymous_id: str, buyer_id: str
+) -> None:
+    url, _ = server
+    args = ("assign", url, str(tmp_path / "q"), anonymous_id, buyer_id, json.dumps(LOCAL))
+    rc, out, err = jh.run(classpath, *args)
+    assert rc == 0, err
+    answer = json.loads(out)
+    by_key = {a["experiment_key"]: a for a in answer["server"]}
+    units = {"anonymous_id": anonymous_id, "buyer_id": buyer_id}
+    assert by_key, "the server assigned nothing"
+    assert "ios_only" not in by_key  # targeted at iOS: the server applies the targeting
+    assert answer["cached"]["ios_only"] is None
+    for key in ("checkout_copy", "ranking_v2"):
+        unit = units[str(UNIT_FIELD[key])]
+        local = answer["local"][key][unit]
+        if key in by_key:
+            assert by_key[key]["unit"] == UNIT_FIELD[key]
+            assert by_key[key]["variant"] == local, key
+        else:
+            assert local is None, key  # held out or outside the layer, on both sides
+        assert answer["cached"][key] == local
 
 
 _BASE = {

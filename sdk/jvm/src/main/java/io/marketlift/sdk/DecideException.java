@@ -1,7 +1,8 @@
 package io.marketlift.sdk;
 
 /**
- * The decision API failed: a network error, a timeout, a non-2xx answer or a malformed body.
+ * The decision API ({@code /v1/decide}, {@code /v1/assign}) failed: a network error, a timeout,
+ * a non-2xx answer or a malformed body.
  * {@link #status} is the HTTP status, or 0 when no answer came.
  */
 public class DecideException extends Exception {
@@ -17,7 +18,18 @@ public class DecideException extends Exception {
    * @param reason what went wrong
    */
   public DecideException(int status, String reason) {
-    super("decide: " + (status == 0 ? "" : "HTTP " + status + ": ") + reason);
+    this("decide", status, reason);
+  }
+
+  /**
+   * Creates the error of another call of the decision API.
+   *
+   * @param context the call, such as {@code refreshAssignments}
+   * @param status the HTTP status, 0 when there was none
+   * @param reason what went wrong
+   */
+  public DecideException(String context, int status, String reason) {
+    super(context + ": " + (status == 0 ? "" : "HTTP " + status + ": ") + reason);
     this.status = status;
   }
 

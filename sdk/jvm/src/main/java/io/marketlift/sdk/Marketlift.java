@@ -286,6 +286,7 @@ public final class Marketlift {
   private final Config o;
   private final String eventsUrl;
   private final String decideUrl;
+  private final String assignUrl;
   private final FileQueue queue;
   private final ScheduledExecutorService worker;
   private final Random random = new Random();
@@ -309,6 +310,7 @@ public final class Marketlift {
     }
     eventsUrl = base + "/v1/events";
     decideUrl = base + "/v1/decide";
+    assignUrl = base + "/v1/assign";
     limit = o.batchSize;
     queue = new FileQueue(o.queueDir, o.maxQueueBytes, o.maxAgeMs, o.segmentBytes, o.fsync,
         new FileQueue.Clock() {
@@ -554,8 +556,9 @@ public final class Marketlift {
   }
 
   /**
-   * The variant remembered for this buyer by an earlier {@link #assign(Experiment)}, or null
-   * when there is none for the current unit. No network.
+   * The variant remembered for this device or buyer by an earlier {@link #assign(Experiment)}
+   * or {@link #refreshAssignments}, or null when there is none for the current anonymous id or
+   * buyer id. No network: this is how a buyer keeps the arm offline.
    *
    * @param experimentKey the experiment key
    * @return the variant's name, or null
@@ -563,11 +566,105 @@ public final class Marketlift {
   public String assign(String experimentKey) {
     synchronized (lock) {
       Object entry = assignments().get(experimentKey);
-      if (entry instanceof Map && unit().equals(((Map<?, ?>) entry).get("unit"))) {
-        return (String) ((Map<?, ?>) entry).get("variant");
+      if (!(entry instanceof Map)) {
+        return null;
       }
-      return null;
+      Object unit = ((Map<?, ?>) entry).get("unit");
+      boolean mine = unit != null
+          && (unit.equals(state.get("buyer_id")) || unit.equals(state.get("anonymous_id")));
+      return mine ? (String) ((Map<?, ?>) entry).get("variant") : null;
     }
+  }
+
+  /**
+   * Asks the server ({@code POST <endpoint>/v1/assign}) for this unit's variant of every active
+   * experiment it qualifies for (the server applies targeting and schedules, and logs the
+   * exposures), and remembers them for {@link #assign(String)}. Blocks on the network: call it
+   * from a background thread, at start and when the buyer signs in.
+   *
+   * @return the assignments: {@code experiment_key, variant, unit} (the unit's field, {@code
+   *     buyer_id} or {@code anonymous_id})
+   * @throws DecideException on a network error, a timeout, a non-2xx answer or a malformed body
+   */
+  public List<Map<String, Object>> refreshAssignments() throws DecideException {
+    refuseMainThread("refreshAssignments");
+    Map<String, Object> request = new LinkedHashMap<String, Object>();
+    synchronized (lock) {
+      ensureOpen();
+      request.put("platform", o.platform);
+      request.put("buyer_id", state.get("buyer_id"));
+      request.put("anonymous_id", state.get("anonymous_id"));
+      request.put("session_id", session(System.currentTimeMillis()));
+    }
+    request.put("locale", o.locale);
+    request.put("country", o.country);
+    request.put("app_version", o.appVersion);
+    for (java.util.Iterator<Object> it = request.values().iterator(); it.hasNext(); ) {
+      if (it.next() == null) {
+        it.remove();
+      }
+    }
+    Object body = call("refreshAssignments", assignUrl, request);
+    Object list = body instanceof Map ? ((Map<?, ?>) body).get("assignments") : null;
+    if (!(list instanceof List)) {
+      throw new DecideException("refreshAssignments", 200, "malformed answer: assignments == "
+          + MarketliftException.show(list) + ", expected an array");
+    }
+    List<Map<String, Object>> out = new ArrayList<Map<String, Object>>();
+    for (Object item : (List<?>) list) {
+      Map<?, ?> a = item instanceof Map ? (Map<?, ?>) item : Collections.emptyMap();
+      Object key = a.get("experiment_key");
+      Object variant = a.get("variant");
+      Object unit = a.get("unit");
+      if (!(key instanceof String && variant instanceof String && unit instanceof String)) {
+        throw new DecideException("refreshAssignments", 200, "malformed answer: assignment == "
+            + MarketliftException.show(item) + ", expected {experiment_key, variant, unit}");
+      }
+      out.add(fields("experiment_key", key, "variant", variant, "unit", unit));
+    }
+    synchronized (lock) {
+      Map<String, Object> cache = assignments();
+      for (Map<String, Object> a : out) {
+        // The server names the unit's field (buyer_id or anonymous_id); remember its value.
+        Object unit = a.get("unit");
+        Object id = "buyer_id".equals(unit) || "anonymous_id".equals(unit) ? request.get(unit)
+            : unit;
+        cache.put((String) a.get("experiment_key"), fields("unit", id, "variant",
+            a.get("variant")));
+      }
+      writeStateQuietly();
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  /** POSTs JSON to the decision API; the decoded answer of a 2xx, else a DecideException. */
+  private Object call(String context, String url, Map<String, Object> request)
+      throws DecideException {
+    Map<String, String> headers = new LinkedHashMap<String, String>();
+    headers.put("Content-Type", "application/json");
+    if (o.decideKey != null) {
+      headers.put("Authorization", "Bearer " + o.decideKey);
+    }
+    Transport.Response r;
+    try {
+      r = o.transport.post(url, o.json.write(request).getBytes(UTF8), headers,
+          o.decideTimeoutMs);
+    } catch (IOException e) {
+      throw new DecideException(context, 0, "network error: " + e);
+    }
+    Object body;
+    try {
+      body = r.body.isEmpty() ? null : o.json.read(r.body);
+    } catch (IllegalArgumentException notJson) {
+      body = null;
+    }
+    if (r.status < 200 || r.status >= 300) {
+      Object reason = body instanceof Map ? ((Map<?, ?>) body).get("error") : null;
+      String text = r.body.length() > 300 ? r.body.substring(0, 300) : r.body;
+      throw new DecideException(context, r.status,
+          reason instanceof String ? (String) reason : text);
+    }
+    return body;
   }
 
   @SuppressWarnings("unchecked")
@@ -619,29 +716,7 @@ public final class Marketlift {
       }
     }
     DecideRequests.validate(filled);
-    Map<String, String> headers = new LinkedHashMap<String, String>();
-    headers.put("Content-Type", "application/json");
-    if (o.decideKey != null) {
-      headers.put("Authorization", "Bearer " + o.decideKey);
-    }
-    Transport.Response r;
-    try {
-      r = o.transport.post(decideUrl, o.json.write(filled).getBytes(UTF8), headers,
-          o.decideTimeoutMs);
-    } catch (IOException e) {
-      throw new DecideException(0, "network error: " + e);
-    }
-    Object body;
-    try {
-      body = r.body.isEmpty() ? null : o.json.read(r.body);
-    } catch (IllegalArgumentException notJson) {
-      body = null;
-    }
-    if (r.status < 200 || r.status >= 300) {
-      Object reason = body instanceof Map ? ((Map<?, ?>) body).get("error") : null;
-      String text = r.body.length() > 300 ? r.body.substring(0, 300) : r.body;
-      throw new DecideException(r.status, reason instanceof String ? (String) reason : text);
-    }
+    Object body = call("decide", decideUrl, filled);
     return Decision.parse(body);
   }
 

@@ -21,6 +21,10 @@ import java.util.Map;
  *                                                killed (stdin closed: exit)
  * drain ENDPOINT QUEUE                           flush until empty, print {"drained": n}
  * decide ENDPOINT QUEUE REQUEST_JSON             print the parsed decision
+ * assign ENDPOINT QUEUE ANON BUYER|- EXPERIMENTS  refreshAssignments, then print the server's
+ *                                                answer, assign(key) of each and the local
+ *                                                variant of each experiment in EXPERIMENTS
+ *                                                (a JSON object key -> experiment)
  * validate                                       for each event JSON line on stdin, print the
  *                                                first error {field, value, expected} or {}
  * bench ENDPOINT QUEUE N                         time track + file queue + flush
@@ -80,6 +84,25 @@ public final class Driver {
           "listings", listings, "engagement", d.engagement, "assignments", d.assignments,
           "degraded", d.degraded, "degraded_reasons", d.degradedReasons,
           "anonymous_id", ml.anonymousId())));
+      ml.close();
+    } else if ("assign".equals(cmd)) {
+      Marketlift ml = open(args[1], args[2], 50, 60_000);
+      ml.identify(args[3], "-".equals(args[4]) ? null : args[4]);
+      List<Map<String, Object>> server = ml.refreshAssignments();
+      Map<String, Object> cached = new LinkedHashMap<String, Object>();
+      Map<String, Object> local = new LinkedHashMap<String, Object>();
+      Map<?, ?> experiments = (Map<?, ?>) MiniJson.INSTANCE.read(args[5]);
+      for (Map.Entry<?, ?> e : experiments.entrySet()) {
+        String key = (String) e.getKey();
+        cached.put(key, ml.assign(key));
+        Map<String, Object> byUnit = new LinkedHashMap<String, Object>();
+        for (String unit : new String[] {args[3], args[4]}) {
+          byUnit.put(unit, Experiment.fromMap(key, (Map<?, ?>) e.getValue()).variantOf(unit));
+        }
+        local.put(key, byUnit);
+      }
+      out.println(MiniJson.INSTANCE.write(Marketlift.fields("server", server, "cached", cached,
+          "local", local)));
       ml.close();
     } else if ("validate".equals(cmd)) {
       BufferedReader in = new BufferedReader(new InputStreamReader(System.in, UTF8));

@@ -39,11 +39,14 @@ class MarketliftTest {
     Marketlift again = open();
     assertEquals(anonymous, again.anonymousId());
     assertEquals(variant, again.assign("checkout_copy"));
-    // Signed in: another unit, so the remembered arm of the anonymous one does not apply.
+    // Signed in on this device: the remembered arm is still this device's, until assigned anew.
     again.identify(null, "buyer-2");
-    assertNull(again.assign("checkout_copy"));
+    assertEquals(variant, again.assign("checkout_copy"));
     assertEquals(AB.variantOf("buyer-2"), again.assign(AB));
     assertEquals(AB.variantOf("buyer-2"), again.assign("checkout_copy"));
+    // Another device id and signed out: nothing remembered for this unit.
+    again.identify("device-9", null);
+    assertNull(again.assign("checkout_copy"));
     again.close();
   }
 
