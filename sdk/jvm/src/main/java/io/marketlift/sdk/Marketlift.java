@@ -837,9 +837,6 @@ public final class Marketlift {
       if (b.consumed() == 0) {
         return true;
       }
-      if (b.dropped > 0) {
-        report(null, b.dropped, "older than maxAgeMs=" + o.maxAgeMs + " or unreadable");
-      }
       Outcome out = b.events.isEmpty() ? Outcome.DONE : post(b);
       if (out == Outcome.SPLIT) {
         limit = Math.max(1, b.events.size() / 2);
@@ -858,7 +855,8 @@ public final class Marketlift {
         }
         synchronized (lock) {
           attempt++;
-          long delay = Backoff.delayMs(attempt, o.retryBaseMs, o.retryMaxMs, retryAfterMs, random);
+          long delay =
+              Backoff.delayMs(attempt, o.retryBaseMs, o.retryMaxMs, retryAfterMs, random);
           backoffUntilMs = System.currentTimeMillis() + delay;
           schedule(delay);
         }
@@ -871,6 +869,9 @@ public final class Marketlift {
         queue.ack(b);
       } catch (IOException | IllegalStateException e) {
         return false;
+      }
+      if (b.dropped > 0) {
+        report(null, b.dropped, "older than maxAgeMs=" + o.maxAgeMs + " or unreadable");
       }
     }
   }
