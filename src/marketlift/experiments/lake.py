@@ -35,11 +35,20 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from marketlift.errors import ConfigError
-from marketlift.experiments.aggregate import aggregate, marginalize
+from marketlift.experiments.aggregate import aggregate, marginalize, quote
 from marketlift.experiments.analysis import analyze_moments
+from marketlift.experiments.compile import (
+    FX_TABLE,
+    PRE_PURCHASES,
+    moment_metrics,
+    unit_metrics_sql,
+)
 from marketlift.experiments.config import Experiment
+from marketlift.experiments.definitions import MONEY_COLUMNS, MetricDefinition, builtin_definitions
 from marketlift.experiments.metrics import Metric
-from marketlift.experiments.results import AnalysisResult, SrmStatus
+from marketlift.experiments.multiple import adjust
+from marketlift.experiments.quantile import ArmQuantiles, compare_quantile, quantile_levels
+from marketlift.experiments.results import AnalysisResult, MetricResult, SrmStatus
 from marketlift.experiments.stats import Moments
 from marketlift.lake import connect
 
@@ -47,6 +56,7 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "LAKE_DEFINITIONS",
     "LAKE_METRICS",
     "LAKE_SEGMENTS",
     "analyze_lake",
@@ -54,67 +64,44 @@ __all__ = [
     "unit_table_sql",
 ]
 
-LAKE_METRICS: Final = (
-    Metric("conversion", "converted", covariate="pre_converted"),
-    Metric("revenue_per_unit", "revenue", covariate="pre_revenue"),
-    Metric("aov", "revenue", "orders", "pre_revenue", "pre_orders"),
-    Metric("revenue_per_session", "revenue", "sessions", "pre_revenue", "pre_sessions"),
-)
+LAKE_DEFINITIONS: Final = tuple(builtin_definitions().values())
+"""The built-in four as :class:`MetricDefinition` objects (``experiments/metrics.toml``)."""
+LAKE_METRICS: Final = tuple(moment_metrics(LAKE_DEFINITIONS))
+"""The built-in four as :class:`Metric` objects over the unit table's columns."""
 LAKE_SEGMENTS: Final = ("platform", "locale", "buyer_type")
 _UNIT_VIEW: Final = "__marketlift_exp_units"
-_FX_TABLE: Final = "__marketlift_exp_fx"
 _SOURCE: Final = f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)"  # noqa: S608
+Definitions = Sequence[MetricDefinition] | Mapping[str, MetricDefinition]
 
 
-def unit_table_sql(unit: str, *, fx: bool = False) -> str:
-    """SQL of the unit-level table of one experiment (parameter ``$key``).
+def unit_table_sql(unit: str, *, key: str, fx: bool = False) -> str:
+    """SQL of the unit-level table of experiment ``key`` for the built-in four metrics.
 
     With ``fx``, revenue is divided by the rate of its currency from the temporary table
-    ``__marketlift_exp_fx(currency, rate)``.
-
-    Columns: ``unit, variant, first_ts, n_variants, platform, locale, country, orders,
-    revenue, sessions, converted, pre_orders, pre_revenue, pre_sessions, pre_converted,
-    buyer_type``.
+    ``__marketlift_exp_fx(fx_currency, fx_rate)``. See
+    :func:`~marketlift.experiments.compile.unit_metrics_sql` for configured metrics.
     """
-    if unit not in ("buyer_id", "anonymous_id"):
-        raise ConfigError("unit", unit, "'buyer_id' or 'anonymous_id'")
-    money = "CAST(e.revenue AS DOUBLE)"
-    join = ""
-    if fx:
-        money = "CAST(e.revenue AS DOUBLE) / fx.rate"
-        join = f"LEFT JOIN {_FX_TABLE} fx ON fx.currency = e.revenue_currency"
-    return f"""
-WITH exposed AS (
-    SELECT {unit} AS unit, min(ts) AS first_ts, arg_min(variant, ts) AS variant,
-           count(DISTINCT variant) AS n_variants, arg_min(platform, ts) AS platform,
-           arg_min(locale, ts) AS locale, arg_min(country, ts) AS country
-    FROM events
-    WHERE type = 'exposure' AND experiment_key = $key AND {unit} IS NOT NULL
-    GROUP BY {unit}
-),
-per_unit AS (
-    SELECT x.unit, x.variant, x.first_ts, x.n_variants, x.platform, x.locale, x.country,
-        count(*) FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts) AS orders,
-        coalesce(sum({money})
-                 FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts), 0) AS revenue,
-        count(DISTINCT e.session_id) FILTER (WHERE e.ts >= x.first_ts) AS sessions,
-        count(*) FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts) AS pre_orders,
-        coalesce(sum({money})
-                 FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts), 0) AS pre_revenue,
-        count(DISTINCT e.session_id) FILTER (WHERE e.ts < x.first_ts) AS pre_sessions
-    FROM exposed x LEFT JOIN events e ON e.{unit} = x.unit
-    {join}
-    GROUP BY ALL
-)
-SELECT *, CAST(orders > 0 AS INTEGER) AS converted,
-       CAST(pre_orders > 0 AS INTEGER) AS pre_converted,
-       CASE WHEN pre_orders > 0 THEN 'returning' ELSE 'new' END AS buyer_type
-FROM per_unit
-"""  # noqa: S608 - unit is checked against two literals
+    return unit_metrics_sql(LAKE_DEFINITIONS, key=key, unit=unit, fx=fx)
+
+
+def _definitions(metrics: Definitions | None) -> tuple[MetricDefinition, ...]:
+    if metrics is None:
+        return LAKE_DEFINITIONS
+    values = tuple(metrics.values()) if isinstance(metrics, Mapping) else tuple(metrics)
+    bad = [m for m in values if not isinstance(m, MetricDefinition)]
+    if bad:
+        raise ConfigError("metrics", bad[0], "MetricDefinition objects (load_metric_definitions)")
+    if not values:
+        raise ConfigError("metrics", [], "at least one metric definition")
+    return values
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection, key: str, unit: str, fx: Mapping[str, float] | None = None
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    unit: str,
+    definitions: Sequence[MetricDefinition],
+    fx: Mapping[str, float] | None = None,
 ) -> tuple[int, int, bool]:
     """Build the unit table; return (units, units with several variants, mixed currencies)."""
     currencies = {
@@ -133,14 +120,21 @@ def _prepare(
         bad = {c: r for c, r in fx.items() if not r > 0}
         if bad:
             raise ConfigError("fx", bad, "rates > 0")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FX_TABLE} (currency VARCHAR, rate DOUBLE)")
-        con.executemany(f"INSERT INTO {_FX_TABLE} VALUES (?, ?)", list(fx.items()))  # noqa: S608
-    sql = unit_table_sql(unit, fx=fx is not None)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {sql}", {"key": key})
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {FX_TABLE} (fx_currency VARCHAR, fx_rate DOUBLE)"
+        )
+        con.executemany(f"INSERT INTO {FX_TABLE} VALUES (?, ?)", list(fx.items()))  # noqa: S608
+    sql = unit_metrics_sql(definitions, key=key, unit=unit, fx=fx is not None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {sql}")
     row = con.sql(
         f"SELECT count(*), count(*) FILTER (WHERE n_variants > 1) FROM {_UNIT_VIEW}"  # noqa: S608
     ).fetchall()[0]
-    return int(row[0]), int(row[1]), fx is None and len(currencies) > 1
+    money = any(
+        a is not None and a.column in MONEY_COLUMNS and d.currency == "convert"
+        for d in definitions
+        for a in (d.numerator, d.denominator)
+    )
+    return int(row[0]), int(row[1]), money and fx is None and len(currencies) > 1
 
 
 def _plan(
@@ -154,6 +148,86 @@ def _plan(
     return unit or "buyer_id", control or "control", None
 
 
+def _quantiles(
+    con: duckdb.DuckDBPyConnection,
+    definitions: Sequence[MetricDefinition],
+    arms: Mapping[str, Moments],
+    control: str,
+    *,
+    alpha: float,
+    tuning_n: float,
+    min_units: int,
+) -> list[MetricResult]:
+    """Quantile metrics: three quantiles per arm in SQL, inference in Python."""
+    out: list[MetricResult] = []
+    for d in definitions:
+        if d.kind != "quantile" or d.quantile is None:
+            continue
+        col = quote(d.value_column)
+        per_arm = {}
+        for variant, m in arms.items():
+            levels = ", ".join(repr(x) for x in quantile_levels(d.quantile, m.n))
+            (qs,) = con.execute(
+                f"SELECT quantile_cont(coalesce({col}, 0), [{levels}]) FROM {_SOURCE} "  # noqa: S608
+                "WHERE variant = ?",
+                [variant],
+            ).fetchone() or (None,)
+            values = [float("nan")] * 3 if qs is None else [float(x) for x in qs]
+            per_arm[variant] = ArmQuantiles(m.n, *values)
+        out += [
+            compare_quantile(
+                d.name,
+                d.quantile,
+                per_arm[control],
+                per_arm[v],
+                variant=v,
+                alpha=alpha,
+                tuning_n=tuning_n,
+                min_units=min_units,
+            )
+            for v in per_arm
+            if v != control
+        ]
+    return out
+
+
+def _merge(
+    result: AnalysisResult,
+    extra: Sequence[MetricResult],
+    order: Sequence[str],
+    drop: str | None,
+) -> AnalysisResult:
+    """Add quantile results, drop the placeholder metric, correct p-values over all of them."""
+    rows = [r for r in (*result.metrics, *extra) if r.metric != drop]
+    variants = [a.variant for a in result.arms]
+    rank = {name: i for i, name in enumerate(order)}
+    rows.sort(key=lambda r: (variants.index(r.variant), rank.get(r.metric, len(rank))))
+    adjusted = adjust([r.pvalue for r in rows], result.correction)
+    rows = [
+        msgspec.structs.replace(
+            r,
+            pvalue_adjusted=p,
+            significant=bool(p < result.alpha) and "zero_variance" not in r.flags,
+        )
+        for r, p in zip(rows, adjusted, strict=True)
+    ]
+    segments = tuple(
+        msgspec.structs.replace(s, metrics=tuple(r for r in s.metrics if r.metric != drop))
+        for s in result.segments
+    )
+    return msgspec.structs.replace(result, metrics=tuple(rows), segments=segments)
+
+
+def _zero_denominators(
+    definitions: Sequence[MetricDefinition], arms: Mapping[str, Moments]
+) -> bool:
+    return any(
+        d.denominator_column is not None
+        and sum(m.sum(d.denominator_column) for m in arms.values()) == 0
+        for d in definitions
+    )
+
+
 def analyze_lake(
     data_dir: str | os.PathLike[str],
     key: str,
@@ -161,7 +235,7 @@ def analyze_lake(
     experiment: Experiment | None = None,
     control: str | None = None,
     unit: str | None = None,
-    metrics: Sequence[Metric] = LAKE_METRICS,
+    metrics: Definitions | None = None,
     segments: Sequence[str] = LAKE_SEGMENTS,
     alpha: float = 0.05,
     correction: str = "holm",
@@ -169,7 +243,7 @@ def analyze_lake(
     min_units: int = 30,
     fx: Mapping[str, float] | None = None,
 ) -> AnalysisResult:
-    """Analyze experiment ``key`` from the lake's exposure and purchase events.
+    """Analyze experiment ``key`` from the lake's events, for configured metric definitions.
 
     Args:
         data_dir: The data directory holding the lake.
@@ -177,7 +251,7 @@ def analyze_lake(
         experiment: Its configuration (unit, control, weights for SRM); optional.
         control: Control variant; defaults to the configuration's, else ``"control"``.
         unit: ``buyer_id`` or ``anonymous_id`` when no configuration is given.
-        metrics: Metrics over the unit-level columns (see the module docs).
+        metrics: Metric definitions (``load_metric_definitions``); default the built-in four.
         segments: Segment columns of the unit-level table.
         alpha: One minus the confidence level.
         correction: ``"holm"``, ``"bh"`` or ``"none"``.
@@ -187,19 +261,26 @@ def analyze_lake(
 
     Returns:
         The analysis; an experiment without exposures gives an empty result flagged
-        ``no_exposures``; one whose control has no units is flagged ``no_control``.
+        ``no_exposures``; one whose control has no units is flagged ``no_control``; a ratio
+        whose denominator is 0 for every unit is flagged ``zero_denominator``. Quantile
+        metrics are read out on the whole experiment, not per segment.
     """
+    definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    total, mixed, mixed_currencies = _prepare(con, key, unit_col, fx)
+    total, mixed, mixed_currencies = _prepare(con, key, unit_col, definitions, fx)
     flags = ["multiple_variants"] if mixed else []
     if mixed_currencies:
         flags.append("mixed_currencies")
-    source = _SOURCE
-    columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
-    pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
+    moment = moment_metrics(definitions)
+    placeholder = None
+    if not moment:  # only quantiles: arms, SRM and segments still come from the moments
+        placeholder = "__units"
+        moment = [Metric(placeholder, PRE_PURCHASES)]
+    columns = tuple(dict.fromkeys(c for m in moment for c in m.columns))
+    pairs = tuple(dict.fromkeys(p for m in moment for p in m.pairs))
     groups = aggregate(
-        con, source, variant="variant", columns=columns, pairs=pairs, dimensions=segments
+        con, _SOURCE, variant="variant", columns=columns, pairs=pairs, dimensions=segments
     )
     arms, segs = marginalize(groups, segments)
     if weights is not None:
@@ -222,9 +303,11 @@ def analyze_lake(
             metrics=(),
             flags=tuple(flags),
         )
+    if _zero_denominators(definitions, arms):
+        flags.append("zero_denominator")
     result = analyze_moments(
         arms,
-        metrics,
+        moment,
         control=control_name,
         weights=weights,
         alpha=alpha,
@@ -234,6 +317,12 @@ def analyze_lake(
         segments=segs,
         experiment=key,
     )
+    quantiles = _quantiles(
+        con, definitions, arms, control_name, alpha=alpha, tuning_n=tuning_n,
+        min_units=min_units,
+    )  # fmt: skip
+    if quantiles or placeholder is not None:
+        result = _merge(result, quantiles, [d.name for d in definitions], placeholder)
     if flags:
         result = msgspec.structs.replace(result, flags=(*result.flags, *flags))
     return result
@@ -246,20 +335,25 @@ def cumulative_lake(
     experiment: Experiment | None = None,
     control: str | None = None,
     unit: str | None = None,
-    metrics: Sequence[Metric] = LAKE_METRICS,
+    metrics: Definitions | None = None,
     alpha: float = 0.05,
     tuning_n: float = 10_000,
     fx: Mapping[str, float] | None = None,
 ) -> list[tuple[str, AnalysisResult]]:
     """Cumulative readouts by first-exposure day: units exposed up to each day, merged with ``+``.
 
-    Returns ``(day, result)`` pairs in day order (for the report's lift-over-time chart).
+    Returns ``(day, result)`` pairs in day order (for the report's lift-over-time chart);
+    quantile metrics are left out of this series.
     """
+    definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    _prepare(con, key, unit_col, fx)
-    columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
-    pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
+    _prepare(con, key, unit_col, definitions, fx)
+    moment = moment_metrics(definitions)
+    if not moment:
+        return []
+    columns = tuple(dict.fromkeys(c for m in moment for c in m.columns))
+    pairs = tuple(dict.fromkeys(p for m in moment for p in m.pairs))
     groups = aggregate(
         con,
         _SOURCE,
@@ -283,7 +377,7 @@ def cumulative_lake(
                     day,
                     analyze_moments(
                         arms,
-                        metrics,
+                        moment,
                         control=control_name,
                         weights=w,
                         alpha=alpha,
