@@ -35,6 +35,11 @@ from marketlift.experiments.config import (
     load_experiments,
 )
 from marketlift.experiments.cupac import LinearCupac, with_cupac
+from marketlift.experiments.definitions import (
+    MetricDefinition,
+    load_metric_definitions,
+    metric_definitions_from_dict,
+)
 from marketlift.experiments.exposures import (
     ExposureDeduplicator,
     exposure_event,
@@ -42,7 +47,12 @@ from marketlift.experiments.exposures import (
     exposures_to_log,
 )
 from marketlift.experiments.hashing import bucket, fnv1a32
-from marketlift.experiments.lake import LAKE_METRICS, analyze_lake, cumulative_lake
+from marketlift.experiments.lake import (
+    LAKE_DEFINITIONS,
+    LAKE_METRICS,
+    analyze_lake,
+    cumulative_lake,
+)
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.multiple import adjust, benjamini_hochberg, holm
 from marketlift.experiments.power import PowerResult, mde, plan, power, sample_size
@@ -61,6 +71,7 @@ from marketlift.experiments.table import analyze_table, parse_metric
 from marketlift.experiments.ttest import Lift, welch
 
 __all__ = [
+    "LAKE_DEFINITIONS",
     "LAKE_METRICS",
     "AnalysisResult",
     "ArmCount",
@@ -72,6 +83,7 @@ __all__ = [
     "Lift",
     "LinearCupac",
     "Metric",
+    "MetricDefinition",
     "MetricResult",
     "Moments",
     "PowerResult",
@@ -100,8 +112,10 @@ __all__ = [
     "fnv1a32",
     "holm",
     "load_experiments",
+    "load_metric_definitions",
     "marginalize",
     "mde",
+    "metric_definitions_from_dict",
     "moments_sql",
     "parse_metric",
     "plan",
