@@ -44,6 +44,7 @@ from marketlift.experiments.compile import (
     unit_metrics_sql,
 )
 from marketlift.experiments.config import Experiment
+from marketlift.experiments.decision import decide
 from marketlift.experiments.definitions import MONEY_COLUMNS, MetricDefinition, builtin_definitions
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.multiple import adjust
@@ -260,10 +261,12 @@ def analyze_lake(
         fx: Units of each purchase currency per unit of the reporting currency.
 
     Returns:
-        The analysis; an experiment without exposures gives an empty result flagged
-        ``no_exposures``; one whose control has no units is flagged ``no_control``; a ratio
-        whose denominator is 0 for every unit is flagged ``zero_denominator``. Quantile
-        metrics are read out on the whole experiment, not per segment.
+        The analysis, with a ship decision per treatment when the experiment names goals
+        (see :mod:`marketlift.experiments.decision`); an experiment without exposures gives
+        an empty result flagged ``no_exposures``; one whose control has no units is flagged
+        ``no_control``; a ratio whose denominator is 0 for every unit is flagged
+        ``zero_denominator``. Quantile metrics are read out on the whole experiment, not per
+        segment.
     """
     definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
@@ -325,6 +328,15 @@ def analyze_lake(
         result = _merge(result, quantiles, [d.name for d in definitions], placeholder)
     if flags:
         result = msgspec.structs.replace(result, flags=(*result.flags, *flags))
+    if experiment is not None and experiment.goals:
+        decisions = decide(
+            result.metrics,
+            goals=experiment.goals,
+            guardrails=experiment.guardrails,
+            directions={d.name: d.direction for d in definitions},
+            srm=result.srm.mismatch,
+        )
+        result = msgspec.structs.replace(result, decisions=decisions)
     return result
 
 

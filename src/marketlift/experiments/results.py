@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["AnalysisResult", "ArmCount", "MetricResult", "SegmentResult", "SrmStatus"]
+__all__ = [
+    "AnalysisResult",
+    "ArmCount",
+    "GuardrailCheck",
+    "MetricResult",
+    "SegmentResult",
+    "ShipDecision",
+    "SrmStatus",
+]
 
 
 class MetricResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,8 +85,34 @@ class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
     flags: tuple[str, ...] = ()
 
 
+class GuardrailCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One guardrail of one treatment: its harm against the tolerated margin.
+
+    ``harm`` is the effect in the metric's bad direction (positive is worse); its bounds are
+    the always-valid sequential interval. ``status``: ``ok`` (harm surely below the margin),
+    ``harmed`` (surely above it) or ``inconclusive``.
+    """
+
+    metric: str
+    tolerance: float
+    margin: float
+    harm: float
+    harm_lower: float
+    harm_upper: float
+    status: str
+
+
+class ShipDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """The decision for one treatment: ``ship``, ``dont_ship`` or ``keep_running``."""
+
+    variant: str
+    decision: str
+    reasons: tuple[str, ...]
+    guardrails: tuple[GuardrailCheck, ...] = ()
+
+
 class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
-    """A whole readout: arms, SRM, metric lifts and segment breakdowns."""
+    """A whole readout: arms, SRM, metric lifts, segment breakdowns and ship decisions."""
 
     experiment: str
     control: str
@@ -89,3 +123,4 @@ class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
     metrics: tuple[MetricResult, ...]
     segments: tuple[SegmentResult, ...] = ()
     flags: tuple[str, ...] = ()
+    decisions: tuple[ShipDecision, ...] = ()
