@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 from marketlift.errors import ConfigError
 from marketlift.experiments.hashing import BUCKETS
+from marketlift.experiments.values import ArmValues, arm_values_from_dict, check_value_layers
 
 __all__ = [
     "Experiment",
@@ -54,10 +55,12 @@ class Variant:
     Attributes:
         name: Lower-case slug, unique within the experiment (``control``, ``treatment``).
         weight: Relative share of traffic (any positive number; shares are weight / total).
+        values: What the arm changes in the decision (see :mod:`marketlift.experiments.values`).
     """
 
     name: str
     weight: float = 1.0
+    values: ArmValues = field(default_factory=ArmValues)
 
 
 @dataclass(frozen=True)
@@ -301,10 +304,11 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     for i, v in enumerate(raw_variants):
         if isinstance(v, str):
             variants.append(Variant(v))
-        elif isinstance(v, Mapping) and "name" in v:
-            variants.append(Variant(v["name"], v.get("weight", 1.0)))
+        elif isinstance(v, Mapping) and "name" in v and not set(v) - {"name", "weight", "values"}:
+            values = arm_values_from_dict(f"{key}.variants[{i}].values", v.get("values"))
+            variants.append(Variant(v["name"], v.get("weight", 1.0), values))
         else:
-            raise ConfigError(f"{key}.variants[{i}]", v, "a name or {name, weight}")
+            raise ConfigError(f"{key}.variants[{i}]", v, "a name or {name, weight, values}")
     layer = raw.get("layer")
     targeting = raw.get("targeting") or {}
     if not isinstance(targeting, Mapping):
@@ -385,6 +389,7 @@ def load_experiments(
             raise ConfigError(f"experiment[{i}].key", exp.key, "unique experiment keys")
         out[exp.key] = exp
     _check_layers(out.values())
+    check_value_layers(out.values())
     if any(e.goals or e.guardrails for e in out.values()):
         if metrics is None:
             from marketlift.experiments.definitions import (  # noqa: PLC0415
