@@ -214,6 +214,19 @@ def decisions_html(decisions: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def _interactions_html(interactions: Sequence[Any]) -> str:
+    """Segments whose effect differs from the rest of their dimension (corrected p-values)."""
+    rows = [
+        f"{escape(i.metric)} ({escape(i.variant)}): effect {_num(i.effect)} vs "
+        f"{_num(i.effect_rest)} elsewhere, p adj. {i.pvalue_adjusted:.3g}"
+        for i in interactions
+        if i.differs
+    ]
+    if not rows:
+        return ""
+    return f'<p class="flags heterogeneous">heterogeneous: {"; ".join(rows)}</p>'
+
+
 def render_report(
     result: AnalysisResult,
     cumulative: Sequence[tuple[str, AnalysisResult]] = (),
@@ -273,6 +286,7 @@ def render_report(
             seg_srm = " · SRM!" if seg.srm.mismatch else ""
             sections.append(
                 f"<h3>{escape(seg.dimension)} = {escape(seg.value)}{seg_srm}</h3>"
+                + _interactions_html(seg.interactions)
                 + _metric_table(seg.metrics)
             )
     body = "\n".join(s for s in sections if s)

@@ -12,6 +12,9 @@ Data conditions are flags (strings) on the results, never exceptions:
 - ``unknown_variant``: exposures name a variant the configuration lacks (they are dropped).
 - ``no_exposures`` / ``no_control``: nothing to analyze (lake readouts).
 - ``multiple_variants``: some units were exposed to more than one variant (they are dropped).
+- ``heterogeneous`` (on a segment): its effect differs from the rest of its dimension (an
+  interaction test, corrected over the readout's segments).
+- ``zero_denominator``: a ratio's denominator is 0 for every unit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "AnalysisResult",
     "ArmCount",
     "GuardrailCheck",
+    "Interaction",
     "MetricResult",
     "SegmentResult",
     "ShipDecision",
@@ -74,6 +78,23 @@ class SrmStatus(msgspec.Struct, frozen=True):
     mismatch: bool
 
 
+class Interaction(msgspec.Struct, frozen=True, kw_only=True):
+    """A segment's effect against the effect in the rest of its dimension (interaction test).
+
+    ``differs`` when the corrected p-value is below alpha.
+    """
+
+    metric: str
+    variant: str
+    effect: float
+    effect_rest: float
+    difference: float
+    se: float
+    pvalue: float
+    pvalue_adjusted: float
+    differs: bool
+
+
 class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
     """The analysis restricted to one value of one segment dimension."""
 
@@ -83,6 +104,7 @@ class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
     srm: SrmStatus
     metrics: tuple[MetricResult, ...]
     flags: tuple[str, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
 
 
 class GuardrailCheck(msgspec.Struct, frozen=True, kw_only=True):
