@@ -41,3 +41,14 @@ def test_metrics_example_loads_and_reads_out(lake, tmp_path: Path) -> None:
                                                "retention"]  # fmt: skip
     result = analyze_lake(lake.path, lake.key, experiment=lake.experiment, metrics=defs)
     assert [m.metric for m in result.metrics] == list(defs)
+
+
+def test_bandit_example_runs() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python bandit\n(.*?)```", text, flags=re.DOTALL)
+    scope: dict[str, object] = {}
+    exec(compile(code, str(DOC), "exec"), scope)
+    shares = scope["shares"]
+    assert isinstance(shares, dict)
+    assert max(shares, key=shares.__getitem__) == "c"
+    assert [e.arm for e in scope["effects"]] == ["b", "c"]  # type: ignore[attr-defined]

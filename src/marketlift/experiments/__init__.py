@@ -25,6 +25,7 @@ Example:
 from marketlift.experiments.aggregate import aggregate, marginalize, moments_sql
 from marketlift.experiments.analysis import analyze_moments, compare_arm
 from marketlift.experiments.assignment import Assignment, assign, assign_variant, thresholds
+from marketlift.experiments.bandit import AdaptiveEffect, ThompsonAllocator, ipw_effects
 from marketlift.experiments.bayes import BayesResult, bayes
 from marketlift.experiments.config import (
     Experiment,
@@ -35,6 +36,7 @@ from marketlift.experiments.config import (
     load_experiments,
 )
 from marketlift.experiments.cupac import LinearCupac, with_cupac
+from marketlift.experiments.decision import decide
 from marketlift.experiments.definitions import (
     MetricDefinition,
     load_metric_definitions,
@@ -73,6 +75,7 @@ from marketlift.experiments.ttest import Lift, welch
 __all__ = [
     "LAKE_DEFINITIONS",
     "LAKE_METRICS",
+    "AdaptiveEffect",
     "AnalysisResult",
     "ArmCount",
     "Assignment",
@@ -92,6 +95,7 @@ __all__ = [
     "SrmResult",
     "SrmStatus",
     "Targeting",
+    "ThompsonAllocator",
     "Variant",
     "adjust",
     "aggregate",
@@ -105,12 +109,14 @@ __all__ = [
     "bucket",
     "compare_arm",
     "cumulative_lake",
+    "decide",
     "experiment_from_dict",
     "exposure_event",
     "exposure_event_id",
     "exposures_to_log",
     "fnv1a32",
     "holm",
+    "ipw_effects",
     "load_experiments",
     "load_metric_definitions",
     "marginalize",
