@@ -32,24 +32,18 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-import msgspec
-
 from marketlift.errors import ConfigError
-from marketlift.experiments.aggregate import aggregate, marginalize, quote
+from marketlift.experiments.aggregate import aggregate
 from marketlift.experiments.analysis import analyze_moments
 from marketlift.experiments.compile import (
     FX_TABLE,
-    PRE_PURCHASES,
     moment_metrics,
     unit_metrics_sql,
 )
 from marketlift.experiments.config import Experiment
-from marketlift.experiments.decision import decide
 from marketlift.experiments.definitions import MONEY_COLUMNS, MetricDefinition, builtin_definitions
-from marketlift.experiments.metrics import Metric
-from marketlift.experiments.multiple import adjust
-from marketlift.experiments.quantile import ArmQuantiles, compare_quantile, quantile_levels
-from marketlift.experiments.results import AnalysisResult, MetricResult, SrmStatus
+from marketlift.experiments.readout import readout
+from marketlift.experiments.results import AnalysisResult
 from marketlift.experiments.stats import Moments
 from marketlift.lake import connect
 
@@ -149,86 +143,6 @@ def _plan(
     return unit or "buyer_id", control or "control", None
 
 
-def _quantiles(
-    con: duckdb.DuckDBPyConnection,
-    definitions: Sequence[MetricDefinition],
-    arms: Mapping[str, Moments],
-    control: str,
-    *,
-    alpha: float,
-    tuning_n: float,
-    min_units: int,
-) -> list[MetricResult]:
-    """Quantile metrics: three quantiles per arm in SQL, inference in Python."""
-    out: list[MetricResult] = []
-    for d in definitions:
-        if d.kind != "quantile" or d.quantile is None:
-            continue
-        col = quote(d.value_column)
-        per_arm = {}
-        for variant, m in arms.items():
-            levels = ", ".join(repr(x) for x in quantile_levels(d.quantile, m.n))
-            (qs,) = con.execute(
-                f"SELECT quantile_cont(coalesce({col}, 0), [{levels}]) FROM {_SOURCE} "  # noqa: S608
-                "WHERE variant = ?",
-                [variant],
-            ).fetchone() or (None,)
-            values = [float("nan")] * 3 if qs is None else [float(x) for x in qs]
-            per_arm[variant] = ArmQuantiles(m.n, *values)
-        out += [
-            compare_quantile(
-                d.name,
-                d.quantile,
-                per_arm[control],
-                per_arm[v],
-                variant=v,
-                alpha=alpha,
-                tuning_n=tuning_n,
-                min_units=min_units,
-            )
-            for v in per_arm
-            if v != control
-        ]
-    return out
-
-
-def _merge(
-    result: AnalysisResult,
-    extra: Sequence[MetricResult],
-    order: Sequence[str],
-    drop: str | None,
-) -> AnalysisResult:
-    """Add quantile results, drop the placeholder metric, correct p-values over all of them."""
-    rows = [r for r in (*result.metrics, *extra) if r.metric != drop]
-    variants = [a.variant for a in result.arms]
-    rank = {name: i for i, name in enumerate(order)}
-    rows.sort(key=lambda r: (variants.index(r.variant), rank.get(r.metric, len(rank))))
-    adjusted = adjust([r.pvalue for r in rows], result.correction)
-    rows = [
-        msgspec.structs.replace(
-            r,
-            pvalue_adjusted=p,
-            significant=bool(p < result.alpha) and "zero_variance" not in r.flags,
-        )
-        for r, p in zip(rows, adjusted, strict=True)
-    ]
-    segments = tuple(
-        msgspec.structs.replace(s, metrics=tuple(r for r in s.metrics if r.metric != drop))
-        for s in result.segments
-    )
-    return msgspec.structs.replace(result, metrics=tuple(rows), segments=segments)
-
-
-def _zero_denominators(
-    definitions: Sequence[MetricDefinition], arms: Mapping[str, Moments]
-) -> bool:
-    return any(
-        d.denominator_column is not None
-        and sum(m.sum(d.denominator_column) for m in arms.values()) == 0
-        for d in definitions
-    )
-
-
 def analyze_lake(
     data_dir: str | os.PathLike[str],
     key: str,
@@ -275,69 +189,22 @@ def analyze_lake(
     flags = ["multiple_variants"] if mixed else []
     if mixed_currencies:
         flags.append("mixed_currencies")
-    moment = moment_metrics(definitions)
-    placeholder = None
-    if not moment:  # only quantiles: arms, SRM and segments still come from the moments
-        placeholder = "__units"
-        moment = [Metric(placeholder, PRE_PURCHASES)]
-    columns = tuple(dict.fromkeys(c for m in moment for c in m.columns))
-    pairs = tuple(dict.fromkeys(p for m in moment for p in m.pairs))
-    groups = aggregate(
-        con, _SOURCE, variant="variant", columns=columns, pairs=pairs, dimensions=segments
-    )
-    arms, segs = marginalize(groups, segments)
-    if weights is not None:
-        unknown = set(arms) - set(weights)
-        if unknown:  # exposures of variants the configuration does not have
-            flags.append("unknown_variant")
-            arms = {v: m for v, m in arms.items() if v in weights}
-            segs = {k: {v: m for v, m in s.items() if v in weights} for k, s in segs.items()}
-        for name in weights:
-            arms.setdefault(name, Moments.zero(columns, pairs))
-    if total == 0 or control_name not in arms or len(arms) < 2:
-        flags.append("no_exposures" if total == 0 else "no_control")
-        return AnalysisResult(
-            experiment=key,
-            control=control_name,
-            alpha=alpha,
-            correction=correction,
-            arms=(),
-            srm=SrmStatus(statistic=0.0, pvalue=1.0, mismatch=False),
-            metrics=(),
-            flags=tuple(flags),
-        )
-    if _zero_denominators(definitions, arms):
-        flags.append("zero_denominator")
-    result = analyze_moments(
-        arms,
-        moment,
+    return readout(
+        con,
+        _SOURCE,
+        definitions,
+        key=key,
         control=control_name,
         weights=weights,
+        experiment=experiment,
+        segments=segments,
         alpha=alpha,
         correction=correction,
         tuning_n=tuning_n,
         min_units=min_units,
-        segments=segs,
-        experiment=key,
+        units=total,
+        flags=flags,
     )
-    quantiles = _quantiles(
-        con, definitions, arms, control_name, alpha=alpha, tuning_n=tuning_n,
-        min_units=min_units,
-    )  # fmt: skip
-    if quantiles or placeholder is not None:
-        result = _merge(result, quantiles, [d.name for d in definitions], placeholder)
-    if flags:
-        result = msgspec.structs.replace(result, flags=(*result.flags, *flags))
-    if experiment is not None and experiment.goals:
-        decisions = decide(
-            result.metrics,
-            goals=experiment.goals,
-            guardrails=experiment.guardrails,
-            directions={d.name: d.direction for d in definitions},
-            srm=result.srm.mismatch,
-        )
-        result = msgspec.structs.replace(result, decisions=decisions)
-    return result
 
 
 def cumulative_lake(
