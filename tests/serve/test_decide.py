@@ -511,3 +511,47 @@ def test_given_candidates_get_the_features_generation_gives_them(served: Path) -
     given = ranker.index_features([*(cands[i] for i in picked), "not-a-listing"], query)
     np.testing.assert_array_equal(given[:-1], generated[picked])
     assert np.isnan(given[-1]).all()
+
+
+def test_an_arms_copy_variant_serves_its_cached_copy(data: Path) -> None:
+    """An arm with ``copy_variant`` gets that variant's cached copy; the other arm does not."""
+    from marketlift.copy.cache import CopyCache, cache_key
+    from marketlift.copy.facts import facts_hash
+    from marketlift.copy.request import CopyResult
+    from marketlift.copy.sources import requests_for
+    from marketlift.serve.decide import Catalog
+
+    viewed = _viewed(data)
+    facts = Catalog.load(data, None).facts(viewed[0], "en-US")
+    assert facts is not None
+    slugs = ("free_shipping", "similar_items", "review_highlight", "discount_coupon",
+             "cart_reminder", "price_drop")  # fmt: skip
+    cached = []
+    for slug in slugs:
+        [request] = requests_for("nudge", [facts], "en-US", actions=[slug])
+        fh = facts_hash(request.facts)
+        key = cache_key("nudge", "v9", fh, "en-US", "qwen-test")
+        cached.append(CopyResult(key, "nudge", "en-US", request.action, {"body": "ARM COPY"},
+                                 "openai", "qwen-test", "v9", fh))  # fmt: skip
+    with CopyCache(data) as cache:
+        cache.put_many(cached)
+    (data / "experiments.toml").write_text(
+        '[[experiment]]\nkey = "copy"\nunit = "buyer_id"\n'
+        'variants = [{name = "llm", values = {copy_variant = "qwen-test@v9"}}, "template"]\n'
+    )
+    explore_every_action(data)
+    bodies: dict[str, set[str | None]] = {"llm": set(), "template": set()}
+    with _client(data) as client:
+        for i in range(40):
+            answer = client.post(
+                "/v1/decide",
+                json={"buyer_id": f"b{i:07d}", "surface": "listing", "platform": "web",
+                      "locale": "en-US", "context": {"listing_id": viewed[0]}},
+            ).json()  # fmt: skip
+            engagement = answer["engagement"]
+            if engagement is not None and engagement["copy"]:
+                arm = answer["assignments"][0]["variant"]
+                bodies[arm].add(engagement["copy"].get("body"))
+    assert bodies["llm"] == {"ARM COPY"}
+    assert bodies["template"]
+    assert "ARM COPY" not in bodies["template"]
