@@ -60,3 +60,15 @@ def test_adaptive_intervals_cover_the_truth_and_regret_beats_uniform() -> None:
     out = module.bandit(runs=60, batches=8, batch=1500, seed=11)
     assert out["ipw_coverage"] >= 0.88
     assert out["regret_ratio_vs_uniform"] < 0.7
+
+
+def test_lake_shares_favour_the_arm_that_converts_more(lake) -> None:
+    from marketlift.experiments.bandit import lake_shares
+    from marketlift.experiments.definitions import builtin_definitions
+
+    alloc = ThompsonAllocator(["control", "short_copy"], floor=0.05, burn_in=30, random_state=0)
+    shares = lake_shares(lake.path, lake.experiment, alloc, builtin_definitions()["conversion"])
+    assert shares["short_copy"] > shares["control"]  # it converts 1.3 times as often
+    assert min(shares.values()) >= 0.05 - 1e-12
+    with pytest.raises(ConfigError, match=r"metric\.kind"):
+        lake_shares(lake.path, lake.experiment, alloc, builtin_definitions()["aov"])

@@ -34,7 +34,7 @@ from scipy import stats
 
 from marketlift.errors import ConfigError
 
-__all__ = ["AdaptiveEffect", "ThompsonAllocator", "ipw_effects"]
+__all__ = ["AdaptiveEffect", "ThompsonAllocator", "ipw_effects", "lake_shares"]
 
 
 class ThompsonAllocator:
@@ -174,3 +174,39 @@ def ipw_effects(
             )
         )
     return out
+
+
+def lake_shares(
+    data_dir: Any,
+    experiment: Any,
+    allocator: ThompsonAllocator,
+    metric: Any,
+) -> dict[str, float]:
+    """Traffic shares of a bandit experiment from its outcomes in the lake so far.
+
+    Args:
+        data_dir: The data directory holding the lake.
+        experiment: The experiment's configuration (its variants are the allocator's arms).
+        allocator: The allocator (its ``kind`` must suit the metric).
+        metric: The goal's :class:`~marketlift.experiments.definitions.MetricDefinition`
+            (a proportion or a mean; read without its covariate).
+
+    Returns:
+        Arm -> share; write them as the variants' weights for the next interval.
+    """
+    import dataclasses  # noqa: PLC0415
+
+    from marketlift.experiments.lake import analyze_lake  # noqa: PLC0415 - lake -> bandit
+
+    if metric.kind not in ("proportion", "mean", "retention"):
+        raise ConfigError("metric.kind", metric.kind, "a proportion, retention or mean goal")
+    plain = dataclasses.replace(metric, covariate=None)
+    result = analyze_lake(data_dir, experiment.key, experiment=experiment, metrics=[plain],
+                          segments=())  # fmt: skip
+    units = {a.variant: a.units for a in result.arms}
+    means = dict.fromkeys([experiment.control, *units], 0.0)
+    for m in result.metrics:
+        means[m.variant] = m.treatment_mean
+        means[experiment.control] = m.control_mean
+    outcomes = {a: (means.get(a, 0.0) * units.get(a, 0), units.get(a, 0)) for a in allocator.arms}
+    return allocator.shares(outcomes)
