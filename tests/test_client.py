@@ -20,7 +20,10 @@ EXPERIMENTS = """
 [[experiment]]
 key = "ranking_v2"
 unit = "buyer_id"
-variants = [{name = "control", weight = 1}, {name = "treatment", weight = 1}]
+variants = [
+    {name = "control", weight = 1},
+    {name = "treatment", weight = 1, values = {limit = 8, actions_off = ["discount_coupon"]}},
+]
 """
 
 
@@ -64,6 +67,24 @@ def test_assign(service: str) -> None:
     assert [a.experiment_key for a in one.assignments] == ["ranking_v2"]
     assert one.assignments == two.assignments
     assert (one.exposures_logged, two.exposures_logged) == (1, 0)
+
+
+def test_assign_carries_the_arms_values(service: str) -> None:
+    """Feature-flag style: the client reads what the unit's arm changes."""
+    from marketlift.experiments import assign_variant, experiment_from_dict
+
+    exp = experiment_from_dict({"key": "ranking_v2", "variants": ["control", "treatment"]})
+    seen = set()
+    with MarketliftClient(service, decide_key=DECIDE_KEY) as client:
+        for i in range(20):
+            (a,) = client.assign(platform="web", buyer_id=f"b-{i}").assignments
+            assert a.variant == assign_variant(exp, f"b-{i}")  # the same hashing
+            want = (
+                {"limit": 8, "actions_off": ["discount_coupon"]} if a.variant == "treatment" else {}
+            )
+            assert a.values == want
+            seen.add(a.variant)
+    assert seen == {"control", "treatment"}
 
 
 def test_decide_over_one_connection_and_field_errors(service: str) -> None:

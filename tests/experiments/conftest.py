@@ -106,10 +106,12 @@ def build_lake(path: Path, n_units: int = 800, seed: int = 0) -> Lake:
                 "revenue": sum(a for _, _, a in post),
                 "sessions": len(sessions_post),
                 "converted": int(bool(post)),
+                "conversion": int(bool(post)),
                 "pre_orders": len(pre),
                 "pre_revenue": sum(a for _, _, a in pre),
                 "pre_sessions": len({s for _, s, _ in pre}),
                 "pre_converted": int(bool(pre)),
+                "pre_conversion": int(bool(pre)),
                 "buyer_type": "returning" if pre else "new",
             }
         )

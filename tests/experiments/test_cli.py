@@ -259,3 +259,21 @@ def test_planned_units_tunes_the_sequential_interval(files: dict) -> None:
 
     # 2,000 units are in the table: a sequence tuned for 2,000 is tighter there than one for 1M
     assert width("2000") < width("1000000")
+
+
+def test_analyze_lake_reads_metrics_beside_the_config(lake, tmp_path) -> None:
+    (tmp_path / "experiments.toml").write_text(
+        f'[[experiment]]\nkey = "{lake.key}"\nvariants = ["control", "short_copy"]\n'
+    )
+    (tmp_path / "metrics.toml").write_text(
+        '[[metric]]\nname = "orders_day1"\nkind = "mean"\nnumerator = {event = "purchase"}\n'
+        'window = {value = 1, unit = "days"}\n'
+    )
+    args = ["experiment", "analyze", lake.key, "--data", str(lake.path), "--json"]
+    result = runner.invoke(app, [*args, "--config", str(tmp_path / "experiments.toml")])
+    assert result.exit_code == 0, result.output
+    assert {m["metric"] for m in json.loads(result.stdout)["metrics"]} == {"orders_day1"}
+    (tmp_path / "metrics.toml").write_text('[[metric]]\nname = "x"\nkind = "p99"\n')
+    result = runner.invoke(app, [*args, "--config", str(tmp_path / "experiments.toml")])
+    assert result.exit_code != 0
+    assert "metric.x.kind == 'p99'" in result.output

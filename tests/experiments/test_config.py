@@ -63,3 +63,45 @@ def test_duplicate_keys_and_unknown_fields(tmp_path) -> None:
     path.write_text('[[experiment]]\nkey = "a"\nvariants = ["x", "y"]\nweights = [1, 2]\n')
     with pytest.raises(ConfigError, match="known fields"):
         load_experiments(path)
+
+
+def test_arm_values_are_parsed_and_checked() -> None:
+    from marketlift.experiments.config import experiment_from_dict
+
+    exp = experiment_from_dict(
+        {"key": "ab", "variants": [
+            {"name": "control", "values": {"ranker": "popularity", "policy": "none"}},
+            {"name": "t", "values": {"limit": 5, "actions_off": ["discount_coupon"]}},
+        ]}
+    )  # fmt: skip
+    assert exp.variants[0].values.changed() == ("ranker", "policy")
+    assert exp.variants[1].values.as_dict() == {"actions_off": ["discount_coupon"], "limit": 5}
+    for values, key in [
+        ({"ranker": "v7"}, "ab.variants[0].values.ranker"),
+        ({"limit": 0}, "ab.variants[0].values.limit"),
+        ({"colour": "red"}, "ab.variants[0].values.colour"),
+        ({"copy_variant": "gpt"}, "ab.variants[0].values.copy_variant"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            experiment_from_dict({"key": "ab", "variants": [{"name": "a", "values": values}, "b"]})
+        assert info.value.name == key
+
+
+def test_two_experiments_changing_one_value_must_share_a_layer(tmp_path) -> None:
+    from marketlift.experiments.config import load_experiments
+
+    arm = '{name = "a", values = {ranker = "popularity"}}, "b"'
+    path = tmp_path / "experiments.toml"
+    path.write_text(
+        f'[[experiment]]\nkey = "one"\nvariants = [{arm}]\n'
+        f'[[experiment]]\nkey = "two"\nvariants = [{arm}]\n'
+    )
+    with pytest.raises(ConfigError, match=r"two\.variants\.values\.ranker .* shared with one"):
+        load_experiments(path)
+    path.write_text(
+        f'[[experiment]]\nkey = "one"\nvariants = [{arm}]\n'
+        'layer = {salt = "rank", start = 0, end = 5000}\n'
+        f'[[experiment]]\nkey = "two"\nvariants = [{arm}]\n'
+        'layer = {salt = "rank", start = 5000, end = 10000}\n'
+    )
+    assert set(load_experiments(path)) == {"one", "two"}

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from marketlift.errors import ConfigError
-from marketlift.experiments import Metric, analyze_lake
+from marketlift.experiments import analyze_lake
+from marketlift.experiments.definitions import metric_definitions_from_dict
 from marketlift.lake import query
 from marketlift.sim import SimConfig, run_ab
 from marketlift.sim.world import FX
@@ -30,7 +31,10 @@ def test_mixed_currencies_are_flagged_without_fx(ab_lake: Path) -> None:
 
 
 def test_fx_converts_revenue_to_the_reporting_currency(ab_lake: Path) -> None:
-    plain = Metric("revenue_per_unit", "revenue")  # no CUPED: raw means are comparable
+    (plain,) = metric_definitions_from_dict(  # no CUPED: raw means are comparable
+        {"metric": [{"name": "revenue_per_unit", "kind": "mean",
+                     "numerator": {"event": "purchase", "column": "revenue"}}]}
+    ).values()  # fmt: skip
     result = analyze_lake(ab_lake, "fx_test", control="control", fx=FX, metrics=[plain])
     assert "mixed_currencies" not in result.flags
     (revenue,) = result.metrics

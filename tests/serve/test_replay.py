@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from marketlift.demo.abtest import EXPERIMENTS_TOML
 from marketlift.demo.replay import EngineArm, ReplayStats, device_id, served_arms
 from marketlift.serve import ServeConfig, create_app
 from marketlift.serve.config import DecideConfig
@@ -23,12 +24,7 @@ from marketlift.sim.text import COUNTRY_OF, LOCALES
 from tests.serve.served import explore_every_action
 
 EXPERIMENT = "demo_engagement"
-TOML = f"""[[experiment]]
-key = "{EXPERIMENT}"
-unit = "anonymous_id"
-variants = [{{name = "control", weight = 1}}, {{name = "treatment", weight = 1}}]
-control = "control"
-"""
+TOML = EXPERIMENTS_TOML  # the demo's: control carries the baseline values
 WORLD = make_world(SimConfig(n_buyers=1500, n_days=5, seed=3))  # the served data's world
 
 
@@ -45,9 +41,7 @@ def data(served: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def opened(data: Path) -> OpenedEngine:
-    config = ServeConfig(
-        data_dir=str(data), decide=DecideConfig(experiment=EXPERIMENT, budget_ms=10_000)
-    )
+    config = ServeConfig(data_dir=str(data), decide=DecideConfig(budget_ms=10_000))
     engine = open_engine(config, reload_interval_s=0)
     yield engine  # type: ignore[misc]
     engine.close()
@@ -70,9 +64,11 @@ def _batch(moment: int, n: int = 40, seed: int = 0) -> ContextBatch:
 
 def test_slates_are_the_answers_of_the_http_app(opened: OpenedEngine, data: Path) -> None:
     batch = _batch(0, n=12)
-    arm = EngineArm(opened.engine, WORLD, variant="treatment")
-    _, _, slate = arm.decide_batch(batch, 6)
-    assert (slate >= 0).all()
+    slates = {
+        v: EngineArm(opened.engine, WORLD, variant=v).decide_batch(batch, 6)[2]
+        for v in ("control", "treatment")
+    }
+    assert all((s >= 0).all() for s in slates.values())
     app = create_app(ServeConfig(data_dir=str(data)))
     with TestClient(app) as client:
         for i in range(len(batch)):
@@ -91,7 +87,9 @@ def test_slates_are_the_answers_of_the_http_app(opened: OpenedEngine, data: Path
                 body["buyer_id"] = f"b{buyer:07d}"
             got = client.post("/v1/decide", json=body).json()
             shown = [int(x["listing_id"][1:]) for x in got["listings"]]
-            assert shown == slate[i].tolist()
+            # plain serve applies the unit's arm: control's values give the baseline
+            (variant,) = {a["variant"] for a in got["assignments"]}
+            assert shown == slates[variant][i].tolist()
 
 
 def test_control_gets_popularity_and_no_engagement(opened: OpenedEngine) -> None:

@@ -476,6 +476,26 @@ export function assignVariant(experiment, unit) {
   return null; // unreachable: the last threshold is 10000
 }
 
+/**
+ * The arm `unit` is in and the values it carries (feature-flag style), or `null` when the unit
+ * is not in the experiment. Values are the variant's `values` object (`{}` when it has none),
+ * the same the server applies: `{ranker, policy, copy_variant, actions_off, limit}`.
+ * @param {Experiment & {variants: {name: string, weight: number, values?: object}[]}} experiment
+ * @param {string} unit
+ * @returns {{variant: string, values: object} | null}
+ */
+export function armValues(experiment, unit) {
+  const variant = assignVariant(experiment, unit);
+  if (variant === null) return null;
+  const arm = experiment.variants.find((v) => v.name === variant);
+  const values = arm.values ?? {};
+  if (!isObject(values)) {
+    throw new MarketliftError(`variants[${experiment.variants.indexOf(arm)}].values`, values,
+      'an object', 'armValues');
+  }
+  return { variant, values: { ...values } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The client.
 
@@ -780,6 +800,11 @@ export class Client {
   /** Same as the exported {@link assignVariant}. */
   assignVariant(experiment, unit) {
     return assignVariant(experiment, unit);
+  }
+
+  /** Same as the exported {@link armValues}. */
+  armValues(experiment, unit) {
+    return armValues(experiment, unit);
   }
 
   // -- sending ---------------------------------------------------------------------------------

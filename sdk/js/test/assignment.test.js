@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { MarketliftError, assignVariant, bucket, fnv1a32 } from '../src/index.js';
+import { MarketliftError, armValues, assignVariant, bucket, fnv1a32 } from '../src/index.js';
 
 const vectors = JSON.parse(
   readFileSync(new URL('../../../tests/vectors/assignment.json', import.meta.url), 'utf8'),
@@ -43,4 +43,26 @@ test('assignVariant rejects a malformed experiment with the field named', () => 
     () => assignVariant({ salt: 's', variants: [{ name: 'a', weight: 1 }], holdout_pct: 150 }, 'u'),
     /holdout_pct == 150, expected a number from 0 to 100/,
   );
+});
+
+test('armValues gives the assigned arm and its values, with the same hashing', () => {
+  let assigned = 0;
+  for (const { experiment, unit, variant } of vectors.assignments) {
+    const withValues = {
+      ...experiment,
+      variants: experiment.variants.map((v, i) => (i === 0 ? { ...v, values: { limit: 3, policy: 'none' } } : v)),
+    };
+    const got = armValues(withValues, unit);
+    if (variant === null) {
+      assert.equal(got, null);
+      continue;
+    }
+    assigned += 1;
+    assert.equal(got.variant, variant);
+    const first = experiment.variants[0].name === variant;
+    assert.deepEqual(got.values, first ? { limit: 3, policy: 'none' } : {});
+  }
+  assert.ok(assigned > 50);
+  const bad = { salt: 's', variants: [{ name: 'a', weight: 1, values: 'x' }] };
+  assert.throws(() => armValues(bad, 'u'), MarketliftError);
 });

@@ -1,6 +1,7 @@
 """``marketlift experiment``: analyze A/B tests, plan their size, render reports.
 
-- ``analyze --data DIR KEY`` reads exposures and purchases from the lake;
+- ``analyze --data DIR KEY`` reads exposures and events from the lake, for the metrics of
+  ``metrics.toml`` beside the experiments file (the built-in four without one);
   ``analyze --table FILE --variant COL --control VALUE --metric COL ...`` reads any table.
 - ``power`` gives the sample size for a relative MDE, or the MDE of a sample size.
 - ``report KEY --out FILE.html`` writes a self-contained HTML report.
@@ -85,6 +86,14 @@ def _experiment(data: Path, config: Path | None, key: str) -> Experiment | None:
     return load_experiments(path).get(key)
 
 
+def _definitions(data: Path, config: Path | None) -> Any:
+    """Metric definitions from ``metrics.toml`` beside the experiments file (else built-in)."""
+    from marketlift.experiments.definitions import load_metric_definitions
+
+    folder = config.parent if config is not None else data
+    return load_metric_definitions(folder / "metrics.toml")
+
+
 def _analyze(
     *,
     key: str | None,
@@ -135,6 +144,7 @@ def _analyze(
         data,
         key,
         experiment=exp,
+        metrics=_definitions(data, config),
         control=control,
         unit=unit,
         alpha=alpha,
@@ -373,6 +383,7 @@ def report(
                 data,
                 key,
                 experiment=_experiment(data, config, key),
+                metrics=_definitions(data, config),
                 control=control,
                 unit=unit,
                 alpha=alpha,

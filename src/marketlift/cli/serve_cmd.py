@@ -46,10 +46,6 @@ def serve_cmd(
     redis_url: Annotated[
         str, typer.Option(envvar="MARKETLIFT_REDIS_URL", help="Redis URL for --store redis.")
     ] = "redis://127.0.0.1:6379/0",
-    decide_experiment: Annotated[
-        str | None,
-        typer.Option(help="Experiment whose 'control' variant gets the baseline in /v1/decide."),
-    ] = None,
     shadow_ranker: Annotated[
         str | None, typer.Option(help="Ranker version to score in shadow beside the live one.")
     ] = None,
@@ -89,7 +85,6 @@ def serve_cmd(
             budget_ms=budget_ms,
             store=store,
             redis_url=redis_url,
-            experiment=decide_experiment or ("demo_engagement" if demo else None),
             shadow_ranker=shadow_ranker,
             reload_interval_s=reload_interval,
             catalog_file=catalog,

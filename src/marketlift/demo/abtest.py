@@ -44,12 +44,16 @@ EXPERIMENT_KEY: Final = "demo_engagement"
 REPLAY_BUDGET_MS: Final = 10_000.0
 """The replay's latency budget: lifted, so a busy machine cannot change an outcome."""
 EXPERIMENTS_TOML: Final = f"""# Written by `marketlift demo`: the experiment it simulated, so
-# `marketlift serve` on this data directory assigns the same one (unit anonymous_id, so
-# signed-out visitors too; 50/50).
+# `marketlift serve` on this data directory assigns and applies the same one (unit
+# anonymous_id, so signed-out visitors too; 50/50). The control arm carries the baseline
+# values: popularity ranking and no engagement; the treatment arm the served models.
 [[experiment]]
 key = "{EXPERIMENT_KEY}"
 unit = "anonymous_id"
-variants = [{{name = "control", weight = 1}}, {{name = "treatment", weight = 1}}]
+variants = [
+    {{name = "control", weight = 1, values = {{ranker = "popularity", policy = "none"}}}},
+    {{name = "treatment", weight = 1}},
+]
 control = "control"
 """
 
@@ -98,7 +102,7 @@ def run_ab_test(
 
     serve = ServeConfig(
         data_dir=str(data_dir),
-        decide=DecideConfig(experiment=EXPERIMENT_KEY, budget_ms=REPLAY_BUDGET_MS),
+        decide=DecideConfig(budget_ms=REPLAY_BUDGET_MS),
     )
     opened = open_engine(serve, reload_interval_s=0)
     try:

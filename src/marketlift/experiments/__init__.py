@@ -25,6 +25,7 @@ Example:
 from marketlift.experiments.aggregate import aggregate, marginalize, moments_sql
 from marketlift.experiments.analysis import analyze_moments, compare_arm
 from marketlift.experiments.assignment import Assignment, assign, assign_variant, thresholds
+from marketlift.experiments.bandit import AdaptiveEffect, ThompsonAllocator, ipw_effects
 from marketlift.experiments.bayes import BayesResult, bayes
 from marketlift.experiments.config import (
     Experiment,
@@ -35,6 +36,12 @@ from marketlift.experiments.config import (
     load_experiments,
 )
 from marketlift.experiments.cupac import LinearCupac, with_cupac
+from marketlift.experiments.decision import decide
+from marketlift.experiments.definitions import (
+    MetricDefinition,
+    load_metric_definitions,
+    metric_definitions_from_dict,
+)
 from marketlift.experiments.exposures import (
     ExposureDeduplicator,
     exposure_event,
@@ -42,7 +49,12 @@ from marketlift.experiments.exposures import (
     exposures_to_log,
 )
 from marketlift.experiments.hashing import bucket, fnv1a32
-from marketlift.experiments.lake import LAKE_METRICS, analyze_lake, cumulative_lake
+from marketlift.experiments.lake import (
+    LAKE_DEFINITIONS,
+    LAKE_METRICS,
+    analyze_lake,
+    cumulative_lake,
+)
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.multiple import adjust, benjamini_hochberg, holm
 from marketlift.experiments.power import PowerResult, mde, plan, power, sample_size
@@ -61,7 +73,9 @@ from marketlift.experiments.table import analyze_table, parse_metric
 from marketlift.experiments.ttest import Lift, welch
 
 __all__ = [
+    "LAKE_DEFINITIONS",
     "LAKE_METRICS",
+    "AdaptiveEffect",
     "AnalysisResult",
     "ArmCount",
     "Assignment",
@@ -72,6 +86,7 @@ __all__ = [
     "Lift",
     "LinearCupac",
     "Metric",
+    "MetricDefinition",
     "MetricResult",
     "Moments",
     "PowerResult",
@@ -80,6 +95,7 @@ __all__ = [
     "SrmResult",
     "SrmStatus",
     "Targeting",
+    "ThompsonAllocator",
     "Variant",
     "adjust",
     "aggregate",
@@ -93,15 +109,19 @@ __all__ = [
     "bucket",
     "compare_arm",
     "cumulative_lake",
+    "decide",
     "experiment_from_dict",
     "exposure_event",
     "exposure_event_id",
     "exposures_to_log",
     "fnv1a32",
     "holm",
+    "ipw_effects",
     "load_experiments",
+    "load_metric_definitions",
     "marginalize",
     "mde",
+    "metric_definitions_from_dict",
     "moments_sql",
     "parse_metric",
     "plan",

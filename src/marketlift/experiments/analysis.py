@@ -183,7 +183,8 @@ def analyze_moments(
             metrics and treatment variants (separately within each segment).
         tuning_n: Units at which the sequential interval is tightest (the planned size).
         min_units: Arms smaller than this get the ``too_few_units`` flag.
-        segments: Moments per variant for each ``(dimension, value)``.
+        segments: Moments per variant for each ``(dimension, value)``; each segment also gets
+            its interaction tests against the rest of its dimension (flag ``heterogeneous``).
         experiment: Name shown in the result.
 
     Returns:
@@ -213,8 +214,16 @@ def analyze_moments(
     )
     arm_counts, srm, results, flags = block(arms)
     seg_results = []
-    for (dimension, value), seg_arms in (segments or {}).items():
-        full = {v: seg_arms.get(v, Moments.zero(arms[v].columns, arms[v].pairs)) for v in arms}
+    full_segments = {
+        key: {v: seg_arms.get(v, Moments.zero(arms[v].columns, arms[v].pairs)) for v in arms}
+        for key, seg_arms in (segments or {}).items()
+    }
+    from marketlift.experiments.heterogeneity import interactions  # noqa: PLC0415 - a cycle
+
+    tests = interactions(
+        full_segments, metrics, control=control, alpha=alpha, correction=correction
+    )
+    for (dimension, value), full in full_segments.items():
         s_counts, s_srm, s_results, s_flags = block(full)
         seg_results.append(
             SegmentResult(
@@ -223,7 +232,10 @@ def analyze_moments(
                 arms=s_counts,
                 srm=s_srm,
                 metrics=s_results,
-                flags=s_flags,
+                flags=(*s_flags, "heterogeneous")
+                if any(i.differs for i in tests.get((dimension, value), ()))
+                else s_flags,
+                interactions=tests.get((dimension, value), ()),
             )
         )
     return AnalysisResult(

@@ -29,9 +29,11 @@ from typing import Any, Final, Literal
 
 from marketlift.errors import ConfigError
 from marketlift.experiments.hashing import BUCKETS
+from marketlift.experiments.values import ArmValues, arm_values_from_dict, check_value_layers
 
 __all__ = [
     "Experiment",
+    "Guardrail",
     "Layer",
     "Targeting",
     "Unit",
@@ -53,10 +55,12 @@ class Variant:
     Attributes:
         name: Lower-case slug, unique within the experiment (``control``, ``treatment``).
         weight: Relative share of traffic (any positive number; shares are weight / total).
+        values: What the arm changes in the decision (see :mod:`marketlift.experiments.values`).
     """
 
     name: str
     weight: float = 1.0
+    values: ArmValues = field(default_factory=ArmValues)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,20 @@ class Targeting:
 
 
 @dataclass(frozen=True)
+class Guardrail:
+    """A metric the experiment must not harm beyond a tolerance (a non-inferiority margin).
+
+    Attributes:
+        metric: Name of a metric definition (``metrics.toml``, or a built-in one).
+        tolerance: Harm tolerated, relative to the control mean (0.02: 2% worse, in the
+            metric's bad direction), ``>= 0``.
+    """
+
+    metric: str
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
 class Experiment:
     """An experiment: key, variants, unit, salt, layer, holdout, targeting and schedule.
 
@@ -122,6 +140,8 @@ class Experiment:
         start: First instant (timezone-aware) when units are assigned; ``None``: no start.
         end: Instant (exclusive) when assignment stops; ``None``: open-ended.
         control_variant: Name of the control; defaults to the first variant.
+        goals: Metrics the experiment means to move (names of metric definitions).
+        guardrails: Metrics it must not harm beyond their tolerance.
     """
 
     key: str
@@ -134,6 +154,8 @@ class Experiment:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     control_variant: str | None = None
+    goals: tuple[str, ...] = ()
+    guardrails: tuple[Guardrail, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -204,6 +226,35 @@ def _validate(exp: Experiment) -> None:
         raise ConfigError(f"{k}.end", exp.end, f"after start ({exp.start.isoformat()})")
     if exp.control_variant is not None and exp.control_variant not in names:
         raise ConfigError(f"{k}.control", exp.control_variant, f"one of {list(names)}")
+    _validate_metrics(exp)
+
+
+def _validate_metrics(exp: Experiment) -> None:
+    k = exp.key
+    if not all(isinstance(g, str) and g for g in exp.goals):
+        raise ConfigError(f"{k}.goals", exp.goals, "a list of metric names")
+    for i, g in enumerate(exp.guardrails):
+        if not isinstance(g.metric, str) or not g.metric:
+            raise ConfigError(f"{k}.guardrails[{i}].metric", g.metric, "a metric name")
+        t = g.tolerance
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < math.inf:
+            raise ConfigError(f"{k}.guardrails[{i}].tolerance", t, "a relative harm >= 0")
+    both = sorted(set(exp.goals) & {g.metric for g in exp.guardrails})
+    if both:
+        raise ConfigError(f"{k}.guardrails", both, "metrics that are not also goals")
+
+
+def check_metric_references(experiments: Any, metrics: Mapping[str, Any]) -> None:
+    """Every goal and guardrail of ``experiments`` must name a metric of ``metrics``."""
+    for exp in experiments:
+        for i, goal in enumerate(exp.goals):
+            if goal not in metrics:
+                raise ConfigError(f"{exp.key}.goals[{i}]", goal, f"a metric of {sorted(metrics)}")
+        for i, g in enumerate(exp.guardrails):
+            if g.metric not in metrics:
+                raise ConfigError(
+                    f"{exp.key}.guardrails[{i}].metric", g.metric, f"a metric of {sorted(metrics)}"
+                )
 
 
 _KNOWN: Final = frozenset(
@@ -218,6 +269,8 @@ _KNOWN: Final = frozenset(
         "start",
         "end",
         "control",
+        "goals",
+        "guardrails",
     }
 )
 
@@ -251,10 +304,11 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
     for i, v in enumerate(raw_variants):
         if isinstance(v, str):
             variants.append(Variant(v))
-        elif isinstance(v, Mapping) and "name" in v:
-            variants.append(Variant(v["name"], v.get("weight", 1.0)))
+        elif isinstance(v, Mapping) and "name" in v and not set(v) - {"name", "weight", "values"}:
+            values = arm_values_from_dict(f"{key}.variants[{i}].values", v.get("values"))
+            variants.append(Variant(v["name"], v.get("weight", 1.0), values))
         else:
-            raise ConfigError(f"{key}.variants[{i}]", v, "a name or {name, weight}")
+            raise ConfigError(f"{key}.variants[{i}]", v, "a name or {name, weight, values}")
     layer = raw.get("layer")
     targeting = raw.get("targeting") or {}
     if not isinstance(targeting, Mapping):
@@ -276,7 +330,21 @@ def experiment_from_dict(raw: Mapping[str, Any]) -> Experiment:
         start=_as_datetime(raw.get("start")),
         end=_as_datetime(raw.get("end")),
         control_variant=raw.get("control"),
+        goals=tuple(_as_list(raw.get("goals", ()))),
+        guardrails=_guardrails(key, raw.get("guardrails", ())),
     )
+
+
+def _guardrails(key: Any, raw: Any) -> tuple[Guardrail, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise ConfigError(f"{key}.guardrails", raw, "a list of {metric, tolerance} tables")
+    out = []
+    for i, item in enumerate(raw):
+        g: Any = {"metric": item} if isinstance(item, str) else item
+        if not isinstance(g, Mapping) or set(g) - {"metric", "tolerance"}:
+            raise ConfigError(f"{key}.guardrails[{i}]", g, "{metric = NAME, tolerance = 0.02}")
+        out.append(Guardrail(g.get("metric", ""), g.get("tolerance", 0.0)))
+    return tuple(out)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -289,8 +357,13 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return value  # type: ignore[no-any-return]  # validated in __post_init__
 
 
-def load_experiments(path: str | os.PathLike[str]) -> dict[str, Experiment]:
+def load_experiments(
+    path: str | os.PathLike[str], *, metrics: Mapping[str, Any] | None = None
+) -> dict[str, Experiment]:
     """Read experiments from a TOML file with one ``[[experiment]]`` table per experiment.
+
+    Goals and guardrails must name metrics of ``metrics`` (default: ``metrics.toml`` beside
+    the file, else the built-in four).
 
     Example:
         >>> import tempfile
@@ -316,6 +389,15 @@ def load_experiments(path: str | os.PathLike[str]) -> dict[str, Experiment]:
             raise ConfigError(f"experiment[{i}].key", exp.key, "unique experiment keys")
         out[exp.key] = exp
     _check_layers(out.values())
+    check_value_layers(out.values())
+    if any(e.goals or e.guardrails for e in out.values()):
+        if metrics is None:
+            from marketlift.experiments.definitions import (  # noqa: PLC0415
+                load_metric_definitions,
+            )
+
+            metrics = load_metric_definitions(Path(path).parent / "metrics.toml")
+        check_metric_references(out.values(), metrics)
     return out
 
 

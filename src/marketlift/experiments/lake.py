@@ -32,14 +32,18 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-import msgspec
-
 from marketlift.errors import ConfigError
-from marketlift.experiments.aggregate import aggregate, marginalize
+from marketlift.experiments.aggregate import aggregate
 from marketlift.experiments.analysis import analyze_moments
+from marketlift.experiments.compile import (
+    FX_TABLE,
+    moment_metrics,
+    unit_metrics_sql,
+)
 from marketlift.experiments.config import Experiment
-from marketlift.experiments.metrics import Metric
-from marketlift.experiments.results import AnalysisResult, SrmStatus
+from marketlift.experiments.definitions import MONEY_COLUMNS, MetricDefinition, builtin_definitions
+from marketlift.experiments.readout import readout
+from marketlift.experiments.results import AnalysisResult
 from marketlift.experiments.stats import Moments
 from marketlift.lake import connect
 
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "LAKE_DEFINITIONS",
     "LAKE_METRICS",
     "LAKE_SEGMENTS",
     "analyze_lake",
@@ -54,67 +59,44 @@ __all__ = [
     "unit_table_sql",
 ]
 
-LAKE_METRICS: Final = (
-    Metric("conversion", "converted", covariate="pre_converted"),
-    Metric("revenue_per_unit", "revenue", covariate="pre_revenue"),
-    Metric("aov", "revenue", "orders", "pre_revenue", "pre_orders"),
-    Metric("revenue_per_session", "revenue", "sessions", "pre_revenue", "pre_sessions"),
-)
+LAKE_DEFINITIONS: Final = tuple(builtin_definitions().values())
+"""The built-in four as :class:`MetricDefinition` objects (``experiments/metrics.toml``)."""
+LAKE_METRICS: Final = tuple(moment_metrics(LAKE_DEFINITIONS))
+"""The built-in four as :class:`Metric` objects over the unit table's columns."""
 LAKE_SEGMENTS: Final = ("platform", "locale", "buyer_type")
 _UNIT_VIEW: Final = "__marketlift_exp_units"
-_FX_TABLE: Final = "__marketlift_exp_fx"
 _SOURCE: Final = f"(SELECT * FROM {_UNIT_VIEW} WHERE n_variants = 1)"  # noqa: S608
+Definitions = Sequence[MetricDefinition] | Mapping[str, MetricDefinition]
 
 
-def unit_table_sql(unit: str, *, fx: bool = False) -> str:
-    """SQL of the unit-level table of one experiment (parameter ``$key``).
+def unit_table_sql(unit: str, *, key: str, fx: bool = False) -> str:
+    """SQL of the unit-level table of experiment ``key`` for the built-in four metrics.
 
     With ``fx``, revenue is divided by the rate of its currency from the temporary table
-    ``__marketlift_exp_fx(currency, rate)``.
-
-    Columns: ``unit, variant, first_ts, n_variants, platform, locale, country, orders,
-    revenue, sessions, converted, pre_orders, pre_revenue, pre_sessions, pre_converted,
-    buyer_type``.
+    ``__marketlift_exp_fx(fx_currency, fx_rate)``. See
+    :func:`~marketlift.experiments.compile.unit_metrics_sql` for configured metrics.
     """
-    if unit not in ("buyer_id", "anonymous_id"):
-        raise ConfigError("unit", unit, "'buyer_id' or 'anonymous_id'")
-    money = "CAST(e.revenue AS DOUBLE)"
-    join = ""
-    if fx:
-        money = "CAST(e.revenue AS DOUBLE) / fx.rate"
-        join = f"LEFT JOIN {_FX_TABLE} fx ON fx.currency = e.revenue_currency"
-    return f"""
-WITH exposed AS (
-    SELECT {unit} AS unit, min(ts) AS first_ts, arg_min(variant, ts) AS variant,
-           count(DISTINCT variant) AS n_variants, arg_min(platform, ts) AS platform,
-           arg_min(locale, ts) AS locale, arg_min(country, ts) AS country
-    FROM events
-    WHERE type = 'exposure' AND experiment_key = $key AND {unit} IS NOT NULL
-    GROUP BY {unit}
-),
-per_unit AS (
-    SELECT x.unit, x.variant, x.first_ts, x.n_variants, x.platform, x.locale, x.country,
-        count(*) FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts) AS orders,
-        coalesce(sum({money})
-                 FILTER (WHERE e.type = 'purchase' AND e.ts >= x.first_ts), 0) AS revenue,
-        count(DISTINCT e.session_id) FILTER (WHERE e.ts >= x.first_ts) AS sessions,
-        count(*) FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts) AS pre_orders,
-        coalesce(sum({money})
-                 FILTER (WHERE e.type = 'purchase' AND e.ts < x.first_ts), 0) AS pre_revenue,
-        count(DISTINCT e.session_id) FILTER (WHERE e.ts < x.first_ts) AS pre_sessions
-    FROM exposed x LEFT JOIN events e ON e.{unit} = x.unit
-    {join}
-    GROUP BY ALL
-)
-SELECT *, CAST(orders > 0 AS INTEGER) AS converted,
-       CAST(pre_orders > 0 AS INTEGER) AS pre_converted,
-       CASE WHEN pre_orders > 0 THEN 'returning' ELSE 'new' END AS buyer_type
-FROM per_unit
-"""  # noqa: S608 - unit is checked against two literals
+    return unit_metrics_sql(LAKE_DEFINITIONS, key=key, unit=unit, fx=fx)
+
+
+def _definitions(metrics: Definitions | None) -> tuple[MetricDefinition, ...]:
+    if metrics is None:
+        return LAKE_DEFINITIONS
+    values = tuple(metrics.values()) if isinstance(metrics, Mapping) else tuple(metrics)
+    bad = [m for m in values if not isinstance(m, MetricDefinition)]
+    if bad:
+        raise ConfigError("metrics", bad[0], "MetricDefinition objects (load_metric_definitions)")
+    if not values:
+        raise ConfigError("metrics", [], "at least one metric definition")
+    return values
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection, key: str, unit: str, fx: Mapping[str, float] | None = None
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    unit: str,
+    definitions: Sequence[MetricDefinition],
+    fx: Mapping[str, float] | None = None,
 ) -> tuple[int, int, bool]:
     """Build the unit table; return (units, units with several variants, mixed currencies)."""
     currencies = {
@@ -133,14 +115,21 @@ def _prepare(
         bad = {c: r for c, r in fx.items() if not r > 0}
         if bad:
             raise ConfigError("fx", bad, "rates > 0")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_FX_TABLE} (currency VARCHAR, rate DOUBLE)")
-        con.executemany(f"INSERT INTO {_FX_TABLE} VALUES (?, ?)", list(fx.items()))  # noqa: S608
-    sql = unit_table_sql(unit, fx=fx is not None)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {sql}", {"key": key})
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {FX_TABLE} (fx_currency VARCHAR, fx_rate DOUBLE)"
+        )
+        con.executemany(f"INSERT INTO {FX_TABLE} VALUES (?, ?)", list(fx.items()))  # noqa: S608
+    sql = unit_metrics_sql(definitions, key=key, unit=unit, fx=fx is not None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNIT_VIEW} AS {sql}")
     row = con.sql(
         f"SELECT count(*), count(*) FILTER (WHERE n_variants > 1) FROM {_UNIT_VIEW}"  # noqa: S608
     ).fetchall()[0]
-    return int(row[0]), int(row[1]), fx is None and len(currencies) > 1
+    money = any(
+        a is not None and a.column in MONEY_COLUMNS and d.currency == "convert"
+        for d in definitions
+        for a in (d.numerator, d.denominator)
+    )
+    return int(row[0]), int(row[1]), money and fx is None and len(currencies) > 1
 
 
 def _plan(
@@ -161,7 +150,7 @@ def analyze_lake(
     experiment: Experiment | None = None,
     control: str | None = None,
     unit: str | None = None,
-    metrics: Sequence[Metric] = LAKE_METRICS,
+    metrics: Definitions | None = None,
     segments: Sequence[str] = LAKE_SEGMENTS,
     alpha: float = 0.05,
     correction: str = "holm",
@@ -169,7 +158,7 @@ def analyze_lake(
     min_units: int = 30,
     fx: Mapping[str, float] | None = None,
 ) -> AnalysisResult:
-    """Analyze experiment ``key`` from the lake's exposure and purchase events.
+    """Analyze experiment ``key`` from the lake's events, for configured metric definitions.
 
     Args:
         data_dir: The data directory holding the lake.
@@ -177,7 +166,7 @@ def analyze_lake(
         experiment: Its configuration (unit, control, weights for SRM); optional.
         control: Control variant; defaults to the configuration's, else ``"control"``.
         unit: ``buyer_id`` or ``anonymous_id`` when no configuration is given.
-        metrics: Metrics over the unit-level columns (see the module docs).
+        metrics: Metric definitions (``load_metric_definitions``); default the built-in four.
         segments: Segment columns of the unit-level table.
         alpha: One minus the confidence level.
         correction: ``"holm"``, ``"bh"`` or ``"none"``.
@@ -186,57 +175,36 @@ def analyze_lake(
         fx: Units of each purchase currency per unit of the reporting currency.
 
     Returns:
-        The analysis; an experiment without exposures gives an empty result flagged
-        ``no_exposures``; one whose control has no units is flagged ``no_control``.
+        The analysis, with a ship decision per treatment when the experiment names goals
+        (see :mod:`marketlift.experiments.decision`); an experiment without exposures gives
+        an empty result flagged ``no_exposures``; one whose control has no units is flagged
+        ``no_control``; a ratio whose denominator is 0 for every unit is flagged
+        ``zero_denominator``. Quantile metrics are read out on the whole experiment, not per
+        segment.
     """
+    definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    total, mixed, mixed_currencies = _prepare(con, key, unit_col, fx)
+    total, mixed, mixed_currencies = _prepare(con, key, unit_col, definitions, fx)
     flags = ["multiple_variants"] if mixed else []
     if mixed_currencies:
         flags.append("mixed_currencies")
-    source = _SOURCE
-    columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
-    pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
-    groups = aggregate(
-        con, source, variant="variant", columns=columns, pairs=pairs, dimensions=segments
-    )
-    arms, segs = marginalize(groups, segments)
-    if weights is not None:
-        unknown = set(arms) - set(weights)
-        if unknown:  # exposures of variants the configuration does not have
-            flags.append("unknown_variant")
-            arms = {v: m for v, m in arms.items() if v in weights}
-            segs = {k: {v: m for v, m in s.items() if v in weights} for k, s in segs.items()}
-        for name in weights:
-            arms.setdefault(name, Moments.zero(columns, pairs))
-    if total == 0 or control_name not in arms or len(arms) < 2:
-        flags.append("no_exposures" if total == 0 else "no_control")
-        return AnalysisResult(
-            experiment=key,
-            control=control_name,
-            alpha=alpha,
-            correction=correction,
-            arms=(),
-            srm=SrmStatus(statistic=0.0, pvalue=1.0, mismatch=False),
-            metrics=(),
-            flags=tuple(flags),
-        )
-    result = analyze_moments(
-        arms,
-        metrics,
+    return readout(
+        con,
+        _SOURCE,
+        definitions,
+        key=key,
         control=control_name,
         weights=weights,
+        experiment=experiment,
+        segments=segments,
         alpha=alpha,
         correction=correction,
         tuning_n=tuning_n,
         min_units=min_units,
-        segments=segs,
-        experiment=key,
+        units=total,
+        flags=flags,
     )
-    if flags:
-        result = msgspec.structs.replace(result, flags=(*result.flags, *flags))
-    return result
 
 
 def cumulative_lake(
@@ -246,20 +214,25 @@ def cumulative_lake(
     experiment: Experiment | None = None,
     control: str | None = None,
     unit: str | None = None,
-    metrics: Sequence[Metric] = LAKE_METRICS,
+    metrics: Definitions | None = None,
     alpha: float = 0.05,
     tuning_n: float = 10_000,
     fx: Mapping[str, float] | None = None,
 ) -> list[tuple[str, AnalysisResult]]:
     """Cumulative readouts by first-exposure day: units exposed up to each day, merged with ``+``.
 
-    Returns ``(day, result)`` pairs in day order (for the report's lift-over-time chart).
+    Returns ``(day, result)`` pairs in day order (for the report's lift-over-time chart);
+    quantile metrics are left out of this series.
     """
+    definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
-    _prepare(con, key, unit_col, fx)
-    columns = tuple(dict.fromkeys(c for m in metrics for c in m.columns))
-    pairs = tuple(dict.fromkeys(p for m in metrics for p in m.pairs))
+    _prepare(con, key, unit_col, definitions, fx)
+    moment = moment_metrics(definitions)
+    if not moment:
+        return []
+    columns = tuple(dict.fromkeys(c for m in moment for c in m.columns))
+    pairs = tuple(dict.fromkeys(p for m in moment for p in m.pairs))
     groups = aggregate(
         con,
         _SOURCE,
@@ -283,7 +256,7 @@ def cumulative_lake(
                     day,
                     analyze_moments(
                         arms,
-                        metrics,
+                        moment,
                         control=control_name,
                         weights=w,
                         alpha=alpha,

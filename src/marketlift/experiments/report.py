@@ -15,12 +15,15 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
+
+import msgspec
 
 from marketlift.experiments.results import AnalysisResult, MetricResult
 
-__all__ = ["render_report"]
+__all__ = ["decisions_html", "render_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2933}
@@ -180,6 +183,50 @@ def _metric_table(results: Sequence[MetricResult]) -> str:
     return f'<table class="metrics">{head}{"".join(rows)}</table>'
 
 
+def decisions_html(decisions: Sequence[Mapping[str, Any]]) -> str:
+    """The ship decisions (``AnalysisResult.decisions`` as plain data) as an HTML table.
+
+    Example:
+        >>> d = {"variant": "t", "decision": "ship", "reasons": ["every goal better"],
+        ...      "guardrails": [{"metric": "refunds", "status": "ok", "harm": 0.001,
+        ...                      "harm_lower": -0.002, "harm_upper": 0.004, "margin": 0.01}]}
+        >>> 'data-decision="ship"' in decisions_html([d])
+        True
+    """
+    if not decisions:
+        return ""
+    rows = []
+    for d in decisions:
+        guards = "; ".join(
+            f"{escape(str(g['metric']))}: {escape(str(g['status']))}, harm {_num(g['harm'])} "
+            f"[{_num(g['harm_lower'])}, {_num(g['harm_upper'])}] vs margin {_num(g['margin'])}"
+            for g in d.get("guardrails", ())
+        )
+        rows.append(
+            f'<tr class="decision" data-variant="{escape(str(d["variant"]))}" '
+            f'data-decision="{escape(str(d["decision"]))}"><td>{escape(str(d["variant"]))}</td>'
+            f"<td><b>{escape(str(d['decision']).replace('_', ' '))}</b></td>"
+            f"<td>{escape('; '.join(map(str, d['reasons'])))}</td><td>{guards or 'none'}</td></tr>"
+        )
+    return (
+        '<table class="decisions"><tr><th>variant</th><th>decision</th><th>why</th>'
+        f"<th>guardrails (harm, always-valid interval)</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def _interactions_html(interactions: Sequence[Any]) -> str:
+    """Segments whose effect differs from the rest of their dimension (corrected p-values)."""
+    rows = [
+        f"{escape(i.metric)} ({escape(i.variant)}): effect {_num(i.effect)} vs "
+        f"{_num(i.effect_rest)} elsewhere, p adj. {i.pvalue_adjusted:.3g}"
+        for i in interactions
+        if i.differs
+    ]
+    if not rows:
+        return ""
+    return f'<p class="flags heterogeneous">heterogeneous: {"; ".join(rows)}</p>'
+
+
 def render_report(
     result: AnalysisResult,
     cumulative: Sequence[tuple[str, AnalysisResult]] = (),
@@ -209,6 +256,9 @@ def render_report(
     ]
     if result.flags:
         sections.append(f'<p class="flags">flags: {escape(", ".join(result.flags))}</p>')
+    if result.decisions:
+        plain = msgspec.to_builtins(result.decisions)
+        sections += ["<h2>Decision</h2>", decisions_html(plain)]
     sections += [
         (
             f"<h2>Arms</h2><table><tr><th>variant</th><th>units</th><th>expected</th></tr>{arms}"
@@ -236,6 +286,7 @@ def render_report(
             seg_srm = " · SRM!" if seg.srm.mismatch else ""
             sections.append(
                 f"<h3>{escape(seg.dimension)} = {escape(seg.value)}{seg_srm}</h3>"
+                + _interactions_html(seg.interactions)
                 + _metric_table(seg.metrics)
             )
     body = "\n".join(s for s in sections if s)

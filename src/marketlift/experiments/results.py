@@ -12,13 +12,25 @@ Data conditions are flags (strings) on the results, never exceptions:
 - ``unknown_variant``: exposures name a variant the configuration lacks (they are dropped).
 - ``no_exposures`` / ``no_control``: nothing to analyze (lake readouts).
 - ``multiple_variants``: some units were exposed to more than one variant (they are dropped).
+- ``heterogeneous`` (on a segment): its effect differs from the rest of its dimension (an
+  interaction test, corrected over the readout's segments).
+- ``zero_denominator``: a ratio's denominator is 0 for every unit.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-__all__ = ["AnalysisResult", "ArmCount", "MetricResult", "SegmentResult", "SrmStatus"]
+__all__ = [
+    "AnalysisResult",
+    "ArmCount",
+    "GuardrailCheck",
+    "Interaction",
+    "MetricResult",
+    "SegmentResult",
+    "ShipDecision",
+    "SrmStatus",
+]
 
 
 class MetricResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +78,23 @@ class SrmStatus(msgspec.Struct, frozen=True):
     mismatch: bool
 
 
+class Interaction(msgspec.Struct, frozen=True, kw_only=True):
+    """A segment's effect against the effect in the rest of its dimension (interaction test).
+
+    ``differs`` when the corrected p-value is below alpha.
+    """
+
+    metric: str
+    variant: str
+    effect: float
+    effect_rest: float
+    difference: float
+    se: float
+    pvalue: float
+    pvalue_adjusted: float
+    differs: bool
+
+
 class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
     """The analysis restricted to one value of one segment dimension."""
 
@@ -75,10 +104,37 @@ class SegmentResult(msgspec.Struct, frozen=True, kw_only=True):
     srm: SrmStatus
     metrics: tuple[MetricResult, ...]
     flags: tuple[str, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
+
+
+class GuardrailCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """One guardrail of one treatment: its harm against the tolerated margin.
+
+    ``harm`` is the effect in the metric's bad direction (positive is worse); its bounds are
+    the always-valid sequential interval. ``status``: ``ok`` (harm surely below the margin),
+    ``harmed`` (surely above it) or ``inconclusive``.
+    """
+
+    metric: str
+    tolerance: float
+    margin: float
+    harm: float
+    harm_lower: float
+    harm_upper: float
+    status: str
+
+
+class ShipDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """The decision for one treatment: ``ship``, ``dont_ship`` or ``keep_running``."""
+
+    variant: str
+    decision: str
+    reasons: tuple[str, ...]
+    guardrails: tuple[GuardrailCheck, ...] = ()
 
 
 class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
-    """A whole readout: arms, SRM, metric lifts and segment breakdowns."""
+    """A whole readout: arms, SRM, metric lifts, segment breakdowns and ship decisions."""
 
     experiment: str
     control: str
@@ -89,3 +145,4 @@ class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
     metrics: tuple[MetricResult, ...]
     segments: tuple[SegmentResult, ...] = ()
     flags: tuple[str, ...] = ()
+    decisions: tuple[ShipDecision, ...] = ()

@@ -21,12 +21,14 @@ from typing import Any
 
 from marketlift.experiments.aggregate import GroupKey, _to_moments, marginalize, moments_sql
 from marketlift.experiments.analysis import analyze_moments
+from marketlift.experiments.compile import unit_metrics_sql
+from marketlift.experiments.definitions import MetricDefinition
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.results import AnalysisResult
 from marketlift.experiments.stats import Moments, pair_key
 from marketlift.experiments.table import parse_metric
 
-__all__ = ["aggregate_spark", "analyze_spark"]
+__all__ = ["aggregate_spark", "analyze_spark", "unit_table_spark"]
 
 
 def aggregate_spark(
@@ -94,3 +96,22 @@ def analyze_spark(
         segments=segs,
         experiment="spark",
     )
+
+
+def unit_table_spark(
+    events: Any,
+    definitions: Iterable[MetricDefinition],
+    *,
+    key: str,
+    unit: str = "buyer_id",
+) -> Any:
+    """The unit-level table of experiment ``key`` on Spark, from a DataFrame of lake events.
+
+    The SQL is :func:`~marketlift.experiments.compile.unit_metrics_sql` in the Spark dialect,
+    the same text DuckDB runs (money as it is: pass converted amounts for several currencies).
+    Reduce it with :func:`aggregate_spark` (``n_variants = 1`` keeps units seen in one arm).
+    """
+    view = f"marketlift_events_{uuid.uuid4().hex[:12]}"
+    events.createOrReplaceTempView(view)
+    sql = unit_metrics_sql(definitions, key=key, unit=unit, dialect="spark", events=view)
+    return events.sparkSession.sql(sql)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta
@@ -48,11 +48,12 @@ class AssignRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class AssignmentOut(msgspec.Struct, frozen=True):
-    """One experiment's variant for the unit."""
+    """One experiment's variant for the unit, and the values its arm carries (feature flags)."""
 
     experiment_key: str
     variant: str
     unit: str
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AssignResponse(msgspec.Struct, frozen=True):
@@ -78,6 +79,9 @@ class Assigner:
         clock: Callable[[], dt.datetime],
     ) -> None:
         self.experiments = list(experiments)
+        self._values = {
+            (e.key, v.name): v.values.as_dict() for e in self.experiments for v in e.variants
+        }
         self.sink = sink
         self.clock = clock
         self.dedupe = ExposureDeduplicator()
@@ -114,7 +118,15 @@ class Assigner:
             future = self.sink.submit(SinkBatch(exposures, [], now, "assign"))
             future.add_done_callback(self._count_failure)
         return AssignResponse(
-            [AssignmentOut(a.experiment_key, a.variant, a.unit) for a in assignments],
+            [
+                AssignmentOut(
+                    a.experiment_key,
+                    a.variant,
+                    a.unit,
+                    dict(self._values.get((a.experiment_key, a.variant), {})),
+                )
+                for a in assignments
+            ],
             len(exposures),
         )
 

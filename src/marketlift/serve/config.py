@@ -61,8 +61,6 @@ class DecideConfig:
             ``DATA/policies/engagement.pkl``.
         catalog_file: Listing table (Parquet) for copy facts; ``None``: the simulator's
             ``sim_listings`` when the data directory has one.
-        experiment: Experiment whose ``control`` variant gets the baseline (popularity
-            ranking, no engagement); ``None``: every request gets the full pipeline.
         shadow_ranker: Registry version of a candidate ranker scored beside the live one off
             the request path and logged with the decision (``None``: no shadow scoring).
         reload_interval_s: How often promoted model versions and the policy file are checked
@@ -82,7 +80,6 @@ class DecideConfig:
     breaker_retry_s: float = 1.0
     policy_file: Path | str | None = None
     catalog_file: Path | str | None = None
-    experiment: str | None = None
     shadow_ranker: str | None = None
     reload_interval_s: float = 2.0
     intent_skip_above: float = 0.9

@@ -3,9 +3,10 @@
 One decision runs six timed stages on one snapshot of the served models
 (:class:`~marketlift.serve.resources.Resources`):
 
-1. ``assign``: experiment variants of the unit (exposures logged off the request path); a unit
-   in the ``control`` variant of the configured experiment gets the baseline: popularity
-   ranking and no engagement.
+1. ``assign``: experiment variants of the unit (exposures logged off the request path); the
+   values of every assigned arm apply (:mod:`marketlift.serve.experiment_values`): ranker
+   (model or popularity), policy (model or none), copy variant, actions switched off, the
+   number of listings. The decision event records the values applied.
 2. ``candidates``: the request's candidates, or the ranker's (co-visitation, session-kNN,
    recently viewed, popularity, text similarity) from the session's listings.
 3. ``features``: one read of the buyer, the live session and every candidate listing from the
@@ -34,12 +35,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
 import numpy as np
 
 from marketlift.features.store import OnlineFeatures
 from marketlift.policy.features import SIM_FEATURES
 from marketlift.serve.assign import Assigner, AssignRequest
 from marketlift.serve.decide_schema import DecideRequest, DecideResponse, EngagementOut, ListingOut
+from marketlift.serve.experiment_values import ValuesIndex
 from marketlift.serve.guard import GuardedStore
 from marketlift.serve.resources import ModelWatcher, Resources
 from marketlift.sim.effects import ACTIONS, MOMENTS
@@ -165,6 +168,8 @@ class DecisionRecord:
     candidates: list[str] | None
     resources: Resources
     listing_rows: Sequence[Any] = ()
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The experiment arm values applied (:meth:`ArmValues.as_dict`)."""
 
 
 class DecisionEngine:
@@ -177,7 +182,6 @@ class DecisionEngine:
         catalog: Listing rows for copy facts.
         copy_reader: Cached copy (``None``: no copy).
         budget_ms: The total budget.
-        experiment: Experiment whose ``control`` variant gets the baseline.
         intent_skip_above: No engagement above this purchase probability.
         copy_variant: The copy variant to serve (``None``: the template variant).
     """
@@ -191,7 +195,6 @@ class DecisionEngine:
         catalog: Catalog,
         copy_reader: Any = None,
         budget_ms: float = 25.0,
-        experiment: str | None = None,
         intent_skip_above: float = 0.9,
         copy_variant: Any = None,
     ) -> None:
@@ -201,11 +204,12 @@ class DecisionEngine:
         self.catalog = catalog
         self.copy_reader = copy_reader
         self.budget_s = budget_ms / 1000.0
-        self.experiment = experiment
+        self.values = ValuesIndex(assigner.experiments)
         self.intent_skip_above = intent_skip_above
         self.copy_variant = copy_variant
         self._random = random.Random()  # noqa: S311 - policy randomization, not security
-        self._copy_memo: dict[tuple[str, str, str], tuple[float, dict[str, str], str]] = {}
+        self._copy_memo: dict[tuple[Any, ...], tuple[float, dict[str, str], str]] = {}
+        self._arm_copy: dict[str, Any] = {}
         self.copy_memo_ttl_s = 60.0
         """Copy per (listing, locale, action) is kept this long in memory (a new batch of
         generated copy shows within a minute)."""
@@ -219,8 +223,8 @@ class DecisionEngine:
         Args:
             req: The validated request.
             control: Replays only (the HTTP route never sets it): ``True`` serves the baseline,
-                ``False`` the models, whatever the unit's variant; ``None`` follows the
-                configured experiment.
+                ``False`` the models, whatever the unit's variants; ``None`` applies the values
+                of every assigned arm.
             u: Replays only: the policy's uniform draw (``None``: a fresh one), so a simulator
                 can give two runs the same random numbers.
         """
@@ -246,12 +250,11 @@ class DecisionEngine:
             {"experiment_key": a.experiment_key, "variant": a.variant, "unit": a.unit}
             for a in answer.assignments
         ]
-        in_control = self.experiment is not None and any(
-            a.experiment_key == self.experiment and a.variant == "control"
-            for a in answer.assignments
+        values = self.values.for_assignments(
+            ((a.experiment_key, a.variant) for a in answer.assignments), control=control
         )
-        if control is not None:
-            in_control = control
+        req = _with_limit(req, values.limit)
+        baseline_rank, no_policy = values.ranker == "popularity", values.policy == "none"
         timings["assign"] = _ms(clock() - t)
 
         # 2. candidates
@@ -259,12 +262,12 @@ class DecisionEngine:
         ctx = req.context
         session_items = list(dict.fromkeys([*ctx.recent, *ctx.cart, *([ctx.listing_id] if
                                             ctx.listing_id else [])]))  # fmt: skip
-        ranker = None if in_control else res.ranker
+        ranker = None if baseline_rank else res.ranker
         query = None
         X_index: np.ndarray | None = None  # noqa: N806
         candidates: list[str]
         candidates = list(dict.fromkeys(req.candidates)) if req.candidates is not None else []
-        if ranker is None and not in_control and res.ranker is None:
+        if ranker is None and not baseline_rank and res.ranker is None:
             reasons.append("ranker_unavailable")
         if ranker is not None and clock() < deadline:
             query = ranker.query(session_items, locale=req.locale)
@@ -327,7 +330,7 @@ class DecisionEngine:
         policy = res.policy
         focus = ctx.listing_id or (ctx.cart[-1] if ctx.cart else None) or (
             listings[0].listing_id if listings else None)  # fmt: skip
-        if in_control:
+        if no_policy:
             pass
         elif policy is None:
             if self.watcher.policy_file.exists():
@@ -347,6 +350,7 @@ class DecisionEngine:
             names = policy.actions_
             reach = ctx.channels
             mask = np.array([_allowed(n, req.surface, reach) for n in names], dtype=bool)
+            mask &= _switched_on(names, values.actions_off)
             if intent_p is not None and intent_p > self.intent_skip_above:
                 mask[:] = False
             mask[0] = True
@@ -357,7 +361,9 @@ class DecisionEngine:
         # 6. copy
         t = clock()
         if action is not None and action != "none":
-            engagement = self._engagement(action, propensity, focus, req.locale, deadline, reasons)
+            arm_copy = self._copy_variant(values.copy_variant)
+            engagement = self._engagement(action, propensity, focus, req.locale, deadline, reasons,
+                                          copy_variant=arm_copy)  # fmt: skip
         timings["copy"] = _ms(clock() - t)
 
         timings["total"] = _ms(clock() - start)
@@ -366,8 +372,7 @@ class DecisionEngine:
             listings=listings,
             engagement=engagement,
             assignments=assignments,
-            models=res.versions() if not in_control else {"ranker": None, "intent": None,
-                                                        "policy": None},
+            models=_served_versions(res.versions(), baseline_rank, no_policy),
             degraded=bool(reasons),
             degraded_reasons=reasons,
             timings_ms=timings,
@@ -375,7 +380,7 @@ class DecisionEngine:
         return DecisionRecord(
             req, response, time.time(), u, intent_p, session_items,
             candidates if req.candidates is not None else None, res,
-            online.listings if online is not None else (),
+            online.listings if online is not None else (), values.as_dict(),
         )  # fmt: skip
 
     def warm(self) -> None:
@@ -400,6 +405,23 @@ class DecisionEngine:
                 ranker.score(ranker.full_matrix(X, [None] * len(X)))
 
     # -- stages' helpers ------------------------------------------------------------------
+    def _copy_variant(self, spec: str | None) -> Any:
+        """The copy variant an experiment arm names (``<model>@<prompt>``), built once."""
+        if spec is None:
+            return None
+        variant = self._arm_copy.get(spec)
+        if variant is None:
+            from marketlift.copy.variants import CopyVariant  # noqa: PLC0415
+
+            model, _, prompt = spec.partition("@")
+            variant = (
+                CopyVariant(f"arm:{spec}") if spec == "template"
+                else CopyVariant(f"arm:{spec}", provider="openai", model=model,
+                                 prompt_version=prompt)
+            )  # fmt: skip
+            self._arm_copy[spec] = variant
+        return variant
+
     def _popular(
         self, res: Resources, candidates: Sequence[str], req: DecideRequest,
         cart: Sequence[str], current: str | None,
@@ -417,7 +439,7 @@ class DecisionEngine:
 
     def _engagement(  # noqa: PLR0917
         self, action: str, propensity: float, listing_id: str | None, locale: str,
-        deadline: float, reasons: list[str],
+        deadline: float, reasons: list[str], *, copy_variant: Any = None,
     ) -> EngagementOut:  # fmt: skip
         channel = _CHANNEL.get(action, "onsite")
         copy_action = _COPY_ACTION.get(_SLUG.get(action, action))
@@ -428,12 +450,18 @@ class DecisionEngine:
         elif time.perf_counter() >= deadline:
             reasons.append("budget:copy")
         else:
-            parts, status = self._copy(listing_id, _copy_locale(locale), copy_action)
+            parts, status = self._copy(listing_id, _copy_locale(locale), copy_action, copy_variant)
         return EngagementOut(action, channel, round(propensity, 6), "nudge", parts, status)
 
-    def _copy(self, listing_id: str, locale: str, action: str) -> tuple[dict[str, str], str]:
-        """Nudge copy of a listing: the cache's (or the template's), memoized for a minute."""
-        key = (listing_id, locale, action)
+    def _copy(
+        self, listing_id: str, locale: str, action: str, variant: Any = None
+    ) -> tuple[dict[str, str], str]:
+        """Nudge copy of a listing: the cache's (or the template's), memoized for a minute.
+
+        ``variant``: an experiment arm's copy variant instead of the served one.
+        """
+        variant = self.copy_variant if variant is None else variant
+        key = (listing_id, locale, action, getattr(variant, "name", None))
         now = time.monotonic()
         memo = self._copy_memo.get(key)
         if memo is not None and now - memo[0] < self.copy_memo_ttl_s:
@@ -445,8 +473,8 @@ class DecisionEngine:
             from marketlift.copy.sources import requests_for  # noqa: PLC0415
 
             [request] = requests_for("nudge", [facts], locale, actions=[action])
-            if self.copy_variant is not None:
-                result = self.copy_reader.copy_for(request, self.copy_variant)
+            if variant is not None:
+                result = self.copy_reader.copy_for(request, variant)
             else:
                 result = self.copy_reader.copy_for(request)
             parts, status = dict(result.parts), str(result.status)
@@ -454,6 +482,28 @@ class DecisionEngine:
             self._copy_memo.clear()
         self._copy_memo[key] = (now, parts, status)
         return parts, status
+
+
+def _with_limit(req: DecideRequest, limit: int | None) -> DecideRequest:
+    """The request with an experiment arm's number of listings (checked at config load)."""
+    return req if limit is None else msgspec.structs.replace(req, limit=limit)
+
+
+def _switched_on(names: Sequence[str], off: Sequence[str]) -> np.ndarray:
+    """False for the actions an experiment arm switches off (by name or slug)."""
+    return np.array([not off or (n not in off and _SLUG.get(n, n) not in off) for n in names])
+
+
+def _served_versions(
+    versions: Mapping[str, str | None], baseline_rank: bool, no_policy: bool
+) -> dict[str, str | None]:
+    """Model versions that served the answer (``None`` where an arm replaced the model)."""
+    out = dict(versions)
+    if baseline_rank:
+        out["ranker"] = None
+    if no_policy:
+        out["intent"] = out["policy"] = None
+    return out
 
 
 def _allowed(action: str, surface: str, channels: Sequence[str] | None = None) -> bool:

@@ -19,7 +19,7 @@ import collections
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -59,6 +59,19 @@ def shadow_ranking(record: DecisionRecord, k: int = 10) -> list[str] | None:
     return [cands[i] for i in order.tolist()]
 
 
+def applied_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment arm values a decision applied, as event properties (``value_<key>``).
+
+    Example:
+        >>> applied_values({"ranker": "popularity", "actions_off": ["a", "b"], "limit": 5})
+        {'value_ranker': 'popularity', 'value_actions_off': 'a,b', 'value_limit': 5}
+    """
+    return {
+        f"value_{k}": ",".join(v)[:1024] if isinstance(v, list | tuple) else v
+        for k, v in values.items()
+    }
+
+
 def decision_events(record: DecisionRecord) -> list[Any]:
     """The ``decision`` (and ``impression``) events of one record."""
     req, resp = record.request, record.response
@@ -89,6 +102,7 @@ def decision_events(record: DecisionRecord) -> list[Any]:
         key = f"exp_{a['experiment_key']}"[:64]
         if len(props) < 45:
             props[key] = a["variant"]
+    props.update(applied_values(record.values))
     if record.resources.shadow is not None:
         try:
             top = shadow_ranking(record)

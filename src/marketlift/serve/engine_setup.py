@@ -106,7 +106,7 @@ def open_engine(
     engine = DecisionEngine(
         store=store, watcher=watcher, assigner=assigner,
         catalog=Catalog.load(data, cfg.catalog_file), copy_reader=CopyReader(data),
-        budget_ms=cfg.budget_ms, experiment=cfg.experiment,
+        budget_ms=cfg.budget_ms,
         intent_skip_above=cfg.intent_skip_above, copy_variant=variant,
     )  # fmt: skip
     engine.warm()

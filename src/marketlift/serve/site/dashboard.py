@@ -393,8 +393,16 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
         f"(chi-square p = {_fmt(srm_p, 3)}) · flags: {html.escape(flags)} · exposed "
         f"{html.escape(str(exp['first_ts'])[:19])} to {html.escape(str(exp['last_ts'])[:19])}</p>"
         f'<table class="arms"><thead><tr><th>arm</th><th>units</th><th>expected</th></tr></thead>'
-        f"<tbody>{arms}</tbody></table>{''.join(metrics_html)}</section>"
+        f"<tbody>{arms}</tbody></table>{_decisions(result)}{''.join(metrics_html)}</section>"
     )
+
+
+def _decisions(result: Mapping[str, Any]) -> str:
+    """Ship / don't ship / keep running per treatment, when the experiment names goals."""
+    from marketlift.experiments.report import decisions_html  # noqa: PLC0415
+
+    table = decisions_html(result.get("decisions") or ())
+    return f'<div class="ship-decision"><h4>Decision</h4>{table}</div>' if table else ""
 
 
 def _is_number(x: Any) -> bool:
