@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pyarrow as pa
 
+from marketlift.catalog import feature_table
 from marketlift.features.build import build_features, from_micros, to_micros
 from marketlift.features.store import MemoryStore, read_features, write_table
 from marketlift.lake import connect
@@ -15,7 +16,6 @@ from marketlift.models.ranking_train import (
     LakeListingFeatures,
     listing_matrix,
     register_ranker,
-    sim_feature_catalog,
     train_ranker_table,
 )
 from marketlift.models.sessions import sessions_from_lake
@@ -48,7 +48,7 @@ def test_store_matrix_missing_rows_keys_and_values_are_nan():
 def test_training_and_serving_build_the_same_store_columns(sim_lake):
     """Offline features at a cut-off, loaded into the online store, read back for serving."""
     cut = _midpoint(sim_lake)
-    catalog = sim_feature_catalog(sim_lake)
+    catalog = feature_table(sim_lake)
     built = build_features(sim_lake, cutoff=from_micros(cut), catalog=catalog, write=False)
     table = built.tables["listing_features"]
     store = MemoryStore()

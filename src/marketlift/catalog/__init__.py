@@ -12,7 +12,7 @@ Example:
 """
 
 from marketlift.catalog.features import feature_table, listing_texts
-from marketlift.catalog.files import FORMATS, load_files, read_chunks
+from marketlift.catalog.files import FORMATS, load_files, pack_attributes, read_chunks
 from marketlift.catalog.schema import (
     CORE_COLUMNS,
     REQUIRED_COLUMNS,
@@ -48,5 +48,6 @@ __all__ = [
     "listings_to_raw",
     "load_files",
     "normalize",
+    "pack_attributes",
     "read_chunks",
 ]

@@ -40,7 +40,7 @@ from marketlift.catalog.validate import RejectedListing
 from marketlift.catalog.wire import decode_listings
 from marketlift.errors import ConfigError
 
-__all__ = ["FORMATS", "load_files", "read_chunks"]
+__all__ = ["FORMATS", "load_files", "pack_attributes", "read_chunks"]
 
 FORMATS: Final = {".csv": "csv", ".parquet": "parquet", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 _CHUNK_ROWS: Final = 250_000
@@ -82,7 +82,7 @@ def read_chunks(
                 )
         positions = np.arange(start, start + table.num_rows, dtype=np.int64)
         start += table.num_rows
-        yield _with_attributes(table), positions, []
+        yield pack_attributes(table), positions, []
 
 
 def load_files(
@@ -182,7 +182,7 @@ def _ndjson_chunks(
             start += len(lines)
 
 
-def _with_attributes(table: pa.Table) -> pa.Table:
+def pack_attributes(table: pa.Table) -> pa.Table:
     """Gather the columns beyond the contract into one JSON ``attributes`` column."""
     extra = [c for c in table.column_names if c not in CORE_COLUMNS and c != "attributes"]
     if not extra:

@@ -15,9 +15,9 @@ A version is identified by ``(listing_id, updated_at)``. Each write, under the l
   (``listing_id``: ``a listing in the catalog``);
 - every other version is appended, in one Parquet file (fsynced, then renamed into place).
 
-The index of latest versions lives in an in-process DuckDB table; other processes' files are
-folded into it at the start of each write, so a server and ``marketlift catalog load`` can
-write the same lake.
+The index of latest versions (listing id -> time, deleted) lives in memory, about 150 bytes a
+listing (150 MB for a million); other processes' files are folded into it at the start of each
+write, so a server and ``marketlift catalog load`` can write the same lake.
 
 Example:
     >>> import datetime as dt, tempfile
@@ -51,6 +51,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from marketlift.catalog.schema import VERSIONS_SCHEMA, CatalogLimits
@@ -60,6 +61,10 @@ from marketlift.lake.layout import fsync_dir
 
 __all__ = ["CatalogStore", "WriteReport", "connect_catalog", "listings_dir"]
 
+_NEW: Final = 0
+_DUPLICATE: Final = 1
+_STALE: Final = 2
+_UNKNOWN_ID: Final = 3
 _UNKNOWN: Final = "a listing in the catalog (a deletion of an id with no live version)"
 
 
@@ -116,9 +121,8 @@ class CatalogStore:
         self.limits = limits or CatalogLimits()
         self.folder.mkdir(parents=True, exist_ok=True)
         self._con = duckdb.connect()
-        self._con.execute(
-            "CREATE TABLE idx (listing_id VARCHAR PRIMARY KEY, latest TIMESTAMPTZ, deleted BOOLEAN)"
-        )
+        # listing id -> (latest updated_at in microseconds, whether that version is a deletion)
+        self._latest: dict[str, tuple[int, bool]] = {}
         self._seen: set[str] = set()
         self._mutex = threading.Lock()
 
@@ -150,30 +154,22 @@ class CatalogStore:
         report = WriteReport(rejected=list(checked.rejected))
         if checked.table.num_rows == 0:
             return report
-        batch = checked.table.append_column("_pos", pa.array(checked.indexes, pa.int64()))
+        table = checked.table
         with self._mutex, self._locked():
             self._refresh()
-            con = self._con
-            con.register("_batch", batch)
-            try:
-                ranked = con.sql(_RANK_SQL).to_arrow_table()
-            finally:
-                con.unregister("_batch")
-            status = ranked.column("_status").to_numpy(zero_copy_only=False)
-            report.duplicates = int((status == "duplicate").sum())
-            report.stale = int((status == "stale").sum())
-            unknown = ranked.filter(pa.array(status == "unknown"))
-            for pos, lid in zip(
-                unknown.column("_pos").to_pylist(),
-                unknown.column("listing_id").to_pylist(),
-                strict=True,
-            ):
+            rows, status = self._classify(table)
+            report.duplicates = int((status == _DUPLICATE).sum())
+            report.stale = int((status == _STALE).sum())
+            for row in rows[status == _UNKNOWN_ID]:  # the error path: one entry per rejection
+                lid = table.column("listing_id")[int(row)].as_py()
                 report.rejected.append(
-                    RejectedListing(pos, lid, [FieldError("listing_id", lid, _UNKNOWN)])
+                    RejectedListing(
+                        int(checked.indexes[row]), lid, [FieldError("listing_id", lid, _UNKNOWN)]
+                    )
                 )
-            keep = ranked.filter(pa.array(status == "new")).select(VERSIONS_SCHEMA.names)
+            keep = table.take(pa.array(rows[status == _NEW]))  # sorted by listing, time
             if keep.num_rows:
-                name = self._append(keep.cast(VERSIONS_SCHEMA))
+                name = self._append(keep)
                 self._fold(keep)
                 self._seen.add(name)
             report.accepted = keep.num_rows
@@ -227,6 +223,38 @@ class CatalogStore:
     def _locked(self) -> _FileLock:
         return _FileLock(self.folder / ".lock")
 
+    def _classify(self, table: pa.Table) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+        """Rows sorted by listing and time, and the status of each (see the module docstring)."""
+        order = pc.sort_indices(
+            table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64))),
+            sort_keys=[("listing_id", "ascending"), ("updated_at", "ascending"),
+                       ("_row", "ascending")],
+        ).to_numpy()  # fmt: skip
+        ids = table.column("listing_id").take(pa.array(order)).to_pylist()
+        micros = table.column("updated_at").cast(pa.int64()).to_numpy()[order]
+        deleted = table.column("deleted").to_numpy(zero_copy_only=False)[order].astype(bool)
+        latest = self._latest
+        found = [latest.get(lid) for lid in ids]
+        known = np.array([f is not None for f in found], dtype=bool)
+        last_us = np.array([f[0] if f else 0 for f in found], dtype=np.int64)
+        last_deleted = np.array([f[1] if f else True for f in found], dtype=bool)
+        ids_arr = np.asarray(ids, dtype=object)
+        same_id = np.zeros(len(ids), dtype=bool)
+        same_id[1:] = ids_arr[1:] == ids_arr[:-1]
+        repeat = np.zeros(len(ids), dtype=bool)
+        repeat[1:] = same_id[1:] & (micros[1:] == micros[:-1])
+        status = np.full(len(ids), _NEW, dtype=np.int8)
+        status[known & (micros < last_us)] = _STALE
+        status[repeat | (known & (micros == last_us))] = _DUPLICATE
+        # a deletion needs a live version before it: the previous new version in this batch, or
+        # (for the first one) the index's latest
+        cand = np.flatnonzero(status == _NEW)
+        prev_same = np.zeros(len(cand), dtype=bool)
+        prev_same[1:] = ids_arr[cand[1:]] == ids_arr[cand[:-1]]
+        prev_deleted = np.where(prev_same, np.roll(deleted[cand], 1), last_deleted[cand])
+        status[cand[deleted[cand] & prev_deleted]] = _UNKNOWN_ID
+        return order, status
+
     def _refresh(self) -> None:
         """Fold files written by other processes (or before this store opened) into the index."""
         new = [str(p) for p in self.files() if p.name not in self._seen]
@@ -234,18 +262,22 @@ class CatalogStore:
             return
         listing = ", ".join(_quote(f) for f in new)
         table = self._con.sql(
-            f"SELECT listing_id, updated_at, deleted FROM read_parquet([{listing}])"  # noqa: S608
+            "SELECT listing_id, updated_at, deleted FROM read_parquet(["  # noqa: S608
+            f"{listing}]) ORDER BY listing_id, updated_at"
         ).to_arrow_table()
         self._fold(table)
         self._seen.update(Path(f).name for f in new)
 
     def _fold(self, table: pa.Table) -> None:
-        con = self._con
-        con.register("_new", table.select(["listing_id", "updated_at", "deleted"]))
-        try:
-            con.execute(_FOLD_SQL)
-        finally:
-            con.unregister("_new")
+        """Update the index from versions sorted by listing and time (the newest wins)."""
+        latest = self._latest
+        ids = table.column("listing_id").to_pylist()
+        micros = table.column("updated_at").cast(pa.int64()).to_pylist()
+        deleted = table.column("deleted").to_pylist()
+        for lid, us, gone in zip(ids, micros, deleted, strict=True):
+            old = latest.get(lid)
+            if old is None or us > old[0]:
+                latest[lid] = (us, gone)
 
     def _append(self, table: pa.Table) -> str:
         name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
@@ -327,36 +359,6 @@ def _quote(path: str) -> str:
 
 
 _FAR: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-
-_RANK_SQL: Final = """
-WITH b AS (
-    SELECT _batch.*, idx.latest AS _latest, idx.deleted AS _was_deleted,
-           row_number() OVER (PARTITION BY _batch.listing_id, _batch.updated_at
-                              ORDER BY _batch._pos) AS _copy
-    FROM _batch LEFT JOIN idx USING (listing_id)
-), cand AS (
-    SELECT *, lag(deleted) OVER (PARTITION BY listing_id ORDER BY updated_at) AS _prev_deleted
-    FROM b WHERE _copy = 1 AND (_latest IS NULL OR updated_at > _latest)
-)
-SELECT * EXCLUDE (_prev_deleted), CASE
-    WHEN deleted AND coalesce(_prev_deleted, _latest IS NULL OR _was_deleted) THEN 'unknown'
-    ELSE 'new' END AS _status
-FROM cand
-UNION ALL BY NAME
-SELECT *, CASE WHEN _copy > 1 OR updated_at = _latest THEN 'duplicate' ELSE 'stale' END AS _status
-FROM b WHERE NOT (_copy = 1 AND (_latest IS NULL OR updated_at > _latest))
-ORDER BY listing_id, updated_at
-"""
-"""Classify each version of a batch against the index (see the module docstring)."""
-
-_FOLD_SQL: Final = """
-INSERT OR REPLACE INTO idx
-SELECT n.listing_id, n.updated_at, n.deleted FROM (
-    SELECT listing_id, max(updated_at) AS updated_at, arg_max(deleted, updated_at) AS deleted
-    FROM _new GROUP BY listing_id
-) n LEFT JOIN idx i USING (listing_id)
-WHERE i.latest IS NULL OR n.updated_at > i.latest
-"""
 
 _AS_OF_SQL: Final = """
 SELECT * EXCLUDE (deleted) FROM (
