@@ -61,6 +61,15 @@ def decode_listings(body: bytes, *, limits: CatalogLimits | None = None) -> Deco
         msg = "the body is empty, expected a JSON array or NDJSON of listings"
         raise BatchFormatError(msg)
     if stripped[:1] == b"[":
+        try:  # the fast path: every listing well-shaped, decoded in one call
+            items = _MANY.decode(stripped)
+        except msgspec.DecodeError:
+            items = None
+        if items is not None:
+            _check_count(len(items), limits)
+            return DecodedListings(
+                listings_to_raw(items), np.arange(len(items), dtype=np.int64), []
+            )
         try:
             elements: list[bytes] | list[msgspec.Raw] = _RAW.decode(stripped)
         except msgspec.DecodeError as exc:
@@ -68,18 +77,7 @@ def decode_listings(body: bytes, *, limits: CatalogLimits | None = None) -> Deco
             raise BatchFormatError(msg) from None
     else:
         elements = [line for line in stripped.split(b"\n") if line.strip()]
-    if not elements:
-        msg = "the batch holds no listings, expected at least 1"
-        raise BatchFormatError(msg)
-    if len(elements) > limits.max_listings:
-        msg = f"the batch holds {len(elements)} listings, expected at most {limits.max_listings}"
-        raise BatchFormatError(msg, status=413)
-    try:
-        items = _MANY.decode(stripped) if stripped[:1] == b"[" else None
-    except msgspec.DecodeError:
-        items = None
-    if items is not None:
-        return DecodedListings(listings_to_raw(items), np.arange(len(items), dtype=np.int64), [])
+    _check_count(len(elements), limits)
     good: list[ListingIn] = []
     positions: list[int] = []
     rejected: list[RejectedListing] = []
@@ -94,6 +92,15 @@ def decode_listings(body: bytes, *, limits: CatalogLimits | None = None) -> Deco
                 error = FieldError(error.field, error.value, "no such field on a listing")
             rejected.append(RejectedListing(index, _id_of(raw), [error]))
     return DecodedListings(listings_to_raw(good), np.asarray(positions, dtype=np.int64), rejected)
+
+
+def _check_count(n: int, limits: CatalogLimits) -> None:
+    if not n:
+        msg = "the batch holds no listings, expected at least 1"
+        raise BatchFormatError(msg)
+    if n > limits.max_listings:
+        msg = f"the batch holds {n} listings, expected at most {limits.max_listings}"
+        raise BatchFormatError(msg, status=413)
 
 
 def listings_to_raw(items: list[ListingIn]) -> pa.Table:

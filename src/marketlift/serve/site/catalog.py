@@ -1,8 +1,10 @@
 """The storefront's listing catalog: read once from the data directory, kept in memory.
 
-The source is the simulator's ``sim_listings`` truth table (titles and descriptions in six
-languages, price in US cents, shop, category, rating). A data directory without one (events
-from elsewhere) gets a catalog of the listings its events name, with plain titles.
+The source is the lake's listing catalog (:mod:`marketlift.catalog`: titles and descriptions,
+other languages' texts from the ``title_<lang>`` / ``description_<lang>`` attributes that the
+simulator sends, price, shop, category, rating), ordered by the views in the lake's events. A
+data directory without a catalog gets a catalog of the listings its events name, with plain
+titles.
 
 Prices are shown in the currency of the buyer's locale, converted with the simulator's rates.
 
@@ -71,7 +73,7 @@ class Catalog:
             ``title_<lang>`` / ``description_<lang>`` where known.
         by_id: Index into ``rows``.
         order: Listing ids by popularity, most popular first.
-        source: ``sim_listings``, ``events`` or ``empty``.
+        source: ``catalog``, ``events`` or ``empty``.
     """
 
     rows: tuple[dict[str, Any], ...]
@@ -82,7 +84,7 @@ class Catalog:
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_table(cls, table: pa.Table, source: str = "sim_listings") -> Catalog:
+    def from_table(cls, table: pa.Table, source: str = "catalog") -> Catalog:
         """Build from an Arrow table with at least ``listing_id``."""
         keep = [c for c in table.column_names if c != "run"]
         rows = tuple(table.select(keep).to_pylist())
@@ -172,18 +174,47 @@ class Catalog:
 
 
 def load_catalog(data_dir: str | os.PathLike[str]) -> Catalog:
-    """Read the catalog of a data directory (``sim_listings``, else the listings of events)."""
-    from marketlift.sim import read_truth  # noqa: PLC0415 - the simulator is heavy to import
+    """Read the catalog of a data directory (the lake's listing catalog, else events' listings).
 
-    listings = read_truth(data_dir, "sim_listings")
-    if listings.num_rows > 0:
-        runs = listings.column("run").unique().to_pylist() if "run" in listings.column_names else []
-        if len(runs) > 1:  # several simulations in one directory: the last written run wins
-            import pyarrow.compute as pc  # noqa: PLC0415
-
-            listings = listings.filter(pc.equal(listings.column("run"), runs[-1]))
-        return Catalog.from_table(listings)
+    Popularity is what the marketplace observes: the listing's views in the lake's events.
+    """
+    table = _listings_from_catalog(data_dir)
+    if table.num_rows > 0:
+        return Catalog.from_table(table, source="catalog")
     return Catalog.from_table(_listings_from_events(data_dir), source="events")
+
+
+_LANGS: Final = ("de", "fr", "es", "it", "ja")
+
+
+def _listings_from_catalog(data_dir: str | os.PathLike[str]) -> pa.Table:
+    """Current listings of :mod:`marketlift.catalog` in the storefront's columns."""
+    from marketlift.catalog import connect_catalog  # noqa: PLC0415
+    from marketlift.lake import connect  # noqa: PLC0415
+
+    texts = ", ".join(
+        f"json_extract_string(l.attributes, '$.{kind}_{lang}') AS {kind}_{lang}"
+        for lang in _LANGS
+        for kind in ("title", "description")
+    )
+    fx = " ".join(f"WHEN '{c}' THEN {rate}" for c, rate in FX.items())
+    sql = f"""
+        SELECT l.listing_id, l.shop_id, l.category,
+               CAST(round(CAST(l.price_amount AS DOUBLE) * 100
+                          / (CASE l.price_currency {fx} ELSE NULL END)) AS BIGINT)
+                   AS price_usd_cents,
+               coalesce(v.views, 0)::DOUBLE AS popularity, l.rating, l.review_count,
+               l.title AS title_en, l.description AS description_en, {texts}
+        FROM listings l
+        LEFT JOIN (SELECT listing_id, count(*) AS views FROM events
+                   WHERE type = 'listing_view' GROUP BY 1) v USING (listing_id)
+        ORDER BY l.listing_id
+    """  # noqa: S608 - constants only
+    con = connect_catalog(data_dir, connect(data_dir))
+    try:
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
 
 
 def _listings_from_events(data_dir: str | os.PathLike[str]) -> pa.Table:
