@@ -11,7 +11,7 @@ Example:
     0
 """
 
-from marketlift.catalog.features import feature_table, listing_texts
+from marketlift.catalog.features import feature_table, listing_texts, wide_listings
 from marketlift.catalog.files import FORMATS, load_files, pack_attributes, read_chunks
 from marketlift.catalog.schema import (
     CORE_COLUMNS,
@@ -50,4 +50,5 @@ __all__ = [
     "normalize",
     "pack_attributes",
     "read_chunks",
+    "wide_listings",
 ]

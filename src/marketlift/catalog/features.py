@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from typing import Final
 
 import pyarrow as pa
 
 from marketlift.catalog.store import _FAR, connect_catalog
 
-__all__ = ["feature_table", "listing_texts"]
+__all__ = ["feature_table", "listing_texts", "wide_listings"]
 
 _FEATURES_SQL: Final = """
 SELECT listing_id, category, CAST(price_amount AS DOUBLE) AS price, review_count, rating
@@ -54,6 +55,74 @@ def listing_texts(
 ) -> pa.Table | None:
     """Live listings as of ``at`` with their texts and facts (ranker text, copy facts)."""
     return _read(data_dir, _TEXTS_SQL, at)
+
+
+def wide_listings(
+    data_dir: str | os.PathLike[str],
+    fx: Mapping[str, float],
+    at: dt.datetime | None = None,
+) -> pa.Table:
+    """Live listings with prices in US cents and each attribute as a text column.
+
+    The columns the storefront and copy facts read: ``listing_id``, ``shop_id``, ``category``,
+    ``price_usd_cents`` and ``shipping_usd_cents`` (converted with ``fx``, units per US dollar;
+    NULL for a currency not in it), ``stock``, ``rating``, ``review_count``, ``title_en``,
+    ``description_en``, ``tags``, ``materials``, then one column per attribute key (such as
+    the ``title_de`` the simulator sends). Empty when the catalog is.
+
+    Example:
+        >>> import tempfile
+        >>> wide_listings(tempfile.mkdtemp(), {"USD": 1.0}).num_rows
+        0
+    """
+    rates = " ".join(f"WHEN '{c}' THEN {float(r)!r}" for c, r in fx.items() if c.isalpha())
+    rate = f"(CASE {{col}} {rates} ELSE NULL END)" if rates else "NULL"
+    con = connect_catalog(data_dir)
+    try:
+        live = f"WITH live AS (SELECT * FROM ({_AS_OF}) WHERE NOT deleted) "  # noqa: S608
+        keys_sql = live + _KEYS_SQL
+        keys = [str(k) for (k,) in con.sql(keys_sql, params=[at or _FAR]).fetchall()]
+        extra = "".join(
+            f", json_extract_string(attributes, {_literal('$.' + _json_key(k))}) AS {_name(k)}"
+            for k in keys
+            if k not in _WIDE_CORE
+        )
+        body = f"""
+            SELECT listing_id, shop_id, category,
+                CAST(round(CAST(price_amount AS DOUBLE) * 100
+                           / {rate.format(col="price_currency")}) AS BIGINT) AS price_usd_cents,
+                CAST(round(CAST(shipping_amount AS DOUBLE) * 100
+                           / {rate.format(col="shipping_currency")}) AS BIGINT)
+                    AS shipping_usd_cents,
+                stock, rating, review_count, title AS title_en, description AS description_en,
+                tags, materials{extra}
+            FROM live ORDER BY listing_id
+        """  # noqa: S608 - keys are quoted, rates are numbers
+        return con.sql(live + body, params=[at or _FAR]).to_arrow_table()
+    finally:
+        con.close()
+
+
+_KEYS_SQL: Final = (
+    "SELECT DISTINCT unnest(json_keys(attributes)) AS k FROM live "
+    "WHERE attributes IS NOT NULL ORDER BY k"
+)
+_WIDE_CORE: Final = frozenset({
+    "listing_id", "shop_id", "category", "price_usd_cents", "shipping_usd_cents", "stock",
+    "rating", "review_count", "title_en", "description_en", "tags", "materials",
+})  # fmt: skip
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json_key(key: str) -> str:
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _name(key: str) -> str:
+    return '"' + key.replace('"', '""') + '"'
 
 
 def _read(data_dir: str | os.PathLike[str], sql: str, at: dt.datetime | None) -> pa.Table | None:

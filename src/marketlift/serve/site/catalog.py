@@ -184,37 +184,24 @@ def load_catalog(data_dir: str | os.PathLike[str]) -> Catalog:
     return Catalog.from_table(_listings_from_events(data_dir), source="events")
 
 
-_LANGS: Final = ("de", "fr", "es", "it", "ja")
-
-
 def _listings_from_catalog(data_dir: str | os.PathLike[str]) -> pa.Table:
-    """Current listings of :mod:`marketlift.catalog` in the storefront's columns."""
-    from marketlift.catalog import connect_catalog  # noqa: PLC0415
-    from marketlift.lake import connect  # noqa: PLC0415
+    """Current listings of :mod:`marketlift.catalog` with their views in the lake's events."""
+    import pyarrow.compute as pc  # noqa: PLC0415
 
-    texts = ", ".join(
-        f"json_extract_string(l.attributes, '$.{kind}_{lang}') AS {kind}_{lang}"
-        for lang in _LANGS
-        for kind in ("title", "description")
+    from marketlift.catalog import wide_listings  # noqa: PLC0415
+    from marketlift.lake import query  # noqa: PLC0415
+
+    wide = wide_listings(data_dir, FX)
+    if wide.num_rows == 0:
+        return wide
+    views = query(
+        data_dir,
+        "SELECT listing_id, CAST(count(*) AS DOUBLE) AS popularity FROM events "
+        "WHERE type = 'listing_view' AND listing_id IS NOT NULL GROUP BY 1",
     )
-    fx = " ".join(f"WHEN '{c}' THEN {rate}" for c, rate in FX.items())
-    sql = f"""
-        SELECT l.listing_id, l.shop_id, l.category,
-               CAST(round(CAST(l.price_amount AS DOUBLE) * 100
-                          / (CASE l.price_currency {fx} ELSE NULL END)) AS BIGINT)
-                   AS price_usd_cents,
-               coalesce(v.views, 0)::DOUBLE AS popularity, l.rating, l.review_count,
-               l.title AS title_en, l.description AS description_en, {texts}
-        FROM listings l
-        LEFT JOIN (SELECT listing_id, count(*) AS views FROM events
-                   WHERE type = 'listing_view' GROUP BY 1) v USING (listing_id)
-        ORDER BY l.listing_id
-    """  # noqa: S608 - constants only
-    con = connect_catalog(data_dir, connect(data_dir))
-    try:
-        return con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    at = pc.index_in(wide.column("listing_id"), value_set=views.column("listing_id"))
+    popularity = pc.fill_null(views.column("popularity").take(at), 0.0)
+    return wide.append_column("popularity", popularity)
 
 
 def _listings_from_events(data_dir: str | os.PathLike[str]) -> pa.Table:
