@@ -83,3 +83,13 @@ def test_batch_over_the_limit_is_413(tmp_path: Path) -> None:
         answer = client.post("/v1/listings", json=many)
         assert answer.status_code == 413
         assert "at most 5000" in answer.json()["error"]
+
+
+def test_openapi_documents_the_route(tmp_path: Path) -> None:
+    with _client(tmp_path) as client:
+        doc = client.get("/openapi.json").json()
+    post = doc["paths"]["/v1/listings"]["post"]
+    item = post["requestBody"]["content"]["application/json"]["schema"]["items"]["$ref"]
+    name = item.rsplit("/", 1)[-1]
+    assert set(doc["components"]["schemas"][name]["required"]) == {"listing_id", "updated_at"}
+    assert "5000 listings per batch" in post["description"]

@@ -27,7 +27,7 @@ import asyncio
 import hmac
 import threading
 import zlib
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 from starlette.requests import Request
@@ -38,13 +38,14 @@ from marketlift.catalog import (
     CatalogLimits,
     CatalogStore,
     DecodedListings,
+    ListingIn,
     WriteReport,
     decode_listings,
 )
 from marketlift.events.validate import BatchFormatError
 from marketlift.serve.config import ServeConfig
 
-__all__ = ["ListingsEndpoint", "listing_routes"]
+__all__ = ["ListingsEndpoint", "listing_openapi", "listing_routes"]
 
 _JSON: Final = "application/json"
 _ENCODER: Final = msgspec.json.Encoder()
@@ -125,6 +126,61 @@ class ListingsEndpoint:
         if len(plain) > cap or inflater.unconsumed_tail:
             raise _BodyError(413, f"decompressed body over {cap} bytes (max_body_bytes)")
         return plain
+
+
+def listing_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OpenAPI path item of ``POST /v1/listings`` and the schemas it refers to."""
+    (listing,), components = msgspec.json.schema_components([ListingIn], ref_template=ref_template)
+    error = {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"error": {"type": "string"}},
+                    "required": ["error"],
+                }
+            }
+        }
+    }
+    report = {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "accepted": {"type": "integer"},
+                        "duplicates": {"type": "integer"},
+                        "stale": {"type": "integer"},
+                        "rejected_count": {"type": "integer"},
+                        "rejected": {"type": "array", "items": {"type": "object"}},
+                    },
+                }
+            }
+        }
+    }
+    limits = CatalogLimits()
+    path = {"post": {
+        "summary": "Upsert or delete listings (versions keyed by listing_id and updated_at)",
+        "description": (
+            "A JSON array or NDJSON of listings; gzip accepted. Retrying is safe: a version is "
+            f"stored once. Limits: {limits.max_body_bytes // (1024 * 1024)} MiB body, "
+            f"{limits.max_listings} listings per batch, descriptions of at most "
+            f"{limits.max_description_chars} characters. See docs/catalog.md."
+        ),
+        "security": [{"writeKey": []}, {}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "array", "items": listing}},
+            "application/x-ndjson": {"schema": {"type": "string"}}}},
+        "responses": {
+            "200": {"description": "Something accepted, duplicate or stale; durable.", **report},
+            "401": {"description": "Missing or wrong write key.", **error},
+            "413": {"description": "Body or batch over a limit.", **error},
+            "415": {"description": "Unsupported Content-Encoding.", **error},
+            "422": {"description": "Nothing valid in the batch, or not JSON / NDJSON.",
+                    **report},
+        },
+    }}  # fmt: skip
+    return path, components
 
 
 def listing_routes(config: ServeConfig, limits: CatalogLimits | None = None) -> list[BaseRoute]:
