@@ -11,7 +11,12 @@ Example:
     0
 """
 
-from marketlift.catalog.features import feature_table, listing_texts, wide_listings
+from marketlift.catalog.features import (
+    feature_table,
+    feature_versions,
+    listing_texts,
+    wide_listings,
+)
 from marketlift.catalog.files import FORMATS, load_files, pack_attributes, read_chunks
 from marketlift.catalog.schema import (
     CORE_COLUMNS,
@@ -42,6 +47,7 @@ __all__ = [
     "connect_catalog",
     "decode_listings",
     "feature_table",
+    "feature_versions",
     "listing_json_schema",
     "listing_texts",
     "listings_dir",

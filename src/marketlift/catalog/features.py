@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from marketlift.catalog.store import _FAR, connect_catalog
 
-__all__ = ["feature_table", "listing_texts", "wide_listings"]
+__all__ = ["feature_table", "feature_versions", "listing_texts", "wide_listings"]
 
 _FEATURES_SQL: Final = """
 SELECT listing_id, category, CAST(price_amount AS DOUBLE) AS price, review_count, rating
@@ -48,6 +48,39 @@ def feature_table(
     the ``catalog`` table of :func:`marketlift.features.build.build_features`.
     """
     return _read(data_dir, _FEATURES_SQL, at)
+
+
+def feature_versions(data_dir: str | os.PathLike[str]) -> pa.Table | None:
+    """Every version as a feature catalog with its validity, for point-in-time features.
+
+    The columns of :func:`feature_table` plus ``valid_from_us`` (the version's ``updated_at``
+    in microseconds) and ``valid_to_us`` (the next version's, NULL for the current one). A
+    deletion ends the version before it and has no row. Feature queries join the version live
+    at each row's cut-off: updated strictly before it
+    (:func:`marketlift.features.queries.live_at`). ``None`` when the catalog is empty.
+
+    Example:
+        >>> import tempfile
+        >>> feature_versions(tempfile.mkdtemp()) is None
+        True
+    """
+    con = connect_catalog(data_dir)
+    try:
+        table = con.sql(_VERSIONS_SQL).to_arrow_table()
+    finally:
+        con.close()
+    return table if table.num_rows else None
+
+
+_VERSIONS_SQL: Final = """
+SELECT listing_id, category, price, review_count, rating, valid_from_us, valid_to_us FROM (
+    SELECT listing_id, deleted, category, CAST(price_amount AS DOUBLE) AS price, review_count,
+           rating, epoch_us(updated_at) AS valid_from_us,
+           lead(epoch_us(updated_at)) OVER (PARTITION BY listing_id ORDER BY updated_at)
+               AS valid_to_us
+    FROM listing_versions
+) WHERE NOT deleted ORDER BY listing_id, valid_from_us
+"""
 
 
 def listing_texts(

@@ -41,9 +41,9 @@ def _catalog(data: Path, value: str | None) -> pa.Table | None:
     if value is None:
         return None
     if value in ("lake", "sim"):  # 'sim': the simulator writes its listings to the lake catalog
-        from marketlift.catalog import feature_table
+        from marketlift.catalog import feature_versions
 
-        return feature_table(data)
+        return feature_versions(data)  # every version: rows join the one live at their cut-off
     return pq.read_table(value)
 
 
