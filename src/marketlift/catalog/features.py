@@ -19,7 +19,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from marketlift.catalog.store import _FAR, connect_catalog
+from marketlift.catalog.store import FAR_FUTURE, connect_catalog
 
 __all__ = ["feature_table", "feature_versions", "listing_texts", "wide_listings"]
 
@@ -114,7 +114,7 @@ def wide_listings(
     try:
         live = f"WITH live AS (SELECT * FROM ({_AS_OF}) WHERE NOT deleted) "  # noqa: S608
         keys_sql = live + _KEYS_SQL
-        keys = [str(k) for (k,) in con.sql(keys_sql, params=[at or _FAR]).fetchall()]
+        keys = [str(k) for (k,) in con.sql(keys_sql, params=[at or FAR_FUTURE]).fetchall()]
         extra = "".join(
             f", json_extract_string(attributes, {_literal('$.' + _json_key(k))}) AS {_name(k)}"
             for k in keys
@@ -131,7 +131,7 @@ def wide_listings(
                 tags, materials{extra}
             FROM live ORDER BY listing_id
         """  # noqa: S608 - keys are quoted, rates are numbers
-        return con.sql(live + body, params=[at or _FAR]).to_arrow_table()
+        return con.sql(live + body, params=[at or FAR_FUTURE]).to_arrow_table()
     finally:
         con.close()
 
@@ -162,7 +162,7 @@ def _read(data_dir: str | os.PathLike[str], sql: str, at: dt.datetime | None) ->
     con = connect_catalog(data_dir)
     try:
         live = f"SELECT * FROM ({_AS_OF}) WHERE NOT deleted"  # noqa: S608 - constants
-        table = con.sql(sql.format(as_of=live), params=[at or _FAR]).to_arrow_table()
+        table = con.sql(sql.format(as_of=live), params=[at or FAR_FUTURE]).to_arrow_table()
     finally:
         con.close()
     return table if table.num_rows else None

@@ -59,7 +59,7 @@ from marketlift.catalog.validate import Normalized, RejectedListing, normalize
 from marketlift.events.validate import FieldError
 from marketlift.lake.layout import fsync_dir
 
-__all__ = ["CatalogStore", "WriteReport", "connect_catalog", "listings_dir"]
+__all__ = ["FAR_FUTURE", "CatalogStore", "WriteReport", "connect_catalog", "listings_dir"]
 
 _NEW: Final = 0
 _DUPLICATE: Final = 1
@@ -191,7 +191,7 @@ class CatalogStore:
         """The live listings as of ``at`` (the latest version at or before it; now if ``None``)."""
         con = self.connect()
         try:
-            return con.sql(_AS_OF_SQL, params=[at or _FAR]).to_arrow_table()
+            return con.sql(_AS_OF_SQL, params=[at or FAR_FUTURE]).to_arrow_table()
         finally:
             con.close()
 
@@ -205,7 +205,7 @@ class CatalogStore:
             versions = con.sql(
                 "SELECT * FROM listing_versions WHERE listing_id = $1 AND updated_at <= $2 "
                 "ORDER BY updated_at",
-                params=[listing_id, at or _FAR],
+                params=[listing_id, at or FAR_FUTURE],
             ).to_arrow_table()
         finally:
             con.close()
@@ -358,7 +358,8 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "''") + "'"
 
 
-_FAR: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+FAR_FUTURE: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+"""A time after every version: reads "as of now" use it."""
 
 _AS_OF_SQL: Final = """
 SELECT * EXCLUDE (deleted) FROM (
