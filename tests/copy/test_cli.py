@@ -108,7 +108,7 @@ def test_generate_errors_are_clear(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["copy", "generate", "--data", str(tmp_path), "--touchpoint", "highlights", "--json"]
     )
-    assert "run `marketlift simulate" in json.loads(result.stdout)["error"]
+    assert "load them with `marketlift catalog load FILE" in json.loads(result.stdout)["error"]
     result = runner.invoke(
         app,
         [

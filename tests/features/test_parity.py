@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from marketlift.features import (
@@ -36,10 +37,27 @@ def assert_same_table(duck: pa.Table, spark: pa.Table, name: str) -> None:
             assert ok, f"{name}.{column} row {i}: duckdb {a!r} != spark {b!r}"
 
 
+def _versioned(catalog: pa.Table) -> pa.Table:
+    """The catalog with a second version of every fifth listing from the middle of day 2 on
+    (doubled price, another category): the engines must agree on the as-of join too."""
+    mid = 1_793_620_800_000_000  # 2026-11-02T12:00:00Z, inside the simulated days
+    n = catalog.num_rows
+    first = catalog.append_column("valid_from_us", pa.nulls(n, pa.int64())).append_column(
+        "valid_to_us", pa.array([mid if i % 5 == 0 else None for i in range(n)], pa.int64())
+    )
+    changed = first.filter(pa.array([i % 5 == 0 for i in range(n)]))
+    later = changed.set_column(2, "price", pc.multiply(changed.column("price"), 2.0))
+    later = later.set_column(1, "category", pa.array(["vintage"] * later.num_rows))
+    later = later.set_column(5, "valid_from_us", pa.array([mid] * later.num_rows, pa.int64()))
+    later = later.set_column(6, "valid_to_us", pa.nulls(later.num_rows, pa.int64()))
+    return pa.concat_tables([first, later])
+
+
 def test_build_and_training_set_parity(sim_lake: tuple[Path, pa.Table], spark: Any) -> None:
     """Every feature table and every task's training set, on one engine of each kind (the
     base views are prepared once per engine)."""
-    data, catalog = sim_lake
+    data, static = sim_lake
+    catalog = _versioned(static)
     results: dict[str, dict[str, Any]] = {}
     for name in ("duckdb", "spark"):
         engine = make_engine(name, data, spark=spark)

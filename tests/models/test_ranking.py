@@ -11,7 +11,7 @@ from marketlift.cli.main import app
 from marketlift.models.candidates import FEATURE_NAMES, CandidateIndex, Query
 from marketlift.models.embeddings import embed_texts
 from marketlift.models.ranking_train import train_ranker_lake
-from marketlift.models.sessions import catalog_from_sim, sessions_from_lake, sessions_from_table
+from marketlift.models.sessions import catalog_from_lake, sessions_from_lake, sessions_from_table
 from marketlift.models.tabular import ColumnError
 from tests.models.clickstream import write_clickstream
 
@@ -34,7 +34,7 @@ def test_ranker_beats_baselines_on_held_out_sim_sessions(sim_lake):
 def test_cold_start_listings_come_from_text_similarity(sim_lake):
     sessions = sessions_from_lake(sim_lake)
     n_viewed = sessions.n_items
-    catalog = catalog_from_sim(sim_lake, sessions.item_ids)
+    catalog = catalog_from_lake(sim_lake, sessions.item_ids)
     assert catalog is not None
     cold_items = np.arange(n_viewed, sessions.n_items)
     assert len(cold_items) > 0, "the simulator leaves some listings unviewed"

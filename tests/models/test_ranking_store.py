@@ -1,10 +1,12 @@
 """The ranker's online listing features: point-in-time training columns equal serving columns."""
 
+import datetime as dt
 import json
 
 import numpy as np
 import pyarrow as pa
 
+from marketlift.catalog import CatalogStore, feature_table
 from marketlift.features.build import build_features, from_micros, to_micros
 from marketlift.features.store import MemoryStore, read_features, write_table
 from marketlift.lake import connect
@@ -15,7 +17,6 @@ from marketlift.models.ranking_train import (
     LakeListingFeatures,
     listing_matrix,
     register_ranker,
-    sim_feature_catalog,
     train_ranker_table,
 )
 from marketlift.models.sessions import sessions_from_lake
@@ -48,7 +49,7 @@ def test_store_matrix_missing_rows_keys_and_values_are_nan():
 def test_training_and_serving_build_the_same_store_columns(sim_lake):
     """Offline features at a cut-off, loaded into the online store, read back for serving."""
     cut = _midpoint(sim_lake)
-    catalog = sim_feature_catalog(sim_lake)
+    catalog = feature_table(sim_lake)
     built = build_features(sim_lake, cutoff=from_micros(cut), catalog=catalog, write=False)
     table = built.tables["listing_features"]
     store = MemoryStore()
@@ -111,3 +112,22 @@ def test_table_rankers_have_no_store_features(tmp_path):
     assert meta["store_features"] == []
     assert meta["features"] == list(FEATURE_NAMES)
     assert result.ranker.booster_.feature_name() == list(FEATURE_NAMES)
+
+
+def test_catalog_price_is_as_of_the_cut_off(lake_copy):
+    """A price changed after the cut-off does not leak into the training features (planted)."""
+    cut = _midpoint(lake_copy)
+    before = feature_table(lake_copy)
+    assert before is not None
+    listing = before.column("listing_id")[0].as_py()
+    later = from_micros(cut) + dt.timedelta(seconds=1)
+    planted = pa.table({
+        "listing_id": [listing], "title": ["Planted"], "category": ["ceramics"],
+        "price": ["99999.00"], "currency": ["USD"], "updated_at": [later.isoformat()],
+    })  # fmt: skip
+    assert CatalogStore(lake_copy).write_raw(planted, source="test").accepted == 1
+    price = STORE_FEATURES.index("l_price")
+    at_cut = LakeListingFeatures(lake_copy, [listing]).at(cut)[0, price]
+    assert at_cut == before.column("price")[0].as_py()  # the version live before the cut-off
+    after = LakeListingFeatures(lake_copy, [listing]).at(cut + 2_000_000)[0, price]
+    assert after == 99999.0  # and the planted version once it is live

@@ -6,12 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from marketlift.catalog import feature_table
 from marketlift.features.build import build_features
-from marketlift.models.ranking_train import (
-    register_ranker,
-    sim_feature_catalog,
-    train_ranker_lake,
-)
+from marketlift.models.ranking_train import register_ranker, train_ranker_lake
 from marketlift.models.registry import Registry
 from marketlift.models.training import register_intent, train_intent_lake
 from marketlift.policy import EpsilonGreedyPolicy, UpliftGreedy, load, save, simulate_logged
@@ -25,7 +22,7 @@ def make_served_data(
 ) -> Path:
     """Simulate, build features, train and promote ranker and intent, fit and save a policy."""
     simulate(SimConfig(n_buyers=n_buyers, n_days=n_days, seed=seed), data)
-    build_features(data, catalog=sim_feature_catalog(data))  # the catalog training uses
+    build_features(data, catalog=feature_table(data))  # the catalog training uses
     ranker, _ = train_ranker_lake(data, n_estimators=30)
     register_ranker(data, ranker, compile_=compile_)
     intent, _ = train_intent_lake(data, n_estimators=30)

@@ -1,6 +1,7 @@
 """The demo storefront's and the dashboard's routes (``marketlift.serve.site``), with TestClient.
 
-A small simulated A/B test gives the data directory its catalog (``sim_listings``), buyers and
+A small simulated A/B test gives the data directory its catalog (the lake's, sent by the
+simulator), buyers and
 exposures; a registered model gives the dashboard a version with metrics. The routes are
 mounted on a Starlette app of their own, so these tests do not depend on the API routes.
 """
@@ -17,6 +18,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from marketlift.lake import query
 from marketlift.serve.config import ServeConfig
 from marketlift.serve.site import sdk_path, site_routes
 from marketlift.serve.site.catalog import Catalog, load_catalog
@@ -109,12 +111,16 @@ def test_search_matches_titles_in_the_buyers_language(
 
 
 def test_popular_listings_by_popularity_and_category(
-    client: TestClient, listings: list[dict[str, Any]]
+    client: TestClient, listings: list[dict[str, Any]], data_dir: Path
 ) -> None:
     body = client.get("/shop/api/popular", params={"limit": "5"}).json()
-    top = sorted(listings, key=lambda r: (-r["popularity"], r["listing_id"]))[:5]
+    # popularity as the marketplace observes it: listing views in the lake's events
+    views = query(data_dir, "SELECT listing_id, count(*) AS n FROM events "
+                  "WHERE type = 'listing_view' GROUP BY 1").to_pylist()  # fmt: skip
+    count = {r["listing_id"]: r["n"] for r in views}
+    top = sorted(listings, key=lambda r: (-count.get(r["listing_id"], 0), r["listing_id"]))[:5]
     assert [c["listing_id"] for c in body["listings"]] == [r["listing_id"] for r in top]
-    assert body["source"] == "sim_listings"
+    assert body["source"] == "catalog"
     assert "ceramics" in body["categories"]
     ceramics = client.get("/shop/api/popular", params={"category": "ceramics"}).json()
     assert ceramics["listings"]

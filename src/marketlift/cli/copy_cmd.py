@@ -147,13 +147,14 @@ def _rows(data: Path, listings: Path | None, json_output: bool) -> list[dict[str
 
             table = pq.read_table(listings)
         return list(table.to_pylist())
-    from marketlift.sim import read_truth
+    from marketlift.catalog import wide_listings
+    from marketlift.copy.sources import FX
 
-    table = read_truth(data, "sim_listings")
+    table = wide_listings(data, FX)
     if table.num_rows == 0:
         fail(
-            f"no listings under {data}: run `marketlift simulate --data {data}` first or pass "
-            "--listings FILE",
+            f"no listings under {data}: load them with `marketlift catalog load FILE --data "
+            f"{data}` (or `marketlift simulate --data {data}`) or pass --listings FILE",
             json_output=json_output,
         )
     return list(table.to_pylist())
@@ -192,7 +193,7 @@ def generate_cmd(
         typer.Option(
             "--listings",
             help="Listings table (Parquet or CSV); default: "
-            "the simulator's sim_listings under --data.",
+            "the lake's listing catalog under --data.",
         ),
     ] = None,
     queries: Annotated[

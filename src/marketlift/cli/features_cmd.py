@@ -26,7 +26,7 @@ CatalogOpt = Annotated[
     typer.Option(
         "--catalog",
         help="Listing catalog: a Parquet file (listing_id, category, price, review_count, "
-        "rating) or 'sim' for the simulator's listings.",
+        "rating) or 'lake' for the lake's catalog (`marketlift catalog load`; 'sim' is an alias).",
     ),
 ]
 CutoffOpt = Annotated[
@@ -36,26 +36,14 @@ CutoffOpt = Annotated[
 
 
 def _catalog(data: Path, value: str | None) -> pa.Table | None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     if value is None:
         return None
-    if value == "sim":
-        from marketlift.sim import read_truth
+    if value in ("lake", "sim"):  # 'sim': the simulator writes its listings to the lake catalog
+        from marketlift.catalog import feature_versions
 
-        listings = read_truth(data, "sim_listings")
-        price = pc.divide(pc.cast(listings.column("price_usd_cents"), pa.float64()), 100.0)
-        return pa.table(
-            {
-                "listing_id": listings.column("listing_id"),
-                "category": listings.column("category"),
-                "price": price,
-                "review_count": listings.column("review_count"),
-                "rating": listings.column("rating"),
-            }
-        )
+        return feature_versions(data)  # every version: rows join the one live at their cut-off
     return pq.read_table(value)
 
 
@@ -79,7 +67,7 @@ def build_cmd(
 ) -> None:
     """Build sessions, buyer, in-session and listing features into DATA/features/*.parquet.
 
-    Example: marketlift features build --data DIR --catalog sim --json
+    Example: marketlift features build --data DIR --catalog lake --json
     """
     from marketlift.errors import ConfigError, MissingDependencyError
     from marketlift.features import build_features
@@ -168,7 +156,7 @@ def check_skew_cmd(
 ) -> None:
     """Compare online features (stream updater fed the lake) with offline ones at a cut-off.
 
-    Example: marketlift features check-skew --data DIR --catalog sim --json
+    Example: marketlift features check-skew --data DIR --catalog lake --json
     """
     import uuid
 

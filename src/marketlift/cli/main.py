@@ -12,6 +12,7 @@ import typer
 
 from marketlift._version import __version__
 from marketlift.cli import (
+    catalog_cmd,
     copy_cmd,
     demo_cmd,
     events_cmd,
@@ -57,6 +58,7 @@ def _root(
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(experiment_cmd.app, name="experiment")
 app.add_typer(copy_cmd.app, name="copy")
+app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(features_cmd.app, name="features")
 lake_cmd.register(app)
 simulate_cmd.register(app)

@@ -19,13 +19,13 @@ __all__ = ["build_feature_tables", "train_models"]
 
 def build_feature_tables(data_dir: str | os.PathLike[str], steps: Steps) -> dict[str, Any]:
     """Build every feature table from the lake and write it under ``DATA/features``."""
+    from marketlift.catalog import feature_table  # noqa: PLC0415
     from marketlift.features import build_features  # noqa: PLC0415
-    from marketlift.models.ranking_train import sim_feature_catalog  # noqa: PLC0415
 
     with steps.step("features", "features: buyer, session and listing tables", total=1):
-        # the simulator's listings as the catalog, as the ranker's training uses: the online
-        # listing features serving reads must be the ones the ranker was trained on
-        result = build_features(data_dir, catalog=sim_feature_catalog(data_dir))
+        # the lake's catalog (the simulator sends its listings there), as the ranker's training
+        # uses: the online listing features serving reads must be the ones it was trained on
+        result = build_features(data_dir, catalog=feature_table(data_dir))
     summary = result.summary()
     return {
         "cutoff": summary["cutoff"],

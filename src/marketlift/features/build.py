@@ -71,6 +71,8 @@ CATALOG_SCHEMA: Final = pa.schema(
         pa.field("price", pa.float64()),
         pa.field("review_count", pa.int64()),
         pa.field("rating", pa.float64()),
+        pa.field("valid_from_us", pa.int64()),
+        pa.field("valid_to_us", pa.int64()),
     ]
 )
 """Columns of a listing catalog (bring your own: any missing column is NULL)."""
@@ -141,8 +143,9 @@ def normalize_catalog(catalog: pa.Table | None) -> pa.Table:
     """A catalog table cast to :data:`CATALOG_SCHEMA` (missing columns become NULL).
 
     Example:
-        >>> normalize_catalog(pa.table({"listing_id": ["l1"], "price": [9]})).to_pylist()
-        [{'listing_id': 'l1', 'category': None, 'price': 9.0, 'review_count': None, 'rating': None}]
+        >>> row = normalize_catalog(pa.table({"listing_id": ["l1"], "price": [9]})).to_pylist()[0]
+        >>> row["price"], row["category"], row["valid_from_us"]
+        (9.0, None, None)
     """
     if catalog is None:
         return CATALOG_SCHEMA.empty_table()
@@ -258,6 +261,7 @@ def compute_features(
                 AND listing_id IS NOT NULL
             UNION SELECT listing_id FROM fx_items WHERE ts_us < {cut_sql}
             UNION SELECT listing_id FROM fx_catalog
+                WHERE valid_from_us IS NULL OR valid_from_us < {cut_sql}
         ) t WHERE listing_id IS NOT NULL""",  # noqa: S608
     )
     spine_cols = "s.sp_id AS buyer, s.cutoff_us"

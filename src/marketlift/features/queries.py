@@ -55,6 +55,7 @@ __all__ = [
     "event_sessions_sql",
     "items_sql",
     "listing_features_sql",
+    "live_at",
     "raw_events_sql",
     "session_features_sql",
     "sessions_sql",
@@ -294,14 +295,33 @@ FROM (
 ) t"""  # noqa: S608
 
 
+def live_at(alias: str, cutoff: str) -> str:
+    """The catalog version of ``alias`` is the one live at ``cutoff``: updated strictly before.
+
+    Example:
+        >>> for part in live_at("c", "t").split(" AND "):
+        ...     print(part)
+        (c.valid_from_us IS NULL OR c.valid_from_us < t)
+        (c.valid_to_us IS NULL OR t <= c.valid_to_us)
+    """
+    return (
+        f"({alias}.valid_from_us IS NULL OR {alias}.valid_from_us < {cutoff}) AND "
+        f"({alias}.valid_to_us IS NULL OR {cutoff} <= {alias}.valid_to_us)"
+    )
+
+
 def catalog_sql(source: str = "fx_catalog_in") -> str:
     """The catalog with each price's percent rank within its category.
 
     ``category_rank`` (the category's rank in name order, from 1, made by the build) breaks
-    ties between a buyer's top categories.
+    ties between a buyer's top categories. A versioned catalog (``marketlift.catalog``) has one
+    row per version, live from ``valid_from_us`` (exclusive of cut-offs at or before it) to
+    ``valid_to_us``; NULL bounds are open, so a plain catalog is live at every time. The
+    percent rank is taken over every version of the category.
     """
     return f"""
 SELECT listing_id, category, CAST(price AS DOUBLE) AS price,
+    CAST(valid_from_us AS BIGINT) AS valid_from_us, CAST(valid_to_us AS BIGINT) AS valid_to_us,
     CAST(review_count AS BIGINT) AS review_count, CAST(rating AS DOUBLE) AS rating,
     CASE WHEN price IS NULL THEN NULL ELSE
         percent_rank() OVER (PARTITION BY category ORDER BY CAST(price AS DOUBLE)) END
@@ -377,6 +397,7 @@ WITH b AS (
         SELECT {e.id} AS sp_id, g.category, g.category_rank, COUNT(*) AS n
         {e.frm}
         JOIN fx_catalog g ON g.listing_id = e.listing_id
+            AND {live_at("g", "e.ts_us + 1")}
         WHERE {e.where} AND e.type = 'listing_view' AND g.category IS NOT NULL
         GROUP BY {e.id}, g.category, g.category_rank
     ) t
@@ -490,4 +511,4 @@ SELECT s.sp_id, {select_list(LISTING_FEATURES, subs)}
 FROM {spine} s
 LEFT JOIN v ON v.sp_id = s.sp_id
 LEFT JOIN p ON p.sp_id = s.sp_id
-LEFT JOIN fx_catalog c ON c.listing_id = s.listing_id"""  # noqa: S608
+LEFT JOIN fx_catalog c ON c.listing_id = s.listing_id AND {live_at("c", "s.cutoff_us")}"""  # noqa: S608

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -47,7 +48,8 @@ from marketlift.models.ranker import RankerResult, store_matrix, train_ranker
 from marketlift.models.registry import ModelVersion, Registry
 from marketlift.models.sessions import (
     Sessions,
-    catalog_from_sim,
+    catalog_from_lake,
+    catalog_from_table,
     sessions_from_lake,
     sessions_from_table,
 )
@@ -57,12 +59,12 @@ __all__ = [
     "LakeListingFeatures",
     "listing_matrix",
     "register_ranker",
-    "sim_feature_catalog",
     "store_matrix",
     "train_ranker_lake",
     "train_ranker_table",
 ]
 
+_MICROSECOND: Final = dt.timedelta(microseconds=1)
 STORE_FEATURES: Final = tuple(f.name for f in LISTING_FEATURES if f.dtype != "str")
 """The online store's numeric listing features a lake-trained ranker uses (12, no category)."""
 
@@ -93,27 +95,14 @@ def listing_matrix(table: pa.Table, item_ids: Sequence[str], names: Sequence[str
     return out
 
 
-def sim_feature_catalog(data_dir: str | os.PathLike[str]) -> pa.Table | None:
-    """The simulator's listings as a feature catalog (as ``features build --catalog sim``)."""
-    from marketlift.sim import read_truth  # noqa: PLC0415
-
-    listings = read_truth(data_dir, "sim_listings")
-    if listings.num_rows == 0:
-        return None
-    price = pc.divide(pc.cast(listings.column("price_usd_cents"), pa.float64()), 100.0)
-    return pa.table({
-        "listing_id": listings.column("listing_id"), "category": listings.column("category"),
-        "price": price, "review_count": listings.column("review_count"),
-        "rating": listings.column("rating"),
-    })  # fmt: skip
-
-
 class LakeListingFeatures:
     """The lake's offline listing features at any cut-off, aligned with item codes.
 
     Each :meth:`at` call runs :func:`marketlift.features.build.compute_features` with that
     cut-off (only events strictly before it) on one DuckDB engine, and joins the
-    ``listing_features`` table to ``item_ids`` by listing id.
+    ``listing_features`` table to ``item_ids`` by listing id. Without a ``catalog`` table, the
+    listing attributes are the lake catalog's versions as of the cut-off (updated strictly
+    before it: :func:`marketlift.catalog.feature_table`), so a later price never leaks in.
     """
 
     def __init__(
@@ -144,9 +133,13 @@ class LakeListingFeatures:
 
             engine = make_engine("duckdb", self.data_dir)
             try:
-                tables, _ = compute_features(
-                    engine, cutoff=from_micros(cutoff_us), catalog=self.catalog
-                )
+                cutoff = from_micros(cutoff_us)
+                catalog = self.catalog
+                if catalog is None:
+                    from marketlift.catalog import feature_table  # noqa: PLC0415
+
+                    catalog = feature_table(self.data_dir, cutoff - _MICROSECOND)
+                tables, _ = compute_features(engine, cutoff=cutoff, catalog=catalog)
             finally:
                 engine.close()
             found = self.tables[cutoff_us] = tables["listing_features"]
@@ -163,12 +156,13 @@ def train_ranker_lake(
     text: bool = True,
     store_features: Sequence[str] | None = STORE_FEATURES,
     feature_catalog: pa.Table | None = None,
+    listings: pa.Table | None = None,
     **kwargs: Any,
 ) -> tuple[RankerResult, Sessions]:
     """Train on the lake's listing-view sessions.
 
-    The simulator's listings, when present, are the catalog (categories, prices, titles for
-    text similarity); listings nobody viewed join as cold-start items.
+    The lake's listing catalog (:mod:`marketlift.catalog`), when it holds listings, gives
+    categories, prices and texts for similarity; listings nobody viewed join as cold-start items.
 
     Args:
         data_dir: The data directory.
@@ -177,12 +171,18 @@ def train_ranker_lake(
             numeric ``l_*`` features); ``None`` or empty for the candidate features only.
             Training queries read them at the start of the training block, held-out queries
             at the start of the holdout (:func:`~marketlift.models.ranker.train_ranker`).
-        feature_catalog: The listing catalog of the feature build (default: the simulator's
-            listings when present, as ``features build --catalog sim``).
+        feature_catalog: The listing catalog of the feature build (default: the lake catalog
+            as of each cut-off).
+        listings: A listing table for :func:`~marketlift.models.sessions.catalog_from_table`
+            instead of the lake catalog's current listings.
         **kwargs: Passed to :func:`~marketlift.models.ranker.train_ranker`.
     """
     sessions = sessions_from_lake(data_dir)
-    catalog = catalog_from_sim(data_dir, sessions.item_ids)
+    catalog = (
+        catalog_from_lake(data_dir, sessions.item_ids)
+        if listings is None
+        else catalog_from_table(listings, sessions.item_ids)
+    )
     embeddings = None
     if text and catalog is not None:
         from marketlift.models.embeddings import embed_texts  # noqa: PLC0415
@@ -190,9 +190,8 @@ def train_ranker_lake(
         embeddings = embed_texts(catalog.titles)
     source = None
     if store_features:
-        fcat = feature_catalog if feature_catalog is not None else sim_feature_catalog(data_dir)
         source = LakeListingFeatures(data_dir, sessions.item_ids, names=store_features,
-                                     catalog=fcat)  # fmt: skip
+                                     catalog=feature_catalog)  # fmt: skip
     result = train_ranker(sessions, catalog=catalog, embeddings=embeddings,
                           item_features=source, **kwargs)  # fmt: skip
     return result, sessions

@@ -2,8 +2,8 @@
 
 A :class:`Sessions` holds, per session in start-time order, its item codes in time order, plus the
 buyer and locale when known; item codes index :attr:`Sessions.item_ids`. A :class:`Catalog`
-optionally adds per-item category, price, rating, review count and title text (the simulator's
-``sim_listings`` on a simulated lake; a user's own listing table otherwise).
+optionally adds per-item category, price, rating, review count and title text (the lake's
+listing catalog, :mod:`marketlift.catalog`, or a user's own listing table).
 
 Example:
     >>> import pyarrow as pa
@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 from typing import Any
 
@@ -24,10 +25,18 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from marketlift.models.tabular import ColumnError
 
-__all__ = ["Catalog", "Sessions", "catalog_from_sim", "sessions_from_lake", "sessions_from_table"]
+__all__ = [
+    "Catalog",
+    "Sessions",
+    "catalog_from_lake",
+    "catalog_from_table",
+    "sessions_from_lake",
+    "sessions_from_table",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -157,34 +166,68 @@ def sessions_from_lake(data_dir: str | os.PathLike[str]) -> Sessions:
         con.close()
 
 
-def catalog_from_sim(data_dir: str | os.PathLike[str], item_ids: list[str]) -> Catalog | None:
-    """The simulator's listing table as a catalog aligned with ``item_ids`` (``None`` if absent).
+def catalog_from_lake(
+    data_dir: str | os.PathLike[str], item_ids: list[str], at: dt.datetime | None = None
+) -> Catalog | None:
+    """The lake's listing catalog (as of ``at``) aligned with ``item_ids`` (``None`` if empty).
 
     Listings that no session viewed are appended to ``item_ids`` (in place): they are the
     cold-start items that only text similarity can recommend.
     """
-    from marketlift.sim import read_truth  # noqa: PLC0415
+    from marketlift.catalog import listing_texts  # noqa: PLC0415 - DuckDB read on demand
 
-    listings = read_truth(data_dir, "sim_listings")
-    if listings.num_rows == 0:
-        return None
-    data = listings.to_pydict()
-    known = set(item_ids)
-    item_ids.extend(lid for lid in data["listing_id"] if lid not in known)
-    where = {lid: k for k, lid in enumerate(data["listing_id"])}
-    names = sorted(set(data["category"]))
-    cat_code = {c: k for k, c in enumerate(names)}
+    listings = listing_texts(data_dir, at)
+    return None if listings is None else catalog_from_table(listings, item_ids)
+
+
+def catalog_from_table(listings: pa.Table, item_ids: list[str]) -> Catalog:
+    """A listing table as a catalog aligned with ``item_ids``.
+
+    Columns: ``listing_id``, ``category``, ``price``, ``rating``, ``review_count``, ``title``
+    and optionally ``tags``.
+    Unknown listings are appended to ``item_ids`` (in place), as in :func:`catalog_from_lake`.
+    The text of a listing is its title followed by its tags.
+
+    Example:
+        >>> table = pa.table({"listing_id": ["b", "c"], "category": ["mugs", "art"],
+        ...                   "price": [9.5, 20.0], "rating": [4.0, None],
+        ...                   "review_count": [3, 0], "title": ["Blue mug", "Print"]})
+        >>> ids = ["a", "b"]
+        >>> cat = catalog_from_table(table, ids)
+        >>> ids, cat.category.tolist(), cat.category_names, cat.titles
+        (['a', 'b', 'c'], [-1, 1, 0], ['art', 'mugs'], ['', 'Blue mug', 'Print'])
+    """
+    missing = [c for c in ("listing_id", "category", "price", "rating", "review_count", "title")
+               if c not in listings.column_names]  # fmt: skip
+    if missing:
+        raise ColumnError("listings", missing[0], listings.column_names)
+    lids = listings.column("listing_id").combine_chunks()
+    known = pa.array(item_ids, pa.string())
+    fresh = lids.filter(pc.invert(pc.is_in(lids, value_set=known)))
+    item_ids.extend(fresh.to_pylist())
+    aligned = pa.array(item_ids, pa.string())
+    row = pc.index_in(aligned, value_set=lids).to_numpy(zero_copy_only=False)
+    has = ~np.isnan(row.astype(np.float64))
+    rows = np.where(has, np.nan_to_num(row.astype(np.float64)), 0).astype(np.int64)
+    names = sorted(set(pc.unique(listings.column("category")).drop_null().to_pylist()))
+    codes = pc.index_in(listings.column("category"), value_set=pa.array(names, pa.string()))
     n = len(item_ids)
-    category = np.full(n, -1, dtype=np.int64)
-    price, rating, reviews = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    titles = [""] * n
-    for code, lid in enumerate(item_ids):
-        k = where.get(lid)
-        if k is None:
-            continue
-        category[code] = cat_code[data["category"][k]]
-        price[code] = data["price_usd_cents"][k] / 100.0
-        rating[code] = data["rating"][k]
-        reviews[code] = data["review_count"][k]
-        titles[code] = data["title_en"][k] or ""
-    return Catalog(category, names, price, rating, reviews, titles)
+
+    def take(column: pa.ChunkedArray | pa.Array, fill: float) -> npt.NDArray[np.float64]:
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.asarray(values, dtype=np.float64)
+        out = np.full(n, fill)
+        out[has] = values[rows[has]]
+        return out
+
+    category = take(pc.fill_null(codes, -1), -1).astype(np.int64)
+    text = pc.fill_null(listings.column("title"), "")
+    if "tags" in listings.column_names:
+        tags = pc.fill_null(pc.binary_join(listings.column("tags"), " "), "")
+        text = pc.utf8_trim_whitespace(pc.binary_join_element_wise(text, tags, " "))
+    titles_all = np.asarray(text.to_pylist(), dtype=object)
+    titles = np.full(n, "", dtype=object)
+    titles[has] = titles_all[rows[has]]
+    return Catalog(category, names, take(listings.column("price"), np.nan),
+                   take(listings.column("rating"), np.nan),
+                   take(listings.column("review_count"), np.nan), list(titles))  # fmt: skip

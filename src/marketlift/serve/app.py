@@ -48,6 +48,7 @@ from marketlift.serve.decide_schema import MAX_DECIDE_BODY, decode_decide
 from marketlift.serve.decision_log import DecisionLog
 from marketlift.serve.engine_setup import open_engine
 from marketlift.serve.guard import GuardedStore
+from marketlift.serve.listings import listing_routes
 from marketlift.serve.metrics import CollectorMetrics, DecideMetrics
 from marketlift.serve.openapi import openapi_document
 from marketlift.serve.resources import ModelWatcher
@@ -97,6 +98,7 @@ def create_app(config: ServeConfig, *, sink: Sink | None = None) -> Starlette:
         Route("/openapi.json", handlers.openapi, methods=["GET"]),
         Route("/admin/reload", handlers.admin_reload, methods=["POST"]),
         Route("/admin/status", handlers.admin_status, methods=["GET"]),
+        *listing_routes(config),
     ]
     if config.demo:
         from marketlift.serve.site import site_routes  # noqa: PLC0415 - demo only

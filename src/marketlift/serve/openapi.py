@@ -23,6 +23,7 @@ from marketlift.serve.decide_schema import (
     example_request,
     example_response,
 )
+from marketlift.serve.listings import listing_openapi
 
 __all__ = ["openapi_document"]
 
@@ -75,6 +76,8 @@ def openapi_document() -> dict[str, Any]:
         )
     )
     components.update(more)
+    listings_path, listing_components = listing_openapi(_REF)
+    components.update(listing_components)
     error = {
         "type": "object",
         "properties": {"error": {"type": "string"}},
@@ -97,6 +100,7 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
         "paths": {
+            "/v1/listings": listings_path,
             "/v1/events": {
                 "post": {
                     "summary": "Send a batch of events",

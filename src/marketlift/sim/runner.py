@@ -32,6 +32,7 @@ from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
 from marketlift.ingest import Collector, LakeSink
 from marketlift.lake import LakeWriter
+from marketlift.sim.catalog_feed import write_catalog
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS
 from marketlift.sim.emit import EventBuilder
@@ -358,6 +359,8 @@ def _run(
     sink = _Sink(data_dir, via_collector) if data_dir is not None else None
     builder = EventBuilder(world, run=run, policy_names=names, experiment_key=experiment_key)
     try:
+        if data_dir is not None:  # the listings, sent to the catalog like any marketplace's
+            write_catalog(data_dir, world)
         if sink is not None and truth:
             assert data_dir is not None
             write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))

@@ -9,7 +9,7 @@
   show on every page.
 - ``/shop/api/listings?ids=a,b&locale=``, ``/shop/api/search?q=&locale=``,
   ``/shop/api/popular?locale=&category=``, ``/shop/api/buyers``: the catalog as JSON, read
-  once from the data directory (the simulator's ``sim_listings``) and kept in memory.
+  once from the data directory (the lake's listing catalog) and kept in memory.
 - ``/dashboard`` (HTML) and ``/dashboard/api/summary`` (JSON): experiment readouts, model
   versions with metrics; the page polls ``/v1/stats`` for live figures.
 - ``/shop/static/...``: CSS and scripts.
@@ -176,9 +176,9 @@ class _Site:
         })  # fmt: skip
 
     async def buyers(self, request: Request) -> Response:
-        """A few signed-in simulated buyers to browse as (most active first)."""
+        """A few signed-in buyers of the lake's events to browse as (most active first)."""
         if self._buyers is None:
-            self._buyers = await run_in_threadpool(_sim_buyers, self.data_dir, 200)
+            self._buyers = await run_in_threadpool(_event_buyers, self.data_dir, 200)
         return _json({"buyers": self._buyers[: _limit(request, 20, 200)]})
 
     # -- pages ---------------------------------------------------------------------------------
@@ -237,27 +237,37 @@ def _experiments(config: ServeConfig) -> list[Experiment]:
         return []
 
 
-def _sim_buyers(data_dir: Path, limit: int) -> list[dict[str, Any]]:
-    from marketlift.sim import read_truth  # noqa: PLC0415
+def _event_buyers(data_dir: Path, limit: int) -> list[dict[str, Any]]:
+    """Signed-in buyers of the lake's events, most active first.
 
-    table = read_truth(data_dir, "sim_buyers")
-    if table.num_rows == 0:
-        return []
-    rows = [r for r in table.to_pylist() if r.get("signed_in") and r.get("buyer_id")]
-    rows.sort(key=lambda r: (-float(r.get("activity") or 0.0), str(r["buyer_id"])))
-    seen: set[str] = set()
-    out: list[dict[str, Any]] = []
-    for r in rows:
-        if r["buyer_id"] in seen:
-            continue
-        seen.add(r["buyer_id"])
-        out.append({
-            "buyer_id": r["buyer_id"], "locale": r.get("locale"), "country": r.get("country"),
-            "top_category": r.get("top_category"),
-        })  # fmt: skip
-        if len(out) >= limit:
-            break
-    return out
+    Each with the latest locale and country, and the most viewed category (listing catalog).
+    """
+    from marketlift.catalog import connect_catalog  # noqa: PLC0415
+    from marketlift.lake import connect  # noqa: PLC0415
+
+    con = connect_catalog(data_dir, connect(data_dir))
+    try:
+        rows = con.sql(_BUYERS_SQL, params=[limit]).to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    return [{"buyer_id": r["buyer_id"], "locale": r["locale"], "country": r["country"],
+             "top_category": r["top_category"]} for r in rows]  # fmt: skip
+
+
+_BUYERS_SQL: Final = """
+WITH b AS (
+    SELECT buyer_id, arg_max(locale, ts) FILTER (WHERE locale IS NOT NULL) AS locale,
+           arg_max(country, ts) FILTER (WHERE country IS NOT NULL) AS country, count(*) AS n
+    FROM events WHERE buyer_id IS NOT NULL GROUP BY 1
+), c AS (
+    SELECT e.buyer_id, l.category, count(*) AS views FROM events e
+    JOIN listings l USING (listing_id)
+    WHERE e.type = 'listing_view' AND e.buyer_id IS NOT NULL GROUP BY 1, 2
+)
+SELECT b.buyer_id, b.locale, b.country,
+       (SELECT arg_max(c.category, c.views) FROM c WHERE c.buyer_id = b.buyer_id) AS top_category
+FROM b WHERE b.locale IS NOT NULL ORDER BY b.n DESC, b.buyer_id LIMIT $1
+"""
 
 
 def _render_shell(config: ServeConfig) -> str:

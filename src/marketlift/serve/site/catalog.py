@@ -1,8 +1,10 @@
 """The storefront's listing catalog: read once from the data directory, kept in memory.
 
-The source is the simulator's ``sim_listings`` truth table (titles and descriptions in six
-languages, price in US cents, shop, category, rating). A data directory without one (events
-from elsewhere) gets a catalog of the listings its events name, with plain titles.
+The source is the lake's listing catalog (:mod:`marketlift.catalog`: titles and descriptions,
+other languages' texts from the ``title_<lang>`` / ``description_<lang>`` attributes that the
+simulator sends, price, shop, category, rating), ordered by the views in the lake's events. A
+data directory without a catalog gets a catalog of the listings its events name, with plain
+titles.
 
 Prices are shown in the currency of the buyer's locale, converted with the simulator's rates.
 
@@ -71,7 +73,7 @@ class Catalog:
             ``title_<lang>`` / ``description_<lang>`` where known.
         by_id: Index into ``rows``.
         order: Listing ids by popularity, most popular first.
-        source: ``sim_listings``, ``events`` or ``empty``.
+        source: ``catalog``, ``events`` or ``empty``.
     """
 
     rows: tuple[dict[str, Any], ...]
@@ -82,7 +84,7 @@ class Catalog:
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_table(cls, table: pa.Table, source: str = "sim_listings") -> Catalog:
+    def from_table(cls, table: pa.Table, source: str = "catalog") -> Catalog:
         """Build from an Arrow table with at least ``listing_id``."""
         keep = [c for c in table.column_names if c != "run"]
         rows = tuple(table.select(keep).to_pylist())
@@ -172,18 +174,34 @@ class Catalog:
 
 
 def load_catalog(data_dir: str | os.PathLike[str]) -> Catalog:
-    """Read the catalog of a data directory (``sim_listings``, else the listings of events)."""
-    from marketlift.sim import read_truth  # noqa: PLC0415 - the simulator is heavy to import
+    """Read the catalog of a data directory (the lake's listing catalog, else events' listings).
 
-    listings = read_truth(data_dir, "sim_listings")
-    if listings.num_rows > 0:
-        runs = listings.column("run").unique().to_pylist() if "run" in listings.column_names else []
-        if len(runs) > 1:  # several simulations in one directory: the last written run wins
-            import pyarrow.compute as pc  # noqa: PLC0415
-
-            listings = listings.filter(pc.equal(listings.column("run"), runs[-1]))
-        return Catalog.from_table(listings)
+    Popularity is what the marketplace observes: the listing's views in the lake's events.
+    """
+    table = _listings_from_catalog(data_dir)
+    if table.num_rows > 0:
+        return Catalog.from_table(table, source="catalog")
     return Catalog.from_table(_listings_from_events(data_dir), source="events")
+
+
+def _listings_from_catalog(data_dir: str | os.PathLike[str]) -> pa.Table:
+    """Current listings of :mod:`marketlift.catalog` with their views in the lake's events."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    from marketlift.catalog import wide_listings  # noqa: PLC0415
+    from marketlift.lake import query  # noqa: PLC0415
+
+    wide = wide_listings(data_dir, FX)
+    if wide.num_rows == 0:
+        return wide
+    views = query(
+        data_dir,
+        "SELECT listing_id, CAST(count(*) AS DOUBLE) AS popularity FROM events "
+        "WHERE type = 'listing_view' AND listing_id IS NOT NULL GROUP BY 1",
+    )
+    at = pc.index_in(wide.column("listing_id"), value_set=views.column("listing_id"))
+    popularity = pc.fill_null(views.column("popularity").take(at), 0.0)
+    return wide.append_column("popularity", popularity)
 
 
 def _listings_from_events(data_dir: str | os.PathLike[str]) -> pa.Table:
