@@ -19,6 +19,7 @@ from marketlift.cli import (
     features_cmd,
     lake_cmd,
     models_cmd,
+    monitor_cmd,
     policy_cmd,
     serve_cmd,
     simulate_cmd,
@@ -65,6 +66,7 @@ demo_cmd.register(app)
 app.add_typer(train_group.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")
 policy_cmd.register(app)
+monitor_cmd.register(app)
 
 
 def main() -> None:
