@@ -12,6 +12,7 @@ import pytest
 from marketlift.features.training import training_set
 from marketlift.models.registry import Registry
 from marketlift.models.training import register_intent, train_intent
+from marketlift.monitor import MonitorReport, monitor
 from marketlift.sim import SimConfig, simulate
 from marketlift.sim.faults import Faults
 
@@ -61,3 +62,9 @@ def faulty_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = _lake(tmp_path_factory.mktemp("faulty"), faults)
     promote_intent(data, DAYS - 1)
     return data
+
+
+@pytest.fixture(scope="package")
+def faulty_report(faulty_lake: Path) -> MonitorReport:
+    """The monitoring report of the faulty lake's last day."""
+    return monitor(faulty_lake, MONITORED)
