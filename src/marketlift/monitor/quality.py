@@ -26,7 +26,7 @@ import duckdb
 from marketlift.monitor.config import MonitorConfig
 from marketlift.monitor.result import Check
 
-__all__ = ["dead_letter_checks", "freshness_checks", "volume_checks"]
+__all__ = ["dead_letter_checks", "freshness_checks", "newest_training_row", "volume_checks"]
 
 _VOLUME_SQL = """
 WITH cal AS (
@@ -162,6 +162,21 @@ def dead_letter_checks(
     return checks
 
 
+def newest_training_row(value: str | float) -> dt.datetime:
+    """A registry ``data_range`` bound: an ISO time (intent) or microseconds (ranker).
+
+    Example:
+        >>> newest_training_row(1_793_577_600_000_000).isoformat()
+        '2026-11-02T00:00:00+00:00'
+        >>> newest_training_row("2026-11-02 00:00:00+00:00").isoformat()
+        '2026-11-02T00:00:00+00:00'
+    """
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value / 1e6, dt.UTC)
+    seen = dt.datetime.fromisoformat(value)
+    return seen if seen.tzinfo else seen.replace(tzinfo=dt.UTC)
+
+
 def freshness_checks(
     data_dir: str | os.PathLike[str], interval: dt.date, config: MonitorConfig
 ) -> list[Check]:
@@ -214,8 +229,7 @@ def freshness_checks(
                 )
             )
             continue
-        seen = dt.datetime.fromisoformat(str(newest_row))
-        seen = seen if seen.tzinfo else seen.replace(tzinfo=dt.UTC)
+        seen = newest_training_row(newest_row)
         days = (end - seen).total_seconds() / 86400.0
         alert = days > limit
         checks.append(
