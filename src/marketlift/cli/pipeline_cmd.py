@@ -81,3 +81,23 @@ def step_cmd(
         emit_json(result.to_dict())
     else:
         typer.echo(f"{result.step} {result.interval}: {result.status}")
+
+
+@pipeline_app.command("ready")
+def ready_cmd(
+    data: DataDir = Path("marketlift-data"),
+    interval: Interval = None,
+) -> None:
+    """Exit 0 when the lake holds the whole day (a later day's events arrived), else 1.
+
+    What the Airflow sensor pokes. Example: marketlift pipeline ready --data DIR --interval DAY
+    """
+    import datetime as dt
+
+    from marketlift.orchestration import interval_complete
+
+    day = parse_day(interval, json_output=False) or dt.datetime.now(dt.UTC).date()
+    complete = interval_complete(data, day)
+    typer.echo(f"{day}: {'complete' if complete else 'not complete yet'}")
+    if not complete:
+        raise typer.Exit(1)

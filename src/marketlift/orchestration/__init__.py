@@ -15,6 +15,20 @@ Module map:
 """
 
 from marketlift.orchestration.context import StepInput, StepResult
-from marketlift.orchestration.pipeline import STEPS, default_interval, run_pipeline, run_step
+from marketlift.orchestration.pipeline import (
+    STEPS,
+    default_interval,
+    interval_complete,
+    run_pipeline,
+    run_step,
+)
 
-__all__ = ["STEPS", "StepInput", "StepResult", "default_interval", "run_pipeline", "run_step"]
+__all__ = [
+    "STEPS",
+    "StepInput",
+    "StepResult",
+    "default_interval",
+    "interval_complete",
+    "run_pipeline",
+    "run_step",
+]

@@ -22,7 +22,7 @@ from marketlift.orchestration.context import StepInput, StepResult, read_result,
 from marketlift.orchestration.data_steps import StepSkippedError
 from marketlift.orchestration.policy_step import retrain_policy
 
-__all__ = ["STEPS", "default_interval", "run_pipeline", "run_step"]
+__all__ = ["STEPS", "default_interval", "interval_complete", "run_pipeline", "run_step"]
 
 
 def _policy(ctx: StepInput) -> dict[str, Any]:
@@ -50,6 +50,16 @@ def default_interval(data_dir: str | os.PathLike[str]) -> Any:
     from marketlift.monitor import latest_complete_day  # noqa: PLC0415
 
     return latest_complete_day(data_dir)
+
+
+def interval_complete(data_dir: str | os.PathLike[str], interval: Any) -> bool:
+    """Whether the lake holds the whole day: events of a later day have arrived."""
+    from marketlift.errors import ConfigError  # noqa: PLC0415
+
+    try:
+        return bool(default_interval(data_dir) >= interval)
+    except ConfigError:  # no events yet
+        return False
 
 
 def run_step(name: str, ctx: StepInput) -> StepResult:

@@ -13,8 +13,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["HOLDOUT", "candidate_path", "retrain_policy"]
 
 HOLDOUT = 0.3
@@ -38,6 +36,8 @@ def retrain_policy(
     Raises:
         ConfigError: the data directory has no logged decisions to learn from.
     """
+    import numpy as np  # noqa: PLC0415
+
     from marketlift.ope import LoggedBandit, gate  # noqa: PLC0415
     from marketlift.policy import (  # noqa: PLC0415
         SIM_ACTIONS,
