@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from marketlift.sim import SimConfig, simulate
 
+DAY = dt.date(2026, 11, 3)
+"""The latest complete day of :func:`small_lake`."""
 SMALL_RANKER = {
     "MARKETLIFT_RANKER_TREES": "20",
     "MARKETLIFT_RANKER_QUERIES": "300",
@@ -25,7 +28,7 @@ def _small_ranker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="package")
 def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1,000 buyers over 4 days (the events and the simulator's logged decisions)."""
+    """800 buyers over 3 days (the events and the simulator's logged decisions)."""
     data = tmp_path_factory.mktemp("lake") / "data"
-    simulate(SimConfig(n_buyers=1000, n_days=4, seed=5), data)
+    simulate(SimConfig(n_buyers=800, n_days=3, seed=5), data)
     return data

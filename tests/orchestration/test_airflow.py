@@ -16,7 +16,7 @@ import pytest
 
 from marketlift.models.registry import Registry
 from marketlift.orchestration import STEPS
-from tests.orchestration.conftest import SMALL_RANKER
+from tests.orchestration.conftest import DAY, SMALL_RANKER
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = ROOT / ".venv-airflow" / "bin" / "airflow"
@@ -55,9 +55,9 @@ def test_dag_runs_the_loop_end_to_end(small_lake: Path, tmp_path: Path) -> None:
     for args in (["db", "migrate"], ["dags", "reserialize"]):
         done = _airflow(home, *args)
         assert done.returncode == 0, done.stderr[-3000:]
-    run = _airflow(home, "dags", "test", "marketlift_daily", "2026-11-04")
+    run = _airflow(home, "dags", "test", "marketlift_daily", DAY.isoformat())
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    ledger = data / "pipeline" / "2026-11-04"
+    ledger = data / "pipeline" / DAY.isoformat()
     assert sorted(p.stem for p in ledger.glob("*.json")) == sorted(STEPS)
     assert Registry(data).promoted("intent") is not None
     assert Registry(data).promoted("ranker") is not None

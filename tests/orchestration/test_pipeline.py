@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -17,8 +16,7 @@ from marketlift.models.registry import Registry
 from marketlift.orchestration import STEPS, StepInput, run_pipeline, run_step
 from marketlift.orchestration import pipeline as pipeline_module
 from marketlift.orchestration.model_steps import ranker_size
-
-DAY = dt.date(2026, 11, 4)
+from tests.orchestration.conftest import DAY
 
 
 def _copy(lake: Path, tmp_path: Path) -> Path:
@@ -43,11 +41,11 @@ def test_pipeline_runs_every_step_then_a_rerun_reuses_them(
 
     monkeypatch.setitem(pipeline_module.STEPS, "train-ranker", flaky)
     with pytest.raises(OSError, match="disk full"):
-        run_pipeline(data)
+        run_pipeline(data, DAY)
     assert Registry(data).versions("intent") == ["v0001"]
     assert not StepInput(data, DAY).ledger_path("train-ranker").exists()
 
-    results = run_pipeline(data)  # the rerun starts at the step that failed
+    results = run_pipeline(data, DAY)  # the rerun starts at the step that failed
     by_step = {r.step: r for r in results}
     assert [r.step for r in results] == list(STEPS)
     assert all(by_step[s].reused for s in ("compact", "features", "train-intent"))
@@ -59,9 +57,9 @@ def test_pipeline_runs_every_step_then_a_rerun_reuses_them(
     assert registry.promoted("intent") == "v0001"
     assert registry.promoted("ranker") == "v0001"
     assert (data / "policies" / "engagement.pkl").exists()
-    assert json.loads((data / "monitor" / "latest.json").read_text())["interval"] == "2026-11-04"
+    assert json.loads((data / "monitor" / "latest.json").read_text())["interval"] == DAY.isoformat()
 
-    again = run_pipeline(data)
+    again = run_pipeline(data, DAY)
     assert all(r.reused for r in again)
     assert registry.versions("intent") == ["v0001"]  # nothing trained twice
 
@@ -76,10 +74,10 @@ def test_cli_step_and_bad_input(
     data = _copy(small_lake, tmp_path)
     runner = CliRunner()
     out = runner.invoke(app, ["pipeline", "step", "compact", "--data", str(data), "--json",
-                              "--interval", "2026-11-03"])  # fmt: skip
+                              "--interval", "2026-11-02"])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["status"] == "done"
-    assert (data / "pipeline" / "2026-11-03" / "compact.json").exists()
+    assert (data / "pipeline" / "2026-11-02" / "compact.json").exists()
     bad = runner.invoke(app, ["pipeline", "step", "shuffle", "--data", str(data)])
     assert bad.exit_code == 2
     assert "step == 'shuffle'" in bad.output
