@@ -83,6 +83,9 @@ def test_cli_step_and_bad_input(
     assert "step == 'shuffle'" in bad.output
     with pytest.raises(ConfigError, match="interval"):
         StepInput.from_strings(str(data), "yesterday")
+    monkeypatch.setenv("MARKETLIFT_FEATURES_ENGINE", "pandas")
+    with pytest.raises(ConfigError, match="MARKETLIFT_FEATURES_ENGINE"):
+        run_step("features", StepInput(data, DAY))
     monkeypatch.setenv("MARKETLIFT_RANKER_TREES", "many")
     with pytest.raises(ConfigError, match="MARKETLIFT_RANKER_TREES"):
         ranker_size()

@@ -56,14 +56,21 @@ def compact(ctx: StepInput) -> dict[str, Any]:
 def build_features(ctx: StepInput) -> dict[str, Any]:
     """Build the feature tables from the events before the interval's end (``DATA/features``).
 
+    On DuckDB, or on Spark with ``MARKETLIFT_FEATURES_ENGINE=spark`` (the same definitions).
+
     The listing catalog is the one the ranker's training uses (today the simulator's listings
     when present, through :func:`marketlift.models.ranking_train.sim_feature_catalog`), so the
     online listing features match the ranker.
     """
+    from marketlift.errors import ConfigError  # noqa: PLC0415
     from marketlift.features import build_features as build  # noqa: PLC0415
     from marketlift.models.ranking_train import sim_feature_catalog  # noqa: PLC0415
 
-    result = build(ctx.data_dir, cutoff=ctx.end, catalog=sim_feature_catalog(ctx.data_dir))
+    engine = os.environ.get("MARKETLIFT_FEATURES_ENGINE", "duckdb")
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError("MARKETLIFT_FEATURES_ENGINE", engine, "duckdb or spark")
+    catalog = sim_feature_catalog(ctx.data_dir)
+    result = build(ctx.data_dir, engine=engine, cutoff=ctx.end, catalog=catalog)
     summary = result.summary()
     return {"cutoff": summary["cutoff"], "rows": summary["rows"], "paths": summary["paths"]}
 
