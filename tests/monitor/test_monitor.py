@@ -92,3 +92,14 @@ def test_serve_metrics_show_the_latest_report(
     assert 'marketlift_monitor_alert{kind="drift",subject="s_events"} 1.0' in text
     assert 'marketlift_monitor_alert{kind="volume",subject="listing_view/web"} 0.0' in text
     assert "marketlift_monitor_alerts " in text
+
+
+def test_dashboard_shows_the_alerts(faulty_lake: Path, faulty_report: MonitorReport) -> None:
+    from marketlift.monitor import write_report
+    from marketlift.serve.site.dashboard import render_dashboard
+
+    write_report(faulty_lake, faulty_report)
+    page = render_dashboard([], [], data_dir=faulty_lake, static="", computed_at="now")
+    assert '<section id="monitoring">' in page
+    assert f'<b class="alert-count">{len(faulty_report.alerts)}</b>' in page
+    assert "<td>s_events</td>" in page
