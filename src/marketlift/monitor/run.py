@@ -30,24 +30,31 @@ __all__ = ["latest_complete_day", "monitor", "report_path", "write_report"]
 
 
 def latest_complete_day(data_dir: str | os.PathLike[str], today: dt.date | None = None) -> dt.date:
-    """The newest day of the lake that is over: the day before the newest event's (<= yesterday).
+    """The newest day of the lake that is over, at most yesterday (UTC).
 
-    The newest event's day is still being written (a live stream, or sessions that run past
-    midnight), so the day before it is the latest complete one (UTC).
+    The newest event's day is still being written (a live stream), and a few stragglers can
+    land on later days (sessions past midnight, a reminder the next morning), so it is the
+    newest day before the newest event's day that has at least half the median day's volume.
 
     Raises:
         ConfigError: the lake has no events.
     """
     con = connect(data_dir)
     try:
-        row = con.execute("SELECT max(event_date) FROM events").fetchone()
+        rows = con.execute(
+            "SELECT event_date, count(*) FROM events GROUP BY ALL ORDER BY event_date"
+        ).fetchall()
     finally:
         con.close()
-    if not row or row[0] is None:
+    if not rows:
         raise ConfigError("--data", str(data_dir), "a data directory whose lake has events")
     yesterday = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)
-    newest: dt.date = row[0]
-    return min(newest - dt.timedelta(days=1), yesterday)
+    counts = sorted(int(n) for _, n in rows)
+    median = counts[len(counts) // 2]
+    newest: dt.date = rows[-1][0]
+    full = [day for day, n in rows[:-1] if n >= median / 2]
+    day = full[-1] if full else newest - dt.timedelta(days=1)
+    return min(day, yesterday)
 
 
 def monitor(

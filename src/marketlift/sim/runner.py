@@ -485,7 +485,8 @@ class _Sink:
         for future in self.pending:  # in order after the day's events
             self.written += sum(future.result())
         self.pending.clear()
-        collector = Collector(LakeSink("", writer=self.writer), limits=Limits.unbounded_time(),
+        limits = dataclasses.replace(Limits.unbounded_time(), max_events=_COLLECTOR_BATCH)
+        collector = Collector(LakeSink("", writer=self.writer), limits=limits,
                               clock=lambda: received)  # fmt: skip
         for i in range(0, len(payloads), _COLLECTOR_BATCH):
             body = "\n".join(payloads[i : i + _COLLECTOR_BATCH]).encode()
