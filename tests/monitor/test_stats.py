@@ -65,3 +65,15 @@ def test_reliability_by_decile_matches_scipy_binned_statistic() -> None:
     assert expected_calibration_error(y, p) > 0.03
     calibrated = (rng.random(5000) < p).astype(float)
     assert reliability(calibrated, p).ece < 0.02
+
+
+def test_psi_critical_value_matches_a_simulation_of_noise() -> None:
+    """Two samples of one population exceed the critical index about alpha of the time."""
+    from marketlift.monitor.stats import psi_critical
+
+    rng = np.random.default_rng(4)
+    n, reps, alpha = 300, 2000, 0.05
+    draws = np.array([psi(rng.normal(size=n), rng.normal(size=n)) for _ in range(reps)])
+    share = float((draws > psi_critical(n, n, 10, alpha)).mean())
+    assert 0.02 < share < 0.09  # binomial sd about 0.005 around 0.05; reference-quantile bins
+    assert psi_critical(n, n, 10, 0.001) > psi_critical(n, n, 10, 0.05)

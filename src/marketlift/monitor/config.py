@@ -19,6 +19,7 @@ __all__ = ["MonitorConfig"]
 
 _POSITIVE = (
     "psi_alert",
+    "psi_alpha",
     "missing_alert",
     "max_ece",
     "max_event_age_hours",
@@ -47,6 +48,8 @@ class MonitorConfig:
     Attributes:
         psi_alert: Population stability index of a feature (training window against the
             monitored day) at or above which it alerts; 0.1 is "moderate", 0.25 "major".
+        psi_alpha: Chance that sampling noise alone crosses a drift check's limit: the limit is
+            the larger of ``psi_alert`` and that critical index (it matters on small samples).
         missing_alert: Change of a feature's missing-value rate (absolute) that alerts.
         n_bins: Quantile bins of the index and bins of the calibration error.
         min_rows: Fewest rows (values, for a feature) on each side for a drift or
@@ -73,6 +76,7 @@ class MonitorConfig:
     """
 
     psi_alert: float = 0.25
+    psi_alpha: float = 0.001
     missing_alert: float = 0.1
     n_bins: int = 10
     min_rows: int = 100
@@ -100,5 +104,7 @@ class MonitorConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, value, "an integer >= 1")
+        if self.psi_alpha >= 1:
+            raise ConfigError("psi_alpha", self.psi_alpha, "a probability in (0, 1)")
         if self.volume_low >= self.volume_high:
             raise ConfigError("volume_low", self.volume_low, f"< volume_high ({self.volume_high})")

@@ -10,8 +10,10 @@ the current side is the monitored day. A feature with fewer than ``min_rows`` va
 missing) on either side is reported, not judged.
 
 - drift: per feature of the model, the population stability index
-  (:func:`~marketlift.monitor.stats.psi`, category codes for categorical features) and the
-  change of the missing-value rate;
+  (:func:`~marketlift.monitor.stats.psi`, category codes for categorical features), judged
+  against the larger of ``psi_alert`` and the index that sampling noise exceeds with
+  probability ``psi_alpha`` (:func:`~marketlift.monitor.stats.psi_critical`), and the change of
+  the missing-value rate;
 - calibration: the model's probabilities on the day's rows against their outcomes (``label``:
   a purchase later in the session), expected calibration error with equal-width bins (as the
   offline figure in the registry) and reliability by decile.
@@ -29,7 +31,7 @@ import pyarrow.compute as pc
 
 from marketlift.monitor.config import MonitorConfig
 from marketlift.monitor.result import Check
-from marketlift.monitor.stats import categorical_psi, psi, reliability
+from marketlift.monitor.stats import categorical_psi, psi, psi_critical, reliability
 
 __all__ = ["intent_checks"]
 
@@ -142,18 +144,23 @@ def _drift(
                 Check.unjudged("drift", spec.name, config.psi_alert, "too_few_values", detail)
             )
         else:
+            n_a, n_b = int((~np.isnan(a)).sum()), int((~np.isnan(b)).sum())
             if spec.kind == "categorical":
                 index = categorical_psi(a, b)
+                bins = len(np.unique(np.concatenate([a[~np.isnan(a)], b[~np.isnan(b)]])))
             else:
                 index = psi(a, b, n_bins=config.n_bins)
-            detail = {"reference_rows": len(a), "current_rows": len(b), "kind": spec.kind}
-            alert = index >= config.psi_alert
+                bins = config.n_bins
+            limit = max(config.psi_alert, psi_critical(n_a, n_b, bins, config.psi_alpha))
+            detail = {"reference_values": n_a, "current_values": n_b, "kind": spec.kind,
+                      "noise_critical": psi_critical(n_a, n_b, bins, config.psi_alpha)}  # fmt: skip
+            alert = index >= limit
             checks.append(
                 Check(
                     "drift",
                     spec.name,
                     index,
-                    config.psi_alert,
+                    limit,
                     alert,
                     "above" if alert else "ok",
                     detail,

@@ -16,7 +16,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PSI_FLOOR", "Reliability", "categorical_psi", "psi", "reliability"]
+__all__ = ["PSI_FLOOR", "Reliability", "categorical_psi", "psi", "psi_critical", "reliability"]
 
 PSI_FLOOR: Final = 1e-4
 """Smallest share of a bin: an empty bin would make the index infinite."""
@@ -80,6 +80,23 @@ def categorical_psi(reference: npt.ArrayLike, current: npt.ArrayLike) -> float:
     e = np.bincount(inverse[: len(ref)], minlength=len(codes))
     a = np.bincount(inverse[len(ref) :], minlength=len(codes))
     return _index(e / len(ref), a / len(cur))
+
+
+def psi_critical(n_reference: int, n_current: int, n_bins: int, alpha: float = 0.001) -> float:
+    """The index that sampling noise alone exceeds with probability ``alpha``.
+
+    Two samples of one population give ``PSI ~ chi2(B - 1) * (1/n + 1/m)`` asymptotically
+    (Yurdakul, 2018), so on a few hundred values a large index can be noise: a check alerts only
+    above both its threshold and this critical value.
+
+    Example:
+        >>> round(psi_critical(200, 200, 10), 3), round(psi_critical(20_000, 20_000, 10), 4)
+        (0.279, 0.0028)
+    """
+    from scipy import stats  # noqa: PLC0415
+
+    scale = 1.0 / max(n_reference, 1) + 1.0 / max(n_current, 1)
+    return float(stats.chi2.ppf(1.0 - alpha, max(n_bins - 1, 1)) * scale)
 
 
 class Reliability(NamedTuple):
