@@ -10,6 +10,7 @@ broken (volume, dead letters) and, on the clean lake, a model not retrained for 
 ``false_alert_rate`` against 0 and ``caught`` against every fault.
 
     .venv/bin/python benchmarks/monitor_faults.py [--buyers 3000] [--days 14] [--clean-days 10]
+        [--reference-days 2]
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--clean-days", type=int, default=10)
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--reference-days", type=int, default=2, help="MonitorConfig's")
     args = parser.parse_args()
     from marketlift.features.training import training_set
-    from marketlift.monitor import monitor
+    from marketlift.monitor import MonitorConfig, monitor
     from marketlift.sim import SimConfig, simulate
     from marketlift.sim.faults import Faults
 
     started = time.perf_counter()
+    thresholds = MonitorConfig(reference_days=args.reference_days)
     config = SimConfig(n_buyers=args.buyers, n_days=args.days, seed=args.seed)
     last = START + dt.timedelta(days=args.days - 1)
     false_alerts: list[str] = []
@@ -64,16 +67,16 @@ def main() -> None:
         days = [last - dt.timedelta(days=k) for k in range(args.clean_days)][::-1]
         for day in days:
             _promote(clean, rows, day)
-            report = monitor(clean, day)
+            report = monitor(clean, day, thresholds)
             checks += len(report.checks)
             false_alerts += [f"{day}:{c.kind}:{c.subject}" for c in report.alerts]
         _promote(clean, rows, last - dt.timedelta(days=3))  # retraining stopped 4 days ago
-        stale = {(c.kind, c.subject) for c in monitor(clean, last).alerts}
+        stale = {(c.kind, c.subject) for c in monitor(clean, last, thresholds).alerts}
         faulty = Path(tmp) / "faulty"
         faults = Faults(from_day=args.days - 1, duplicate_type="page_view", broken_platform="ios")
         simulate(config, faulty, truth=False, faults=faults)
         _promote(faulty, training_set(faulty, "intent", intent_cutoff="decision"), last)
-        report = monitor(faulty, last)
+        report = monitor(faulty, last, thresholds)
         found = {(c.kind, c.subject) for c in report.alerts}
     caught = {
         "drift: double-fired page views (s_events)": ("drift", "s_events") in found,
@@ -83,7 +86,8 @@ def main() -> None:
     }
     print(json.dumps({
         "benchmark": "monitor_faults", "buyers": args.buyers, "days": args.days,
-        "clean_days": args.clean_days, "clean_checks": checks,
+        "clean_days": args.clean_days, "reference_days": args.reference_days,
+        "clean_checks": checks,
         "false_alerts": len(false_alerts), "false_alert_list": false_alerts,
         "false_alert_rate": round(len(false_alerts) / max(checks, 1), 5),
         "caught": caught, "caught_share": sum(caught.values()) / len(caught),
