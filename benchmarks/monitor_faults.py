@@ -10,7 +10,7 @@ broken (volume, dead letters) and, on the clean lake, a model not retrained for 
 ``false_alert_rate`` against 0 and ``caught`` against every fault.
 
     .venv/bin/python benchmarks/monitor_faults.py [--buyers 3000] [--days 14] [--clean-days 10]
-        [--reference-days 2]
+        [--reference-days 1]
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--clean-days", type=int, default=10)
     parser.add_argument("--seed", type=int, default=21)
-    parser.add_argument("--reference-days", type=int, default=2, help="MonitorConfig's")
+    parser.add_argument("--reference-days", type=int, default=1, help="of MonitorConfig")
     args = parser.parse_args()
     from marketlift.features.training import training_set
     from marketlift.monitor import MonitorConfig, monitor

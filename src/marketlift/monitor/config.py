@@ -80,7 +80,7 @@ class MonitorConfig:
     missing_alert: float = 0.1
     n_bins: int = 10
     min_rows: int = 100
-    reference_days: int = 2
+    reference_days: int = 1
     max_ece: float = 0.1
     min_hit_rate_ratio: float = 0.5
     max_event_age_hours: float = 12.0
