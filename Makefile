@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest jstest jvm jvmtest services browser bench clean
+.PHONY: demo test lint typecheck pytest jstest jvm jvmtest services browser airflow bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ services:
 browser:
 	bash scripts/ensure-browser.sh
 
+# Apache Airflow in its own .venv-airflow (its pins clash with ours), once: a stamp file holds it
+airflow:
+	PYTHON=$(PYTHON) bash scripts/ensure-airflow.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -31,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) services browser jvm
+pytest: $(STAMP) services browser jvm airflow
 	$(BIN)/python -m pytest -q
 
 jstest:
@@ -53,4 +57,4 @@ bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-airflow .mypy_cache .ruff_cache .pytest_cache

@@ -20,6 +20,8 @@ from marketlift.cli import (
     features_cmd,
     lake_cmd,
     models_cmd,
+    monitor_cmd,
+    pipeline_cmd,
     policy_cmd,
     serve_cmd,
     simulate_cmd,
@@ -67,6 +69,8 @@ demo_cmd.register(app)
 app.add_typer(train_group.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")
 policy_cmd.register(app)
+monitor_cmd.register(app)
+app.add_typer(pipeline_cmd.pipeline_app, name="pipeline")
 
 
 def main() -> None:

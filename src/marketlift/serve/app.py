@@ -124,6 +124,9 @@ class _Handlers:
         self.given_sink = sink
         self.metrics = CollectorMetrics.create()
         self.decide_metrics = DecideMetrics.create(self.metrics.registry)
+        from marketlift.monitor.prometheus import MonitorCollector  # noqa: PLC0415
+
+        self.metrics.registry.register(MonitorCollector(config.data_dir))  # DATA/monitor
         self.document = _ENCODER.encode(openapi_document())
         self._collector: Collector | None = None
         self._assigner: Assigner | None = None

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import os
 import time
@@ -36,6 +37,7 @@ from marketlift.sim.catalog_feed import write_catalog
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS
 from marketlift.sim.emit import EventBuilder
+from marketlift.sim.faults import Faults, plant
 from marketlift.sim.funnel import BuyerState, Day, simulate_day
 from marketlift.sim.jsonfrag import join
 from marketlift.sim.policies import Policy, make_policy, policy_name
@@ -167,6 +169,7 @@ def simulate(
     via_collector: bool = False,
     truth: bool = True,
     progress: Progress | None = None,
+    faults: Faults | None = None,
 ) -> SimResult:
     """Simulate ``config`` with one policy deciding for every buyer.
 
@@ -179,11 +182,12 @@ def simulate(
             the lake ends up identical.
         truth: Write the ``sim_*`` truth tables too.
         progress: Called after each day.
+        faults: Faults to plant in the events (:mod:`marketlift.sim.faults`); ``None``: none.
     """
     pol = make_policy(policy) if isinstance(policy, str) else policy
     arm = np.zeros(config.n_buyers, dtype=np.int64)
     return _run(config, [pol], arm, data_dir, experiment_key=None, via_collector=via_collector,
-                truth=truth, progress=progress)  # fmt: skip
+                truth=truth, progress=progress, faults=faults)  # fmt: skip
 
 
 def run_ab(
@@ -339,6 +343,7 @@ def _run(
     progress: Progress | None = None,
     ranking: bool = False,
     world: World | None = None,
+    faults: Faults | None = None,
 ) -> SimResult:
     started = time.perf_counter()
     names = list(names) if names is not None else [policy_name(p) for p in policies]
@@ -371,9 +376,13 @@ def _run(
                                ranking=ranking)  # fmt: skip
             totals.add_day(day, len(policies))
             if sink is not None:
-                table = builder.build(day)
+                table, broken = plant(builder.build(day), faults, d)
                 totals.events += table.num_rows
                 sink.put(table)
+                if broken:  # rejected as they come in, during the day
+                    day_end = dt.datetime.combine(config.start + dt.timedelta(days=d),
+                                                  dt.time.max, dt.UTC)  # fmt: skip
+                    sink.reject(broken, day_end)
                 if truth:
                     assert data_dir is not None
                     _write_day_truth(data_dir, day, run, builder, names)
@@ -473,6 +482,18 @@ class _Sink:
         self.pending.append(self._pool.submit(self.writer.append_bulk, table))
         while len(self.pending) > _MAX_PENDING:
             self.written += sum(self.pending.pop(0).result())
+
+    def reject(self, payloads: list[str], received: dt.datetime) -> None:
+        """Send payloads the collector rejects (planted faults): they become dead letters."""
+        for future in self.pending:  # in order after the day's events
+            self.written += sum(future.result())
+        self.pending.clear()
+        limits = dataclasses.replace(Limits.unbounded_time(), max_events=_COLLECTOR_BATCH)
+        collector = Collector(LakeSink("", writer=self.writer), limits=limits,
+                              clock=lambda: received)  # fmt: skip
+        for i in range(0, len(payloads), _COLLECTOR_BATCH):
+            body = "\n".join(payloads[i : i + _COLLECTOR_BATCH]).encode()
+            collector.ingest(body, source="sim-fault")
 
     def _collect(self, table: pa.Table) -> None:
         received = table.column("received_at")[0].as_py()

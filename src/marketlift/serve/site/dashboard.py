@@ -34,6 +34,7 @@ __all__ = [
     "experiments_summary",
     "interval_svg",
     "models_summary",
+    "monitoring_html",
     "monitoring_svg",
     "render_dashboard",
 ]
@@ -443,6 +444,41 @@ def _models_html(models: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def monitoring_html(data_dir: str | os.PathLike[str]) -> str:
+    """The latest monitoring report (``DATA/monitor/latest.json``): its alerts and counts.
+
+    Example:
+        >>> import tempfile
+        >>> "marketlift monitor" in monitoring_html(tempfile.mkdtemp())
+        True
+    """
+    path = Path(data_dir) / "monitor" / "latest.json"
+    head = '<section id="monitoring"><h2>Monitoring</h2>'
+    try:
+        doc = msgspec.json.decode(path.read_bytes())
+    except (OSError, msgspec.DecodeError):
+        hint = "No report yet: run <code>marketlift monitor</code>."
+        return f'{head}<p class="muted">{hint}</p></section>'
+    rows = "".join(
+        f"<tr><td>{html.escape(str(c['kind']))}</td><td>{html.escape(str(c['subject']))}</td>"
+        f"<td>{_fmt(c['value'], 4)}</td><td>{_fmt(c['threshold'], 4)}</td>"
+        f"<td>{html.escape(str(c['status']))}</td></tr>"
+        for c in doc.get("alerting", [])
+    )
+    kinds = ", ".join(f"{html.escape(k)} {n}" for k, n in doc.get("checks_by_kind", {}).items())
+    table = (
+        '<table class="alerts"><thead><tr><th>kind</th><th>subject</th><th>value</th>'
+        f"<th>limit</th><th>status</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else '<p class="muted">No alerts.</p>'
+    )
+    return (
+        f"{head}<p>Day {html.escape(str(doc.get('interval')))}: "
+        f'<b class="alert-count">{int(doc.get("alerts", 0))}</b> alerts · checks: {kinds}</p>'
+        f"{table}</section>"
+    )
+
+
 def render_dashboard(
     experiments: Sequence[Mapping[str, Any]],
     models: Sequence[Mapping[str, Any]],
@@ -490,6 +526,7 @@ def render_dashboard(
 light band: always-valid sequential interval, safe to read at any time.</p>
 {body}</section>
 <section id="models"><h2>Models</h2>{_models_html(models)}</section>
+{monitoring_html(data_dir)}
 </main>
 <script type="module" src="{static}/dashboard.js"></script>
 </body>
