@@ -188,6 +188,11 @@ def test_a_broken_state_json_is_reported_and_serving_goes_on(data: Path) -> None
             assert status["models"]["intent"] == "v0002"
             assert "state.json of intent" in status["problems"]["intent"]
             assert client.get("/readyz").json()["status"] == "degraded"
+    state.write_bytes(b"{")
+    with _client(data) as client:  # a start with it broken: the latest version that loads
+        ready = client.get("/readyz").json()
+        assert (ready["status"], ready["models"]["intent"]) == ("degraded", "v0002")
+        assert "serving the latest v0002" in ready["problems"]["intent"]
         Registry(data).promote("intent", "v0002")  # promoting rewrites it
         client.post("/admin/reload", headers=admin)
         assert client.get("/admin/status", headers=admin).json()["problems"] == {}

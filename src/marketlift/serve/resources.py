@@ -10,7 +10,8 @@ snapshot to the end, so a reload never mixes versions within a request and never
 fails to load (a file that does not match its registered checksum, a compiled binary that aborts
 its probe process, an unreadable ``meta.json`` or ``state.json``) is reported in
 :attr:`ModelWatcher.problems` and the last good one keeps serving; at start, with nothing
-served yet, the latest earlier promoted version that loads serves instead. The same broken files
+served yet, the latest earlier promoted version that loads serves instead (with an unreadable
+``state.json``, the latest version that loads). The same broken files
 are not loaded again until they change, and a change to the served version's files on disk is
 checked against its checksums (reported, the copy in memory keeps serving).
 
@@ -176,6 +177,10 @@ class ModelWatcher:
             want = self._wanted(name)
         except Exception as exc:  # noqa: BLE001 - a broken state.json must not fail a reload
             self._note(f"{name} registry state", exc)
+            if serving is None:  # at start: the latest version that loads
+                serving = self._earlier(name, None, changed, self._versions(name))
+                label = serving.version.version if serving is not None else None
+                keeping = f"serving the latest {label}" if label else keeping
             self.problems[name] = f"registry state of {name} unreadable ({exc}); {keeping}"
             return serving
         if want is None:
@@ -228,8 +233,21 @@ class ModelWatcher:
 
         Registry(self.data_dir).get(name, version).verify()
 
-    def _earlier(self, name: str, failed: str, changed: list[str]) -> Any:
-        for version in reversed(self._history(name)):
+    def _versions(self, name: str) -> list[str]:
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        try:
+            return Registry(self.data_dir).versions(name)
+        except OSError:
+            return []
+
+    def _earlier(
+        self, name: str, failed: str | None, changed: list[str], versions: list[str] | None = None
+    ) -> Any:
+        """The newest of ``versions`` (default: the promotion history) that loads."""
+        candidates = self._history(name) if versions is None else versions
+        newest_first = list(dict.fromkeys(reversed(candidates)))
+        for version in newest_first:
             if version == failed:
                 continue
             try:
@@ -238,7 +256,7 @@ class ModelWatcher:
                 self._note(f"{name} {version} (earlier promoted)", exc)
                 continue
             self._loaded[name] = self._fingerprint(name, version)
-            changed.append(f"{name} {version} (earlier promoted)")
+            changed.append(f"{name} {version} (fallback)")
             return loaded
         return None
 
