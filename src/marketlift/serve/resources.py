@@ -253,7 +253,7 @@ class ModelWatcher:
             try:
                 loaded = self._load(name, version)
             except Exception as exc:  # noqa: BLE001
-                self._note(f"{name} {version} (earlier promoted)", exc)
+                self._note(f"{name} {version} (fallback)", exc)
                 continue
             self._loaded[name] = self._fingerprint(name, version)
             changed.append(f"{name} {version} (fallback)")
