@@ -21,18 +21,35 @@ def query_cmd(
     limit: Annotated[
         int, typer.Option(help="Rows shown in the table view (not with --json).")
     ] = 50,
+    allow_writes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-writes",
+            help="Run the SQL as given: COPY ... TO, ATTACH, other files, several statements. "
+            "It can damage the lake (a COPY over a live part loses its events).",
+        ),
+    ] = False,
 ) -> None:
-    """Run SQL on the lake (works while the server is writing).
+    """Run one read-only SQL statement on the lake (works while the server is writing).
+
+    Only SELECT (or EXPLAIN) over the views events and dead_letters runs, and no other file
+    can be opened; --allow-writes lifts both.
 
     Example: marketlift query --data DIR "SELECT type, count(*) FROM events GROUP BY 1" --json
     """
     import duckdb
     from rich.table import Table
 
+    from marketlift.errors import ConfigError
     from marketlift.lake import query
 
     try:
-        result = query(data, sql)
+        result = query(data, sql, allow_writes=allow_writes)
+    except ConfigError as exc:
+        fail(str(exc), json_output=json_output)
+    except duckdb.PermissionException as exc:
+        hint = "only the lake's own files can be read without --allow-writes"
+        fail(f"the query failed: {exc} ({hint})", json_output=json_output)
     except duckdb.Error as exc:
         fail(f"the query failed: {exc}", json_output=json_output)
     rows = result.to_pylist()

@@ -46,6 +46,24 @@ def serve_cmd(
     redis_url: Annotated[
         str, typer.Option(envvar="MARKETLIFT_REDIS_URL", help="Redis URL for --store redis.")
     ] = "redis://127.0.0.1:6379/0",
+    store_timeout_ms: Annotated[
+        float, typer.Option(help="Timeout of one feature read, milliseconds (0 to 10000].")
+    ] = 5.0,
+    breaker_failures: Annotated[
+        int, typer.Option(help="Failed feature reads in a row that open the circuit breaker.")
+    ] = 5,
+    breaker_failure_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of failed reads among the last --breaker-window that opens it (0, 1]."
+        ),
+    ] = 0.5,
+    breaker_window: Annotated[
+        int, typer.Option(help="Feature reads the breaker's failure rate is measured over.")
+    ] = 100,
+    breaker_retry_s: Annotated[
+        float, typer.Option(help="Seconds the open breaker skips reads before one probe.")
+    ] = 1.0,
     shadow_ranker: Annotated[
         str | None, typer.Option(help="Ranker version to score in shadow beside the live one.")
     ] = None,
@@ -85,6 +103,11 @@ def serve_cmd(
             budget_ms=budget_ms,
             store=store,
             redis_url=redis_url,
+            store_timeout_ms=store_timeout_ms,
+            breaker_failures=breaker_failures,
+            breaker_failure_rate=breaker_failure_rate,
+            breaker_window=breaker_window,
+            breaker_retry_s=breaker_retry_s,
             shadow_ranker=shadow_ranker,
             reload_interval_s=reload_interval,
             catalog_file=catalog,

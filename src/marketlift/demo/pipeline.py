@@ -23,7 +23,8 @@ from marketlift.demo.models import build_feature_tables, train_models
 from marketlift.demo.progress import Steps
 from marketlift.demo.sizes import SIZES
 from marketlift.demo.summary import render_demo_report
-from marketlift.errors import ConfigError
+from marketlift.errors import ConfigError, LakeBusyError
+from marketlift.lake.lock import LOCK_FILE, try_lock, writer_holder
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -37,8 +38,12 @@ MARKER: Final = ".marketlift-demo"
 def prepare_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """Create an empty data directory; a previous demo's directory is replaced.
 
+    The replacement holds the lake's writer lock, so it never deletes a directory a running
+    server (or any writer) writes to.
+
     Raises:
         ConfigError: the directory holds other data (not written by the demo).
+        LakeBusyError: a process holds the directory's writer lock (the message names it).
     """
     path = Path(data_dir)
     if path.exists() and any(path.iterdir()):
@@ -46,7 +51,23 @@ def prepare_data_dir(data_dir: str | os.PathLike[str]) -> Path:
             raise ConfigError(
                 "--data", str(path), "an empty directory or one a previous demo wrote"
             )
-        shutil.rmtree(path)
+        lock = try_lock(path)
+        if lock is None:
+            holder = writer_holder(path) or "a process"
+            msg = (
+                f"--data {path} is in use: {holder} writes to it; stop that process (or pick "
+                "another --data directory) before a new demo replaces it"
+            )
+            raise LakeBusyError(msg)
+        with lock:  # nobody can start writing while it is removed
+            for entry in path.iterdir():
+                if entry.name == LOCK_FILE:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            (path / LOCK_FILE).unlink()
     path.mkdir(parents=True, exist_ok=True)
     (path / MARKER).write_text("written by `marketlift demo`; the next demo replaces it\n")
     return path

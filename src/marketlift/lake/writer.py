@@ -52,6 +52,7 @@ import pyarrow.parquet as pq
 from marketlift.errors import LakeBusyError
 from marketlift.events.table import DEAD_LETTERS_SCHEMA, EVENTS_SCHEMA
 from marketlift.lake.layout import TABLES, LakeLayout, Manifest, Retired, fsync_dir
+from marketlift.lake.lock import try_lock, writer_holder
 
 __all__ = ["CompactionReport", "LakeWriter", "TableSource", "WriterStats"]
 
@@ -238,17 +239,12 @@ class LakeWriter:
     # -- start-up ---------------------------------------------------------------------------
 
     def _acquire_lock(self) -> IO[str]:
-        path = self.layout.lock_path
-        fh = path.open("a+")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            fh.close()
+        fh = try_lock(self.layout.data_dir)
+        if fh is None:
+            holder = writer_holder(self.layout.data_dir) or "unknown"
             msg = (
                 f"the lake at {self.layout.data_dir} is being written by another process "
-                f"(pid {holder}); stop it, or point this one at another --data directory"
+                f"({holder}); stop it, or point this one at another --data directory"
             )
             raise LakeBusyError(msg) from None
         fh.seek(0)

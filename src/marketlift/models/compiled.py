@@ -14,6 +14,11 @@ shared by threads; give each worker process its own.
 When lleaves is not installed, :func:`load_predictor` falls back to LightGBM's own predictor
 (same numbers, slower), so training and tests never depend on a compiler.
 
+Loading a damaged binary makes LLVM call ``abort()``, which no ``except`` can catch: a binary
+whose bytes are not vouched for by a checksum is first loaded in a child process by
+:func:`probe_compiled` (``load_predictor(..., probe=True)``), so a bad file kills the child and
+raises :class:`CompiledLoadError` here instead of taking the server down.
+
 Example:
     >>> import numpy as np, lightgbm as lgb, tempfile, pathlib
     >>> rng = np.random.default_rng(0)
@@ -32,6 +37,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,17 +46,37 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from marketlift.errors import ConfigError, MissingDependencyError
+from marketlift.errors import ConfigError, MarketliftError, MissingDependencyError
 
 __all__ = [
     "BoosterRaw",
+    "CompiledLoadError",
     "CompiledRaw",
     "RawPredictor",
     "ServingPredictor",
     "compile_model",
     "lleaves_available",
     "load_predictor",
+    "probe_compiled",
 ]
+
+PROBE_TIMEOUT_S = 120.0
+"""Longest wait for the child process of :func:`probe_compiled`."""
+
+_PROBE = """
+import sys
+import numpy as np
+from marketlift.models.compiled import CompiledRaw
+raw = CompiledRaw(sys.argv[1], sys.argv[2])
+out = np.zeros(1)
+raw.predict_into(np.zeros((1, raw.n_features)), out, 1)
+print(raw.n_features)
+"""
+
+
+class CompiledLoadError(MarketliftError, ValueError):
+    """A compiled model binary cannot be loaded (the probe's child process failed or died)."""
+
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -88,6 +115,38 @@ def compile_model(
     model = lleaves.Model(model_file=str(model_file))
     model.compile(cache=str(compiled), raw_score=True, finline=False)
     return compiled
+
+
+def probe_compiled(
+    model_file: str | os.PathLike[str],
+    compiled_file: str | os.PathLike[str],
+    *,
+    timeout_s: float = PROBE_TIMEOUT_S,
+) -> None:
+    """Load ``compiled_file`` and score one row in a child process; raise if that fails.
+
+    Raises:
+        CompiledLoadError: the child exited with an error, was killed by a signal (LLVM's
+            ``abort()`` on a damaged object file) or ran past ``timeout_s``.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    command = [sys.executable, "-c", _PROBE, str(model_file), str(compiled_file)]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and code, paths as arguments
+            command, capture_output=True, text=True, timeout=timeout_s, env=env, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        msg = f"{compiled_file}: loading it in a child process took over {timeout_s} s"
+        raise CompiledLoadError(msg) from exc
+    if done.returncode != 0:
+        how = (
+            f"killed by signal {-done.returncode}"
+            if done.returncode < 0
+            else f"exit status {done.returncode}"
+        )
+        tail = " | ".join(line for line in done.stderr.strip().splitlines()[-2:] if line)
+        msg = f"{compiled_file} cannot be loaded (probe in a child process: {how}): {tail}"
+        raise CompiledLoadError(msg)
 
 
 class CompiledRaw:
@@ -194,10 +253,22 @@ def load_predictor(
     *,
     max_rows: int = 1024,
     platt: tuple[float, float] | None = None,
+    probe: bool = False,
 ) -> ServingPredictor:
-    """A serving predictor on the compiled model when available, else on LightGBM."""
+    """A serving predictor on the compiled model when available, else on LightGBM.
+
+    Args:
+        model_file: The LightGBM text model.
+        compiled_file: Its lleaves binary (``None`` or missing: LightGBM's predictor).
+        max_rows: Largest batch of one call.
+        platt: Calibration ``(a, b)``, or ``None`` for raw scores.
+        probe: Load the binary in a child process first (:func:`probe_compiled`): for a binary
+            no checksum vouches for, which could otherwise abort this process.
+    """
     raw: RawPredictor
     if compiled_file is not None and Path(compiled_file).exists() and lleaves_available():
+        if probe:
+            probe_compiled(model_file, compiled_file)
         raw = CompiledRaw(model_file, compiled_file)
     else:
         raw = BoosterRaw(model_file)

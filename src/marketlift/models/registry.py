@@ -6,9 +6,15 @@ the compiler is installed), optional extra files (such as a ranker's candidate i
 created time and code version. ``DATA/models/<name>/state.json`` records the promoted version
 and the promotion history, so :meth:`Registry.rollback` returns to the previous one.
 
-Writes are atomic: a version is assembled in a hidden temporary folder and renamed into place
-(the rename also claims the version number, so two writers never share one), and
-``state.json`` is written to a temporary file and replaced.
+Writes are atomic and durable: a version is assembled in a hidden temporary folder (every file
+fsynced) and renamed into place (the rename also claims the version number, so two writers never
+share one), and ``state.json`` is written to a temporary file, fsynced and renamed over the old
+one; the folder is fsynced after each rename.
+
+Registration records the SHA-256 of every file in ``meta.json`` (``checksums``);
+:meth:`ModelVersion.verify` checks them, so a corrupt artifact (random bytes, a truncated or
+deleted file) is refused before anything parses it. An unreadable ``meta.json`` or
+``state.json`` raises :class:`RegistryError` naming the file, never a bare decoding error.
 
 Example:
     >>> import tempfile
@@ -20,11 +26,19 @@ Example:
     >>> _ = reg.promote("intent", "v0001"); _ = reg.promote("intent", "v0002")
     >>> reg.rollback("intent").version
     'v0001'
+    >>> v1.verify()
+    True
+    >>> _ = (v1.path / "model.txt").write_bytes(b"m1 damaged")
+    >>> v1.verify()
+    Traceback (most recent call last):
+    ...
+    marketlift.models.registry.CorruptArtifactError: model.txt of intent v0001 is corrupt: ...
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -37,14 +51,27 @@ from typing import Any
 from marketlift._version import __version__
 from marketlift.errors import ConfigError, MarketliftError
 
-__all__ = ["ModelVersion", "Registry", "RegistryError"]
+__all__ = ["CorruptArtifactError", "ModelVersion", "Registry", "RegistryError", "sha256_of"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
 class RegistryError(MarketliftError, LookupError):
-    """A model or version is not in the registry, or nothing can be rolled back."""
+    """A model or version is not in the registry, its files are unreadable, or no rollback."""
+
+
+class CorruptArtifactError(RegistryError):
+    """A file of a version does not match the checksum recorded when it was registered."""
+
+
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,14 +91,58 @@ class ModelVersion:
         """A JSON-ready description."""
         return {"name": self.name, "version": self.version, "path": str(self.path), **self.meta}
 
+    def verify(self) -> bool:
+        """Check every file against the checksums recorded at registration.
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("wb") as fh:
+        Returns:
+            ``True`` when every recorded file matches; ``False`` when the version has no
+            recorded checksums (registered before they were recorded): nothing to check.
+
+        Raises:
+            CorruptArtifactError: a file is missing, or its bytes changed since registration.
+        """
+        recorded = self.meta.get("checksums")
+        if recorded is None:
+            return False
+        if not isinstance(recorded, dict):
+            msg = f"meta.json of {self.name} {self.version}: checksums == {recorded!r}, expected"
+            raise CorruptArtifactError(f"{msg} an object of file name to SHA-256")
+        for fname, expected in sorted(recorded.items()):
+            path = self.path / fname
+            try:
+                got = sha256_of(path)
+            except OSError as exc:
+                msg = f"{fname} of {self.name} {self.version} cannot be read: {exc}"
+                raise CorruptArtifactError(msg) from exc
+            if got != expected:
+                msg = (
+                    f"{fname} of {self.name} {self.version} is corrupt: SHA-256 {got[:12]}..., "
+                    f"registered {str(expected)[:12]}..."
+                )
+                raise CorruptArtifactError(msg)
+        return True
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    _write_file(tmp, data)
     tmp.replace(path)
+    _fsync_dir(path.parent)
 
 
 class Registry:
@@ -106,21 +177,26 @@ class Registry:
     ) -> ModelVersion:
         """Store ``files`` (bytes, or paths to copy) and ``meta`` as the next version of ``name``.
 
-        ``created_at`` and ``code_version`` are added to the metadata.
+        ``created_at``, ``code_version`` and ``checksums`` (the SHA-256 of every file) are added
+        to the metadata.
         """
         folder = self._check_name(name)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
+        checksums: dict[str, str] = {}
+        for fname, content in files.items():
+            data = content if isinstance(content, bytes) else Path(content).read_bytes()
+            _write_file(tmp / fname, data)
+            checksums[fname] = hashlib.sha256(data).hexdigest()
         full = {
             **meta,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "code_version": __version__,
+            "checksums": checksums,
         }
-        for fname, content in files.items():
-            data = content if isinstance(content, bytes) else Path(content).read_bytes()
-            (tmp / fname).write_bytes(data)
-        (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str))
+        _write_file(tmp / "meta.json", json.dumps(full, indent=2, default=str).encode())
+        _fsync_dir(tmp)
         while True:
             existing = self.versions(name)
             number = int(existing[-1][1:]) + 1 if existing else 1
@@ -131,6 +207,7 @@ class Registry:
                 if not target.exists():
                     raise
                 continue
+            _fsync_dir(folder)
             return ModelVersion(name, target.name, target, full)
 
     def get(self, name: str, version: str | None = None) -> ModelVersion:
@@ -149,15 +226,36 @@ class Registry:
             msg = f"version {chosen!r} of {name!r} does not exist (versions: {', '.join(versions)})"
             raise RegistryError(msg)
         path = self.root / name / chosen
-        meta = json.loads((path / "meta.json").read_text())
+        meta = _read_json(path / "meta.json", f"meta.json of {name} {chosen}")
+        if not isinstance(meta, dict):
+            msg = f"meta.json of {name} {chosen} holds a {type(meta).__name__}, expected an object"
+            raise RegistryError(msg)
         return ModelVersion(name, chosen, path, meta)
 
     def _state(self, name: str) -> dict[str, Any]:
         path = self._check_name(name) / "state.json"
         if not path.exists():
             return {"promoted": None, "history": []}
-        state: dict[str, Any] = json.loads(path.read_text())
+        state = _read_json(path, f"state.json of {name}")
+        promoted = state.get("promoted") if isinstance(state, dict) else None
+        history = state.get("history") if isinstance(state, dict) else None
+        if (
+            not isinstance(state, dict)
+            or not (promoted is None or (isinstance(promoted, str) and _VERSION.match(promoted)))
+            or not isinstance(history, list)
+            or not all(isinstance(v, str) and _VERSION.match(v) for v in history)
+        ):
+            msg = (
+                f"state.json of {name} ({path}) == {str(state)[:80]!r}, expected "
+                '{"promoted": "vNNNN" or null, "history": ["vNNNN", ...]}; '
+                f"promote a version again to rewrite it (marketlift models promote {name} ...)"
+            )
+            raise RegistryError(msg)
         return state
+
+    def history(self, name: str) -> list[str]:
+        """Promoted versions of ``name``, oldest first (the last one is the promoted one)."""
+        return [str(v) for v in self._state(name)["history"]]
 
     def _save_state(self, name: str, state: dict[str, Any]) -> None:
         _write_atomic(self._check_name(name) / "state.json", json.dumps(state, indent=2).encode())
@@ -168,10 +266,16 @@ class Registry:
         return str(value) if value else None
 
     def promote(self, name: str, version: str | None = None) -> ModelVersion:
-        """Serve ``version`` (default: the latest) from now on; returns it."""
+        """Serve ``version`` (default: the latest) from now on; returns it.
+
+        An unreadable ``state.json`` is replaced (with a history that starts here).
+        """
         versions = self.versions(name)
         chosen = self.get(name, version or (versions[-1] if versions else None))
-        state = self._state(name)
+        try:
+            state = self._state(name)
+        except RegistryError:  # an unreadable state.json: promoting starts a new history
+            state = {"promoted": None, "history": []}
         if state["promoted"] != chosen.version:
             state["history"].append(chosen.version)
             state["promoted"] = chosen.version
@@ -199,3 +303,11 @@ class Registry:
             {"name": n, "versions": self.versions(n), "promoted": self.promoted(n)}
             for n in self.names()
         ]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        msg = f"{what} ({path}) cannot be read: {type(exc).__name__}: {exc}"
+        raise RegistryError(msg) from exc

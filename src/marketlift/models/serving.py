@@ -2,6 +2,9 @@
 
 Both services load the promoted version (else the latest) from the registry, on the compiled
 model when available, with a preallocated :class:`~marketlift.models.compiled.ServingPredictor`.
+Before anything is parsed, every file is checked against the checksums recorded at registration
+(:meth:`~marketlift.models.registry.ModelVersion.verify`); a compiled binary that no checksum
+vouches for is first loaded in a child process, so a damaged one cannot abort this one.
 Per request nothing heavy is built: intent rows are encoded with plain dict look-ups into a
 reused buffer, ranking candidates come from the in-memory candidate index.
 
@@ -88,6 +91,17 @@ def store_rows_matrix(rows: Sequence[Mapping[str, Any] | None], names: Sequence[
     return np.array(values, dtype=np.float64).reshape(n, k)
 
 
+def _compiled_of(version: ModelVersion) -> tuple[os.PathLike[str] | None, bool]:
+    """The version's compiled binary (``None``: none), and whether to probe it in a child.
+
+    Raises:
+        CorruptArtifactError: a file does not match its recorded checksum.
+    """
+    vouched = version.verify() and "model.compiled" in version.meta["checksums"]
+    compiled = version.file("model.compiled")
+    return (compiled if compiled.exists() else None), not vouched
+
+
 class IntentService:
     """Calibrated purchase probabilities from the promoted intent model."""
 
@@ -96,11 +110,11 @@ class IntentService:
             raise ConfigError("model kind", version.meta.get("kind"), "'intent'")
         self.version = version
         self.schema = FeatureSchema.from_dict(version.meta["schema"])
+        compiled, probe = _compiled_of(version)
         a, b = version.meta["platt"]
-        compiled = version.file("model.compiled")
         self.predictor: ServingPredictor = load_predictor(
-            version.file("model.txt"), compiled if compiled.exists() else None,
-            max_rows=max_rows, platt=(float(a), float(b)),
+            version.file("model.txt"), compiled, max_rows=max_rows, platt=(float(a), float(b)),
+            probe=probe,
         )  # fmt: skip
         self._codes = [
             {c: float(k) for k, c in enumerate(spec.categories)}
@@ -152,13 +166,13 @@ class RankerService:
         if version.meta.get("kind") != "ranker":
             raise ConfigError("model kind", version.meta.get("kind"), "'ranker'")
         self.version = version
+        compiled, probe = _compiled_of(version)
         self.index = CandidateIndex.load(version.file("index.npz"))
         self.index.text_neighbors()  # computed once at load, not on the first request
         self.item_ids: list[str] = json.loads(version.file("items.json").read_text())
         self.codes = {item: k for k, item in enumerate(self.item_ids)}
-        compiled = version.file("model.compiled")
         self.predictor = load_predictor(
-            version.file("model.txt"), compiled if compiled.exists() else None, max_rows=max_rows
+            version.file("model.txt"), compiled, max_rows=max_rows, probe=probe
         )
         self.store_features: list[str] = list(version.meta.get("store_features", []))
         """Online listing features the model uses after the index features, in order."""

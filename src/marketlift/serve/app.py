@@ -260,12 +260,14 @@ class _Handlers:
         return Response(_ENCODER.encode(body), media_type=_JSON)
 
     async def readyz(self, _request: Request) -> Response:
-        """Ready when decisions can be made: store reachable; models listed (may be none)."""
+        """Ready when the store answers; ``degraded`` (200) when a promoted model is not served."""
         assert self.store is not None
         assert self.watcher is not None
         store_ok = await asyncio.to_thread(self.store.ping)
+        problems = dict(self.watcher.problems)  # a promoted model not served: degraded
         body: dict[str, Any] = {
-            "status": "ready" if store_ok else "not ready",
+            "status": ("degraded" if problems else "ready") if store_ok else "not ready",
+            "problems": problems,
             "store": {"kind": self.config.decide.store, "reachable": store_ok,
                       **self.store.describe()},
             "models": self.watcher.current.versions(),
@@ -300,6 +302,7 @@ class _Handlers:
             "models": self.watcher.current.versions(),
             "reloads": self.watcher.reloads,
             "reload_errors": self.watcher.errors,
+            "problems": self.watcher.problems,
             "store": self.store.describe(),
             "decision_log": {"queued": len(log.queue), "written": log.written,
                              "dropped": log.dropped, "failures": log.failures},

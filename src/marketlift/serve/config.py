@@ -54,7 +54,11 @@ class DecideConfig:
         redis_url: Redis server of the ``redis`` store.
         redis_prefix: Key prefix of the ``redis`` store.
         store_timeout_ms: Socket timeout of one feature read; a read that fails or times out
-            opens the circuit breaker.
+            answers that request without features (``features_unavailable``).
+        breaker_failures: Failed reads in a row that open the circuit breaker.
+        breaker_failure_rate: Share of failed reads among the last ``breaker_window`` that
+            opens the breaker (``1.0``: only ``breaker_failures`` does).
+        breaker_window: Reads the failure rate is measured over.
         breaker_retry_s: While the breaker is open, reads are skipped; one probe is let
             through after this many seconds, and success closes it again.
         policy_file: The engagement policy (``marketlift.policy.save``); ``None``:
@@ -77,6 +81,9 @@ class DecideConfig:
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "marketlift:features:"
     store_timeout_ms: float = 5.0
+    breaker_failures: int = 5
+    breaker_failure_rate: float = 0.5
+    breaker_window: int = 100
     breaker_retry_s: float = 1.0
     policy_file: Path | str | None = None
     catalog_file: Path | str | None = None
@@ -95,6 +102,14 @@ class DecideConfig:
             raise ConfigError("decide.store_timeout_ms", self.store_timeout_ms, "(0, 10000]")
         if self.breaker_retry_s <= 0:
             raise ConfigError("decide.breaker_retry_s", self.breaker_retry_s, "a number > 0")
+        if not 1 <= self.breaker_failures <= 1_000_000:
+            raise ConfigError("decide.breaker_failures", self.breaker_failures, "[1, 1000000]")
+        if not 0 < self.breaker_failure_rate <= 1:
+            raise ConfigError(
+                "decide.breaker_failure_rate", self.breaker_failure_rate, "a number in (0, 1]"
+            )
+        if not 1 <= self.breaker_window <= 1_000_000:
+            raise ConfigError("decide.breaker_window", self.breaker_window, "[1, 1000000]")
         if self.reload_interval_s < 0:
             raise ConfigError("decide.reload_interval_s", self.reload_interval_s, "a number >= 0")
         if self.copy_variant is not None and "@" not in self.copy_variant:

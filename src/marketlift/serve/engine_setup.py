@@ -81,7 +81,11 @@ def open_engine(
     """
     cfg = config.decide
     data = Path(config.data_dir)
-    store = GuardedStore(open_store(config), CircuitBreaker(cfg.breaker_retry_s))
+    breaker = CircuitBreaker(
+        cfg.breaker_retry_s, failures=cfg.breaker_failures,
+        failure_rate=cfg.breaker_failure_rate, window=cfg.breaker_window,
+    )  # fmt: skip
+    store = GuardedStore(open_store(config), breaker)
     features = data / "features" / "listing_features.parquet"
     watcher = ModelWatcher(
         data, policy_file=cfg.policy_file, shadow_ranker=cfg.shadow_ranker,

@@ -1,15 +1,20 @@
 """A circuit breaker in front of the online store, so a dead dependency costs nothing.
 
 :class:`GuardedStore` reads features through any :class:`~marketlift.features.OnlineStore`.
-A read that raises (connection refused, socket timeout) opens the breaker: for
-``retry_s`` seconds reads are not even tried and :meth:`GuardedStore.read` answers ``None`` at
-once, so requests keep their budget. Then one probe goes through; when it succeeds the
-breaker closes and features flow again: recovery needs no restart.
+A read that raises (connection refused, socket timeout) answers ``None`` for that request. The
+breaker opens only on a pattern, not on one slow read: ``failures`` failed reads in a row, or
+a share of at least ``failure_rate`` failed reads among the last ``window`` (once that many
+were made). While open, reads are not even tried and :meth:`GuardedStore.read` answers
+``None`` at once, so requests keep their budget. After ``retry_s`` one probe goes through
+(half-open, the other requests still skip); its success closes the breaker and clears the
+counts, its failure opens it again for ``retry_s``: recovery needs no restart.
 
 Example:
     >>> from marketlift.features import MemoryStore
     >>> clock = [0.0]
-    >>> breaker = CircuitBreaker(retry_s=1.0, clock=lambda: clock[0])
+    >>> breaker = CircuitBreaker(retry_s=1.0, failures=3, clock=lambda: clock[0])
+    >>> breaker.failure(); breaker.failure(); breaker.state
+    'closed'
     >>> breaker.failure(); breaker.allow()
     False
     >>> clock[0] = 1.5; breaker.allow(), breaker.allow()
@@ -20,12 +25,14 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from marketlift.errors import ConfigError
 from marketlift.features.store import OnlineFeatures, OnlineStore, read_features
 
 __all__ = ["CircuitBreaker", "GuardedStore"]
@@ -36,16 +43,48 @@ class CircuitBreaker:
 
     Args:
         retry_s: How long the breaker stays open before it lets one probe through.
+        failures: Failed calls in a row that open it (``1``: the first failure does).
+        failure_rate: Share of failed calls among the last ``window`` that opens it
+            (``1.0``: only the consecutive count opens it).
+        window: Calls the failure rate is measured over; it is only judged once that many
+            were made.
         clock: Monotonic seconds (a parameter for tests).
+
+    Raises:
+        ConfigError: a parameter is out of range.
     """
 
-    def __init__(self, retry_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        retry_s: float = 1.0,
+        *,
+        failures: int = 5,
+        failure_rate: float = 0.5,
+        window: int = 100,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if retry_s <= 0:
+            raise ConfigError("retry_s", retry_s, "a number > 0")
+        if failures < 1:
+            raise ConfigError("failures", failures, "an integer >= 1")
+        if not 0 < failure_rate <= 1:
+            raise ConfigError("failure_rate", failure_rate, "a number in (0, 1]")
+        if window < 1:
+            raise ConfigError("window", window, "an integer >= 1")
         self.retry_s = retry_s
+        self.threshold = failures
+        self.failure_rate = failure_rate
+        self.window = window
         self.clock = clock
         self._open_until: float | None = None
         self._lock = threading.Lock()
+        self._recent: collections.deque[bool] = collections.deque(maxlen=window)
+        self._recent_failed = 0
+        self._in_a_row = 0
         self.failures = 0
+        """Failed calls since start."""
         self.opened = 0
+        """Times the breaker opened since start."""
 
     @property
     def state(self) -> str:
@@ -69,17 +108,39 @@ class CircuitBreaker:
                 return True
         return False
 
+    def _record(self, *, failed: bool) -> None:
+        recent = self._recent
+        if len(recent) == recent.maxlen and recent[0]:
+            self._recent_failed -= 1
+        recent.append(failed)
+        self._recent_failed += failed
+
     def success(self) -> None:
-        """A call succeeded: close."""
-        if self._open_until is not None:
-            self._open_until = None
+        """A call succeeded: count it; a probe's success closes the breaker."""
+        with self._lock:
+            self._in_a_row = 0
+            if self._open_until is not None:  # the half-open probe: close, start afresh
+                self._open_until = None
+                self._recent.clear()
+                self._recent_failed = 0
+                return
+            self._record(failed=False)
 
     def failure(self) -> None:
-        """A call failed: open for ``retry_s``."""
-        self.failures += 1
-        if self._open_until is None:
-            self.opened += 1
-        self._open_until = self.clock() + self.retry_s
+        """A call failed: count it; open for ``retry_s`` when a threshold is reached."""
+        with self._lock:
+            self.failures += 1
+            self._in_a_row += 1
+            if self._open_until is not None:  # the probe failed: stay open
+                self._open_until = self.clock() + self.retry_s
+                return
+            self._record(failed=True)
+            full = len(self._recent) == self.window
+            if self._in_a_row >= self.threshold or (
+                full and self._recent_failed >= self.failure_rate * self.window
+            ):
+                self.opened += 1
+                self._open_until = self.clock() + self.retry_s
 
 
 class GuardedStore:

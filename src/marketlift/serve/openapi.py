@@ -210,7 +210,10 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Readiness: the feature store answers; served model versions",
                     "responses": {
-                        "200": {"description": "Ready."},
+                        "200": {
+                            "description": "Ready, or `degraded`: a promoted model is not the "
+                            "one served (`problems` says why; the last good one answers)."
+                        },
                         "503": {"description": "The feature store does not answer."},
                     },
                 }

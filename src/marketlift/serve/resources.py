@@ -7,7 +7,13 @@ snapshot to the end, so a reload never mixes versions within a request and never
 :class:`ModelWatcher` loads the promoted registry versions and the policy file, and
 :meth:`ModelWatcher.check` (called by a background thread every ``reload_interval_s``, and by
 ``POST /admin/reload``) loads whatever changed. Loading happens beside serving; a version that
-fails to load (corrupt or missing file) is reported and the last good one keeps serving.
+fails to load (a file that does not match its registered checksum, a compiled binary that aborts
+its probe process, an unreadable ``meta.json`` or ``state.json``) is reported in
+:attr:`ModelWatcher.problems` and the last good one keeps serving; at start, with nothing
+served yet, the latest earlier promoted version that loads serves instead (with an unreadable
+``state.json``, the latest version that loads). The same broken files
+are not loaded again until they change, and a change to the served version's files on disk is
+checked against its checksums (reported, the copy in memory keeps serving).
 
 Example:
     >>> import tempfile
@@ -101,6 +107,12 @@ class ModelWatcher:
         self.shadow_ranker = shadow_ranker
         self.listing_pop = dict(listing_pop or {})
         self.errors: list[str] = []
+        self.problems: dict[str, str] = {}
+        """Standing problems per model (``ranker``, ``intent``): why the promoted version is
+        not the one served, or why the served one would not load again; empty when healthy."""
+        self._failed: dict[str, tuple[str, Any]] = {}
+        self._loaded: dict[str, Any] = {}
+        self._disk_bad: set[str] = set()
         self.reloads = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -111,48 +123,165 @@ class ModelWatcher:
 
     # -- loading -------------------------------------------------------------------------
     def _wanted(self, name: str) -> str | None:
+        """The version to serve: promoted, else the latest (raises on an unreadable state)."""
         from marketlift.models.registry import Registry  # noqa: PLC0415
 
         registry = Registry(self.data_dir)
         try:
             versions = registry.versions(name)
-        except Exception:  # noqa: BLE001 - no registry yet
+        except OSError:  # no registry yet
             return None
         if not versions:
             return None
         return registry.promoted(name) or versions[-1]
+
+    def _history(self, name: str) -> list[str]:
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        try:
+            return Registry(self.data_dir).history(name)
+        except Exception:  # noqa: BLE001 - an unreadable state has no usable history
+            return []
 
     def _note(self, what: str, exc: BaseException) -> None:
         message = f"{what}: {type(exc).__name__}: {exc}"
         self.errors = [*self.errors[-9:], message]
         _log.warning("reload failed, keeping the last good version: %s", message)
 
+    def _fingerprint(self, name: str, version: str) -> tuple[tuple[str, int, int], ...]:
+        """Name, size and mtime of every file of a version (a change means: check again)."""
+        folder = self.data_dir / "models" / name / version
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return ()
+        out: list[tuple[str, int, int]] = []
+        for entry in entries:
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            out.append((entry.name, st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def _load(self, name: str, version: str) -> Any:
+        if name == "intent":
+            return IntentService.load(self.data_dir, version=version, max_rows=8)
+        return RankerService.load(self.data_dir, name=name, version=version)
+
+    def _refresh(self, name: str, serving: Any, changed: list[str]) -> Any:
+        """What serves ``name`` after this check: a new version, or ``serving`` kept."""
+        label = serving.version.version if serving is not None else None
+        keeping = f"serving {label}" if label else f"serving no {name} (the fallback answers)"
+        try:
+            want = self._wanted(name)
+        except Exception as exc:  # noqa: BLE001 - a broken state.json must not fail a reload
+            self._note(f"{name} registry state", exc)
+            if serving is None:  # at start: the latest version that loads
+                serving = self._earlier(name, None, changed, self._versions(name))
+                label = serving.version.version if serving is not None else None
+                keeping = f"serving the latest {label}" if label else keeping
+            self.problems[name] = f"registry state of {name} unreadable ({exc}); {keeping}"
+            return serving
+        if want is None:
+            self.problems.pop(name, None)
+            return serving
+        fingerprint = self._fingerprint(name, want)
+        if label == want:
+            if fingerprint != self._loaded.get(name):  # the served files changed on disk
+                self._loaded[name] = fingerprint
+                try:
+                    self._verify(name, want)
+                except Exception as exc:  # noqa: BLE001
+                    self._note(f"{name} {want} on disk", exc)
+                    self._disk_bad.add(name)
+                    self.problems[name] = (
+                        f"the files of the serving {name} {want} changed on disk ({exc}); still "
+                        "serving it from memory, a restart would not load it"
+                    )
+                    return serving
+                self._disk_bad.discard(name)
+            if name not in self._disk_bad:
+                self.problems.pop(name, None)
+            return serving
+        if self._failed.get(name) == (want, fingerprint):
+            return serving  # the same broken files: do not load them again
+        try:
+            loaded = self._load(name, want)
+        except Exception as exc:  # noqa: BLE001 - keep the last good version
+            self._failed[name] = (want, fingerprint)
+            self._note(f"{name} {want}", exc)
+            if serving is None:  # at start: the latest earlier promoted version that loads
+                serving = self._earlier(name, want, changed)
+                label = serving.version.version if serving is not None else None
+                keeping = (
+                    f"serving the earlier promoted {label}"
+                    if label
+                    else f"serving no {name} (the fallback answers)"
+                )
+            self.problems[name] = f"promoted {name} {want} could not be loaded ({exc}); {keeping}"
+            return serving
+        self._failed.pop(name, None)
+        self._loaded[name] = fingerprint
+        self._disk_bad.discard(name)
+        self.problems.pop(name, None)
+        changed.append(f"{name} {want}")
+        return loaded
+
+    def _verify(self, name: str, version: str) -> None:
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        Registry(self.data_dir).get(name, version).verify()
+
+    def _versions(self, name: str) -> list[str]:
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        try:
+            return Registry(self.data_dir).versions(name)
+        except OSError:
+            return []
+
+    def _earlier(
+        self, name: str, failed: str | None, changed: list[str], versions: list[str] | None = None
+    ) -> Any:
+        """The newest of ``versions`` (default: the promotion history) that loads."""
+        candidates = self._history(name) if versions is None else versions
+        newest_first = list(dict.fromkeys(reversed(candidates)))
+        for version in newest_first:
+            if version == failed:
+                continue
+            try:
+                loaded = self._load(name, version)
+            except Exception as exc:  # noqa: BLE001
+                self._note(f"{name} {version} (fallback)", exc)
+                continue
+            self._loaded[name] = self._fingerprint(name, version)
+            changed.append(f"{name} {version} (fallback)")
+            return loaded
+        return None
+
     def check(self) -> list[str]:
-        """Load whatever changed since the last check; return what was reloaded."""
+        """Load whatever changed since the last check; return what was reloaded.
+
+        Never raises for a broken artifact or registry state: the problem is noted in
+        :attr:`errors` and :attr:`problems`, and what served keeps serving.
+        """
         with self._lock:
             cur = self.current
             changed: list[str] = []
-            ranker, intent, shadow = cur.ranker, cur.intent, cur.shadow
-            want = self._wanted("ranker")
-            if want is not None and (ranker is None or ranker.version.version != want):
-                try:
-                    ranker = RankerService.load(self.data_dir, version=want)
-                    changed.append(f"ranker {want}")
-                except Exception as exc:  # noqa: BLE001 - keep the last good version
-                    self._note(f"ranker {want}", exc)
-            want = self._wanted("intent")
-            if want is not None and (intent is None or intent.version.version != want):
-                try:
-                    intent = IntentService.load(self.data_dir, version=want, max_rows=8)
-                    changed.append(f"intent {want}")
-                except Exception as exc:  # noqa: BLE001
-                    self._note(f"intent {want}", exc)
+            ranker = self._refresh("ranker", cur.ranker, changed)
+            intent = self._refresh("intent", cur.intent, changed)
+            shadow = cur.shadow
             if self.shadow_ranker is not None and shadow is None:
-                try:
-                    shadow = RankerService.load(self.data_dir, version=self.shadow_ranker)
-                    changed.append(f"shadow ranker {self.shadow_ranker}")
-                except Exception as exc:  # noqa: BLE001
-                    self._note(f"shadow ranker {self.shadow_ranker}", exc)
+                fingerprint = self._fingerprint("ranker", self.shadow_ranker)
+                if self._failed.get("shadow") != (self.shadow_ranker, fingerprint):
+                    try:
+                        shadow = RankerService.load(self.data_dir, version=self.shadow_ranker)
+                        changed.append(f"shadow ranker {self.shadow_ranker}")
+                        self._failed.pop("shadow", None)
+                    except Exception as exc:  # noqa: BLE001
+                        self._failed["shadow"] = (self.shadow_ranker, fingerprint)
+                        self._note(f"shadow ranker {self.shadow_ranker}", exc)
             policy, policy_version = cur.policy, cur.policy_version
             stamp = self._stamp()
             if stamp is not None and stamp != self._policy_stamp:
