@@ -24,7 +24,7 @@ export const VERSION = '0.1.0';
 /** Version of the event schema this SDK writes. */
 export const SCHEMA_VERSION = 1;
 
-const DECIMAL = /^-?[0-9]{1,13}(\.[0-9]{1,6})?$/;
+const DECIMAL = /^[0-9]{1,13}(\.[0-9]{1,6})?$/; // never negative (schema v1)
 const CURRENCY = /^[A-Z]{3}$/;
 const LOCALE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 const MONEY_HINT = 'money as {amount: "12.50", currency: "EUR"} (a decimal string, never a JS number)';
