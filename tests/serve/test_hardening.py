@@ -214,3 +214,66 @@ def test_cors_origins_are_a_setting_and_never_on_admin(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"cors_origins == 'shop\.example/'"):
         ServeConfig(data_dir=tmp_path, cors_origins=("shop.example/",))
+
+
+def _validator(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({**schema, "components": doc["components"]})
+
+
+@pytest.mark.parametrize("keys", [{}, KEYS], ids=["no-keys", "keys"])
+def test_the_openapi_document_says_what_the_server_does(
+    tmp_path: Path, keys: dict[str, str]
+) -> None:
+    """Issue 21.15: no "buyer_id or anonymous_id" rule; admin's 403 documented as 401."""
+    with TestClient(create_app(ServeConfig(data_dir=tmp_path, **keys))) as client:
+        doc = client.get("/openapi.json").json()
+        paths = doc["paths"]
+        for path, unitless in (
+            ("/v1/decide", {"surface": "home", "platform": "web"}),
+            ("/v1/assign", {"platform": "web"}),
+        ):
+            schema = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            validator = _validator(doc, schema)
+            for unit in ({}, {"buyer_id": None, "anonymous_id": None}):
+                body = {**unitless, **unit}
+                assert not validator.is_valid(body), (path, body)
+                assert (
+                    client.post(path, json=body, headers=_auth(keys, "decide_key")).status_code
+                    == 422
+                )
+            for unit in ({"buyer_id": "b1"}, {"anonymous_id": "a1", "buyer_id": None}):
+                body = {**unitless, **unit}
+                assert validator.is_valid(body), (path, body)
+                assert (
+                    client.post(path, json=body, headers=_auth(keys, "decide_key")).status_code
+                    == 200
+                )
+        events = paths["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+        validator = _validator(doc, events["schema"])
+        event = {
+            k: v for k, v in _events(1, 77)[0].items() if k not in ("buyer_id", "anonymous_id")
+        }
+        assert not validator.is_valid([event])
+        assert validator.is_valid([{**event, "anonymous_id": "a1"}])
+        for path, method in (("/admin/status", "GET"), ("/admin/reload", "POST")):
+            operation = paths[path][method.lower()]
+            got = client.request(method, path).status_code
+            assert str(got) in operation["responses"]
+            if keys:
+                assert got == 401
+                assert operation["security"] == [{"adminKey": []}]
+                assert "403" not in operation["responses"]
+            else:
+                assert got == 403
+                assert "security" not in operation
+                assert sorted(operation["responses"]) == ["403"]
+                keyed = {"Authorization": "Bearer some-admin-key"}
+                assert client.request(method, path, headers=keyed).status_code == 403
+        for path in ("/v1/events", "/v1/decide", "/v1/assign"):
+            assert ("401" in paths[path]["post"]["responses"]) == bool(keys)
+
+
+def _auth(keys: dict[str, str], name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {keys[name]}"} if name in keys else {}

@@ -142,7 +142,13 @@ class _Handlers:
         self.given_sink = sink
         self.metrics = CollectorMetrics.create()
         self.decide_metrics = DecideMetrics.create(self.metrics.registry)
-        self.document = _ENCODER.encode(openapi_document())
+        self.document = _ENCODER.encode(
+            openapi_document(
+                write_key=config.write_key is not None,
+                decide_key=config.decide_key is not None,
+                admin_key=config.admin_key is not None,
+            )
+        )
         self._collector: Collector | None = None
         self._assigner: Assigner | None = None
         self.engine: DecisionEngine | None = None
