@@ -11,6 +11,13 @@ status, 5xx count, and the failures schemathesis reported (request and response)
     .venv/bin/python benchmarks/decide_fuzz.py                    # 1,000+ cases per operation
     .venv/bin/python benchmarks/decide_fuzz.py --cases 100 --buyers 2000 --trees 50
     .venv/bin/python benchmarks/decide_fuzz.py --events           # also POST /v1/events
+    .venv/bin/python benchmarks/decide_fuzz.py --all-routes --checks all --hostile --cases 500
+
+``--all-routes`` fuzzes every operation of the document, ``--checks all`` runs every
+schemathesis check (failures are counted per check: a schema-valid request refused, a
+missing header accepted, ...), and ``--hostile`` then sends the hand-written hostile bodies of
+:mod:`_hostile` (nesting, encodings, gzip members, sizes, surrogates) with valid neighbour
+events and reads the lake: ``valid_events_lost`` counts the neighbours not stored.
 
 The server runs on a temporary copy of the prepared directory: fuzzed events and decisions
 land in the copy's lake, never in the cached preparation the other benchmarks reuse.
@@ -30,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _decide_data as dd
+import _hostile
 
 
 def schemathesis_bin() -> str:
@@ -47,7 +55,7 @@ def run_schemathesis(
            "--phases", "examples,coverage,fuzzing", "--continue-on-failure",
            "--request-timeout", "30", "--suppress-health-check", "all",
            "--report", "json,ndjson", "--report-dir", str(report_dir)]  # fmt: skip
-    for path in paths:
+    for path in paths:  # none: every operation
         cmd += ["--include-path", path]
     if seed is not None:
         cmd += ["--seed", str(seed)]
@@ -68,9 +76,14 @@ def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
         collections.Counter
     )
     server_errors: list[dict[str, Any]] = []
+    check_failures: collections.Counter[str] = collections.Counter()
     for line in streams[-1].read_text().splitlines():
         event = json.loads(line)
         finished = event.get("ScenarioFinished")
+        for check in ((finished or {}).get("recorder") or {}).get("checks", {}).values():
+            for result in check if isinstance(check, list) else [check]:
+                if isinstance(result, dict) and str(result.get("status")).lower() == "failure":
+                    check_failures[str(result.get("name"))] += 1
         if not finished:
             continue
         recorder = finished.get("recorder") or {}
@@ -98,6 +111,7 @@ def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
         "statuses": dict(sorted(statuses.items())),
         "per_operation": {k: dict(sorted(v.items())) for k, v in sorted(per_operation.items())},
         "server_errors_5xx": sum(n for s, n in statuses.items() if s.isdigit() and int(s) >= 500),
+        "check_failures": dict(sorted(check_failures.items())),
         "examples_5xx": server_errors,
         "failures": report.get("failures", [])[:5],
         "errors": report.get("errors", [])[:5],
@@ -113,11 +127,16 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000, help="fuzzing cases per operation")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--events", action="store_true", help="also fuzz POST /v1/events")
+    parser.add_argument("--all-routes", action="store_true", help="fuzz every operation")
+    parser.add_argument("--checks", default="not_a_server_error", help="schemathesis checks")
+    parser.add_argument("--hostile", action="store_true", help="then the hostile bodies")
     parser.add_argument("--log", type=Path, default=None, help="server log file")
     args = parser.parse_args()
 
     prepared = dd.prepare(args.data, buyers=args.buyers, days=args.days, trees=args.trees)
     paths = ["/v1/decide", "/v1/assign", *(["/v1/events"] if args.events else [])]
+    if args.all_routes:
+        paths = []
     work = Path(tempfile.mkdtemp(prefix="ml-fuzz-"))
     log = args.log or work / "server.log"
     data = work / "data"
@@ -125,15 +144,21 @@ def main() -> None:
     server, url = dd.start_server(data, log=log)
     try:
         with tempfile.TemporaryDirectory(prefix="ml-fuzz-report-") as tmp:
-            summary = run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed)
+            summary = run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed,
+                                       checks=args.checks)  # fmt: skip
+        hostile = _hostile.run_hostile(url, data) if args.hostile else {}
     finally:
         dd.stop(server)
         shutil.rmtree(data, ignore_errors=True)
     decide = summary["per_operation"].get("POST /v1/decide", {})
+    cases = (summary["cases_generated"] or 0) + hostile.get("hostile_cases", 0)
+    server_errors = summary["server_errors_5xx"] + hostile.get("hostile_5xx", 0)
     out = {
-        "benchmark": "decide_fuzz", "operations": paths, "cases_per_operation": args.cases,
-        "decide_requests": sum(decide.values()), **summary,
-        "no_5xx": summary["server_errors_5xx"] == 0 and not summary["cases_with_failures"],
+        "benchmark": "decide_fuzz", "operations": paths or "all", "checks": args.checks,
+        "cases_per_operation": args.cases, "decide_requests": sum(decide.values()), **summary,
+        **hostile, "cases_total": cases, "server_errors_5xx_total": server_errors,
+        "no_5xx": server_errors == 0 and (args.checks != "not_a_server_error"
+                                          or not summary["cases_with_failures"]),
         "server_log": str(log), **dd.machine(),
     }  # fmt: skip
     print(json.dumps(out))

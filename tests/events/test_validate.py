@@ -225,6 +225,11 @@ def test_a_lone_surrogate_rejects_only_its_event() -> None:
     assert (rejected.index, rejected.event_id) == (1, "bad")
     assert rejected.errors[0].value == "\\ud800"
     assert "lone UTF-16 surrogate" in rejected.errors[0].expected
+    # Invalid UTF-8 in one event: the same, that event alone.
+    broken = _line(event_id="utf8")[:-1] + b', "session_id": "x\xffy"}'
+    batch = validate_batch(b"[" + _line(event_id="a") + b"," + broken + b"]", now=NOW)
+    assert [e.event_id for e in batch.events] == ["a"]
+    assert batch.rejected[0].event_id == "utf8"
 
 
 def test_a_byte_order_mark_before_the_batch_is_accepted() -> None:

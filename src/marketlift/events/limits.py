@@ -32,7 +32,7 @@ class Limits:
         max_decompressed_bytes: Largest body after gzip decompression; 413 above it.
         max_events: Most events in one batch; 413 above it.
         max_event_bytes: Largest single event as JSON; a larger event is rejected alone.
-        max_depth: Deepest nesting of arrays and objects in one event (a valid event nests 5
+        max_depth: Deepest nesting of arrays and objects in one event (a valid event nests 4
             levels at most); a deeper event is rejected alone, its neighbours are kept.
         max_past: How far before the server's clock an event's ``ts`` may lie; ``None`` for
             no limit (backfills, simulations).

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_DEPTH", "depth", "split_array"]
 
 MAX_DEPTH: Final = 32
-"""Default deepest nesting of arrays and objects accepted in a body (a valid event has 5)."""
+"""Default deepest nesting of arrays and objects in an event or a request (a valid event: 4)."""
 
 _STRUCTURAL: Final = (ord("["), ord("{"), ord("]"), ord("}"), ord(","))
 
