@@ -120,7 +120,7 @@ const COMPOSITE_KINDS = {
 function checkMoney(path, v, fail) {
   if (!isObject(v)) fail(path, v, MONEY_HINT);
   if (typeof v.amount !== 'string' || !DECIMAL.test(v.amount)) {
-    fail(`${path}.amount`, v.amount, 'a decimal string such as "12.50" (never a JS number)');
+    fail(`${path}.amount`, v.amount, 'a decimal string >= 0 such as "12.50" (never a JS number)');
   }
   if (typeof v.currency !== 'string' || !CURRENCY.test(v.currency)) {
     fail(`${path}.currency`, v.currency, 'an ISO 4217 currency code such as "EUR"');
