@@ -86,6 +86,14 @@ def serve_cmd(
     limit_concurrency: Annotated[
         int, typer.Option(help="Most connections and requests per process at once (then 503).")
     ] = 2048,
+    any_time: Annotated[
+        bool,
+        typer.Option(
+            "--any-time",
+            help="Accept events of any time (backfills); by default ts must lie within 30 "
+            "days before and 10 minutes after the server clock.",
+        ),
+    ] = False,
 ) -> None:
     """Start the HTTP service: events, assignment, decisions, health, metrics, OpenAPI.
 
@@ -100,6 +108,7 @@ def serve_cmd(
 
     configure_logging("info" if log_level in ("info", "debug", "trace") else "warning")
     from marketlift.errors import ConfigError, LakeBusyError
+    from marketlift.events import Limits
     from marketlift.experiments.config import load_experiments
     from marketlift.serve import JetStreamConfig, ServeConfig, create_app
     from marketlift.serve.config import DecideConfig, HttpConfig
@@ -128,6 +137,7 @@ def serve_cmd(
             admin_key=os.environ.get("MARKETLIFT_ADMIN_KEY") or None,
             demo=demo,
             cors_origins=_origins(cors_origin),
+            limits=Limits.unbounded_time() if any_time else Limits(),
             http=HttpConfig(
                 header_timeout_s=header_timeout,
                 body_timeout_s=body_timeout,
