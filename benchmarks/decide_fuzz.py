@@ -47,22 +47,72 @@ def schemathesis_bin() -> str:
     return str(Path(sys.executable).with_name("schemathesis"))
 
 
-def run_schemathesis(
-    url: str, paths: list[str], cases: int, report_dir: Path, *, seed: int | None = None,
-    checks: str = "not_a_server_error", timeout_s: float = 3600,
-) -> dict[str, Any]:  # fmt: skip
-    """Run ``schemathesis run`` and summarize its reports: cases, statuses, 5xx, failures."""
+def _command(
+    url: str, paths: list[str], cases: int, report_dir: Path, *, seed: int | None,
+    checks: str, phases: str = "examples,coverage,fuzzing",
+) -> list[str]:  # fmt: skip
     cmd = [schemathesis_bin(), "run", f"{url}/openapi.json", "--checks", checks,
            "--max-examples", str(cases), "--workers", "1",
-           "--phases", "examples,coverage,fuzzing", "--continue-on-failure",
+           "--phases", phases, "--continue-on-failure",
            "--request-timeout", "30", "--suppress-health-check", "all",
            "--report", "json,ndjson", "--report-dir", str(report_dir)]  # fmt: skip
     for path in paths:  # none: every operation
         cmd += ["--include-path", path]
     if seed is not None:
         cmd += ["--seed", str(seed)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
-    return summarize(report_dir, done.returncode, done.stdout)
+    return cmd
+
+
+def run_schemathesis(
+    url: str, paths: list[str], cases: int, report_dir: Path, *, seed: int | None = None,
+    checks: str = "not_a_server_error", timeout_s: float = 3600, processes: int = 1,
+) -> dict[str, Any]:  # fmt: skip
+    """Run ``schemathesis run`` and summarize its reports: cases, statuses, 5xx, failures.
+
+    With ``processes`` above 1, that many runs go side by side (hypothesis' generation is the
+    bottleneck on a busy machine), each with its own seed; only the first runs the examples
+    and the deterministic coverage phase, the others fuzz. Their summaries are added up.
+    """
+    procs = []
+    for i in range(processes):
+        folder = report_dir / f"run-{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        cmd = _command(url, paths, cases, folder, checks=checks,
+                       seed=None if seed is None else seed + i,
+                       phases="examples,coverage,fuzzing" if i == 0 else "fuzzing")  # fmt: skip
+        procs.append((folder, subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                               stderr=subprocess.STDOUT, text=True)))  # fmt: skip
+    summaries = []
+    for folder, proc in procs:
+        output, _ = proc.communicate(timeout=timeout_s)
+        summaries.append(summarize(folder, proc.returncode, output))
+    return merge(summaries)
+
+
+def merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up the summaries of runs side by side."""
+    if len(summaries) == 1:
+        return summaries[0]
+    out: dict[str, Any] = {"exit_code": max(s["exit_code"] for s in summaries),
+                           "processes": len(summaries)}  # fmt: skip
+    for key in ("cases_generated", "cases_with_failures", "errored", "requests",
+                "server_errors_5xx"):  # fmt: skip
+        out[key] = sum(s[key] or 0 for s in summaries)
+    for key in ("statuses", "check_failures"):
+        total: collections.Counter[str] = collections.Counter()
+        for s in summaries:
+            total.update(s[key])
+        out[key] = dict(sorted(total.items()))
+    per_operation: dict[str, collections.Counter[str]] = collections.defaultdict(
+        collections.Counter
+    )
+    for s in summaries:
+        for label, counts in s["per_operation"].items():
+            per_operation[label].update(counts)
+    out["per_operation"] = {k: dict(sorted(v.items())) for k, v in sorted(per_operation.items())}
+    for key in ("examples_5xx", "failures", "errors"):
+        out[key] = [x for s in summaries for x in s[key]][:5]
+    return out
 
 
 def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
@@ -120,6 +170,10 @@ def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
     }
 
 
+_NO_RUN: dict[str, Any] = {"cases_generated": 0, "cases_with_failures": 0, "server_errors_5xx": 0,
+                           "per_operation": {}}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=None, help="prepared (or to prepare) dir")
@@ -132,6 +186,8 @@ def main() -> None:
     parser.add_argument("--all-routes", action="store_true", help="fuzz every operation")
     parser.add_argument("--checks", default="not_a_server_error", help="schemathesis checks")
     parser.add_argument("--hostile", action="store_true", help="then the hostile bodies")
+    parser.add_argument("--processes", type=int, default=1, help="schemathesis runs at once")
+    parser.add_argument("--hostile-only", action="store_true", help="no schemathesis run")
     parser.add_argument("--any-time", action="store_true",
                         help="serve with --any-time: the clock rule on ts, which no schema "
                         "can state, does not refuse schema-valid events")  # fmt: skip
@@ -149,9 +205,12 @@ def main() -> None:
     server, url = dd.start_server(data, log=log, extra=("--any-time",) if args.any_time else ())
     try:
         with tempfile.TemporaryDirectory(prefix="ml-fuzz-report-") as tmp:
-            summary = run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed,
-                                       checks=args.checks)  # fmt: skip
-        hostile = _hostile.run_hostile(url, data) if args.hostile else {}
+            summary = (
+                _NO_RUN if args.hostile_only
+                else run_schemathesis(url, paths, args.cases, Path(tmp), seed=args.seed,
+                                      checks=args.checks, processes=args.processes)
+            )  # fmt: skip
+        hostile = _hostile.run_hostile(url, data) if args.hostile or args.hostile_only else {}
     finally:
         dd.stop(server)
         shutil.rmtree(data, ignore_errors=True)
