@@ -36,9 +36,9 @@ _STRUCTURAL: Final = (ord("["), ord("{"), ord("]"), ord("}"), ord(","))
 class _Structure(NamedTuple):
     """Positions of the structural characters outside strings and the level after each."""
 
-    positions: npt.NDArray[np.int64]
+    positions: npt.NDArray[np.int32]
     chars: npt.NDArray[np.uint8]
-    levels: npt.NDArray[np.int64]
+    levels: npt.NDArray[np.int32]
     closed_strings: bool
 
 
@@ -63,14 +63,19 @@ def _structure(raw: bytes) -> _Structure:
 
     data = np.frombuffer(raw, dtype=np.uint8)
     quotes = _real_quotes(raw, data)
-    positions = np.flatnonzero(np.isin(data, _STRUCTURAL))
-    # A character lies inside a string when an odd number of real quotes comes before it.
-    outside = np.searchsorted(quotes, positions) % 2 == 0
-    positions = positions[outside]
+    # int32 positions and levels: a body is at most a few tens of MiB (the collector's limit).
+    structural = data == _STRUCTURAL[0]
+    for char in _STRUCTURAL[1:]:
+        structural |= data == char
+    positions = np.flatnonzero(structural).astype(np.int32)
+    del structural
+    if len(quotes):
+        # A character lies inside a string when an odd number of real quotes comes before it.
+        positions = positions[(np.searchsorted(quotes, positions) & 1) == 0]
     chars = data[positions]
-    step = np.isin(chars, _STRUCTURAL[:2]).astype(np.int64)
-    step -= np.isin(chars, _STRUCTURAL[2:4]).astype(np.int64)
-    return _Structure(positions, chars, np.cumsum(step), len(quotes) % 2 == 0)
+    step = ((chars == _STRUCTURAL[0]) | (chars == _STRUCTURAL[1])).astype(np.int8)
+    step -= ((chars == _STRUCTURAL[2]) | (chars == _STRUCTURAL[3])).astype(np.int8)
+    return _Structure(positions, chars, np.cumsum(step, dtype=np.int32), len(quotes) % 2 == 0)
 
 
 def depth(raw: bytes) -> int:
