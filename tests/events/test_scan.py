@@ -13,7 +13,7 @@ _JSON = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
     ),
-    max_leaves=20,
+    max_leaves=12,
 )
 
 
@@ -25,7 +25,7 @@ def _depth(value: Any) -> int:
     return 0
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(_JSON, max_size=6), st.booleans())
 def test_depth_and_elements_match_the_json_parser(items: list[Any], ascii_only: bool) -> None:
     body = json.dumps(items, ensure_ascii=ascii_only).encode()
