@@ -126,6 +126,9 @@ def test_compact_reports_json(tmp_path: Path) -> None:
         (["--catalog", "/no/such/listings.parquet"], "--catalog == '/no/such/listings.parquet'"),
         (["--store", "mongo"], "decide.store == 'mongo'"),
         (["--budget-ms", "0"], "decide.budget_ms == 0.0"),
+        (["--cors-origin", "shop.example"], "cors_origins == 'shop.example'"),
+        (["--header-timeout", "0"], "http.header_timeout_s == 0.0"),
+        (["--limit-concurrency", "0"], "http.limit_concurrency == 0"),
     ],
 )
 def test_serve_refuses_bad_decide_options(tmp_path: Path, args: list[str], message: str) -> None:

@@ -178,3 +178,85 @@ def test_valid_neighbours_are_never_dropped(plan: list[dict[str, Any] | None]) -
     assert sorted(r.index for r in batch.rejected) == [
         i for i, c in enumerate(plan) if c is not None
     ]
+
+
+def _line(**extra: Any) -> bytes:
+    return json.dumps(_base(**extra)).encode()
+
+
+def test_a_deeply_nested_event_is_rejected_alone_naming_the_limit() -> None:
+    """Issue 21.1: 1,000 nested arrays raised RecursionError and lost the whole batch."""
+    deep = b'{"type": "page_view", "event_id": "deep", "properties": {"k": '
+    deep += b"[" * 1000 + b"]" * 1000 + b"}}"
+    for body in (
+        b"[" + _line(event_id="a") + b"," + deep + b"," + _line(event_id="b") + b"]",
+        b"\n".join([_line(event_id="a"), deep, _line(event_id="b")]),
+    ):
+        batch = validate_batch(body, now=NOW)
+        assert [e.event_id for e in batch.events] == ["a", "b"]
+        (rejected,) = batch.rejected
+        assert (rejected.index, rejected.event_id) == (1, "deep")
+        error = rejected.errors[0]
+        assert error.value == "<nested 1002 levels deep>"
+        assert error.expected == "at most 32 levels of nested arrays and objects (max_depth)"
+    # Shallower than msgspec's own limit, deeper than ours: the same answer.
+    shallow = b'{"type": "page_view", "properties": ' + b"[" * 40 + b"]" * 40 + b"}"
+    batch = validate_batch(b"[" + shallow + b"]", now=NOW, limits=Limits(max_depth=8))
+    assert "at most 8 levels" in batch.rejected[0].errors[0].expected
+
+
+def test_a_whole_body_of_nested_arrays_is_one_rejected_element() -> None:
+    batch = validate_batch(b"[" * 1000 + b"]" * 1000, now=NOW)
+    assert batch.events == []
+    assert batch.rejected[0].errors[0].value == "<nested 999 levels deep>"
+    with pytest.raises(BatchFormatError, match="not a valid JSON array"):
+        validate_batch(b"[" * 1000, now=NOW)
+
+
+def test_a_lone_surrogate_rejects_only_its_event() -> None:
+    """Issue 21.6: one "\\ud800" refused every valid neighbour."""
+    bad = _line(event_id="bad")[:-1] + rb', "session_id": "x\ud800y"}'
+    paired = _line(event_id="pair")[:-1] + rb', "session_id": "x\ud83d\ude00y"}'
+    body = b"[" + _line(event_id="a") + b"," + bad + b"," + paired + b"]"
+    batch = validate_batch(body, now=NOW)
+    assert [e.event_id for e in batch.events] == ["a", "pair"]
+    assert batch.events[1].session_id == "x\U0001f600y"
+    (rejected,) = batch.rejected
+    assert (rejected.index, rejected.event_id) == (1, "bad")
+    assert rejected.errors[0].value == "\\ud800"
+    assert "lone UTF-16 surrogate" in rejected.errors[0].expected
+    # Invalid UTF-8 in one event: the same, that event alone.
+    broken = _line(event_id="utf8")[:-1] + b', "session_id": "x\xffy"}'
+    batch = validate_batch(b"[" + _line(event_id="a") + b"," + broken + b"]", now=NOW)
+    assert [e.event_id for e in batch.events] == ["a"]
+    assert batch.rejected[0].event_id == "utf8"
+
+
+def test_a_byte_order_mark_before_the_batch_is_accepted() -> None:
+    """Issue 21.6: a UTF-8 BOM before the array refused the batch."""
+    bom = b"\xef\xbb\xbf"
+    assert len(validate_batch(bom + b"[" + _line() + b"]", now=NOW).events) == 1
+    assert len(validate_batch(bom + _line() + b"\n" + _line(event_id="e2"), now=NOW).events) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "type": "listing_view",
+            "listing_id": "l1",
+            "price": {"amount": "-24.90", "currency": "EUR"},
+        },
+        {"type": "checkout_start", "cart_value": {"amount": "-1", "currency": "EUR"}},
+    ],
+)
+def test_negative_money_is_refused(change: dict[str, Any]) -> None:
+    """Issue 21.12: "-24.90" was accepted as a price."""
+    field, value, expected = _one_error(_base(**change))
+    assert field.endswith(".amount")
+    assert value.startswith("-")
+    assert expected == "a decimal string >= 0 such as '24.90' (never a float)"
+    zero = dict(change)
+    money = next(k for k in ("price", "cart_value") if k in zero)
+    zero[money] = {"amount": "0.00", "currency": "EUR"}
+    assert len(validate_batch(json.dumps([_base(**zero)]).encode(), now=NOW).events) == 1

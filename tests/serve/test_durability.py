@@ -24,6 +24,8 @@ class Server:
     def __init__(self, data: Path, workers: int = 1) -> None:
         self.data = data
         self.workers = workers
+        self.tmp = data / "tmp"  # the writer socket folders of --workers go here
+        self.tmp.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -39,9 +41,12 @@ class Server:
                 str(self.data),
                 "--port",
                 str(self.port),
+                "--workers",
+                str(self.workers),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(self.tmp)},
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -117,7 +122,7 @@ def test_kill_9_loses_no_acknowledged_event(server: Server) -> None:
         w.join()
     assert len(acked) >= 6000, "the load did not get going before the kill"
 
-    server.start()  # same data directory, a new process
+    _restart_cleans_the_socket_folder(server)
     stored = query(server.data, "SELECT event_id, count(*) AS n FROM events GROUP BY 1").to_pylist()
     counts = {r["event_id"]: r["n"] for r in stored}
     missing = set(acked) - counts.keys()
@@ -140,6 +145,16 @@ def test_kill_9_loses_no_acknowledged_event(server: Server) -> None:
     assert live
     assert not [f for f in live if "incoming" in f.as_posix()]
     assert len(query(server.data, "SELECT event_id FROM events")) == len(counts)
+
+
+def _restart_cleans_the_socket_folder(server: Server) -> None:
+    """Start again after kill -9: the new server removes the socket folder left (issue 21.16)."""
+    left = sorted(server.tmp.glob("marketlift-*"))
+    assert len(left) == (1 if server.workers > 1 else 0)  # kill -9 left the socket folder
+    server.start()  # same data directory, a new process
+    if server.workers > 1:
+        assert not [f for f in left if f.exists()]
+        assert len(list(server.tmp.glob("marketlift-writer-*"))) == 1
 
 
 @pytest.mark.parametrize("server", [1], indirect=True, ids=["one-process"])

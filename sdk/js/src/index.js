@@ -24,7 +24,7 @@ export const VERSION = '0.1.0';
 /** Version of the event schema this SDK writes. */
 export const SCHEMA_VERSION = 1;
 
-const DECIMAL = /^-?[0-9]{1,13}(\.[0-9]{1,6})?$/;
+const DECIMAL = /^[0-9]{1,13}(\.[0-9]{1,6})?$/; // never negative (schema v1)
 const CURRENCY = /^[A-Z]{3}$/;
 const LOCALE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 const MONEY_HINT = 'money as {amount: "12.50", currency: "EUR"} (a decimal string, never a JS number)';
@@ -120,7 +120,7 @@ const COMPOSITE_KINDS = {
 function checkMoney(path, v, fail) {
   if (!isObject(v)) fail(path, v, MONEY_HINT);
   if (typeof v.amount !== 'string' || !DECIMAL.test(v.amount)) {
-    fail(`${path}.amount`, v.amount, 'a decimal string such as "12.50" (never a JS number)');
+    fail(`${path}.amount`, v.amount, 'a decimal string >= 0 such as "12.50" (never a JS number)');
   }
   if (typeof v.currency !== 'string' || !CURRENCY.test(v.currency)) {
     fail(`${path}.currency`, v.currency, 'an ISO 4217 currency code such as "EUR"');

@@ -263,7 +263,9 @@ test('invalid track input throws a clear error before anything is queued', () =>
     [() => ml.track('purchase', {
       order_id: 'o1', line_items: [{ listing_id: 'L1', quantity: 1, unit_price: { amount: '5.00', currency: 'EUR' } }],
       revenue: { amount: 5, currency: 'EUR' },
-    }), 'revenue.amount', /revenue.amount == 5, expected a decimal string such as "12.50" \(never a JS number\)/],
+    }), 'revenue.amount', /revenue.amount == 5, expected a decimal string >= 0 such as "12.50" \(never a JS number\)/],
+    [() => ml.track('add_to_cart', { listing_id: 'L1', price: { amount: '-24.90', currency: 'EUR' } }),
+      'price.amount', /price.amount == "-24.90", expected a decimal string >= 0/],
     [() => ml.track('add_to_cart', { listing_id: 'L1', price: 12.5 }), 'price', /price == 12.5, expected money as/],
     [() => ml.track('purchase', {
       order_id: 'o1', line_items: [{ listing_id: 'L1', quantity: 1, unit_price: { amount: 9.99, currency: 'EUR' } }],

@@ -80,6 +80,34 @@ def serve_cmd(
     demo: Annotated[
         bool, typer.Option("--demo", help="Also serve the demo storefront and the dashboard.")
     ] = False,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Origin whose pages may call the API from a browser, such as "
+            "https://shop.example (repeat for several; '*' for any, the default; 'none' for "
+            "no CORS). /admin/* never sends CORS headers."
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds a client has to send the request headers.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(help="Seconds a client has to send the body after the headers.")
+    ] = 30.0,
+    keep_alive: Annotated[
+        int, typer.Option(help="Seconds an idle kept-alive connection stays open.")
+    ] = 5,
+    limit_concurrency: Annotated[
+        int, typer.Option(help="Most connections and requests per process at once (then 503).")
+    ] = 2048,
+    any_time: Annotated[
+        bool,
+        typer.Option(
+            "--any-time",
+            help="Accept events of any time (backfills); by default ts must lie within 30 "
+            "days before and 10 minutes after the server clock.",
+        ),
+    ] = False,
 ) -> None:
     """Start the HTTP service: events, assignment, decisions, health, metrics, OpenAPI.
 
@@ -94,9 +122,11 @@ def serve_cmd(
 
     configure_logging("info" if log_level in ("info", "debug", "trace") else "warning")
     from marketlift.errors import ConfigError, LakeBusyError
+    from marketlift.events import Limits
     from marketlift.experiments.config import load_experiments
     from marketlift.serve import JetStreamConfig, ServeConfig, create_app
-    from marketlift.serve.config import DecideConfig
+    from marketlift.serve.config import DecideConfig, HttpConfig
+    from marketlift.serve.connections import uvicorn_config
 
     try:
         decide = DecideConfig(
@@ -124,6 +154,14 @@ def serve_cmd(
             decide=decide,
             admin_key=os.environ.get("MARKETLIFT_ADMIN_KEY") or None,
             demo=demo,
+            cors_origins=_origins(cors_origin),
+            limits=Limits.unbounded_time() if any_time else Limits(),
+            http=HttpConfig(
+                header_timeout_s=header_timeout,
+                body_timeout_s=body_timeout,
+                keep_alive_s=keep_alive,
+                limit_concurrency=limit_concurrency,
+            ),
         )
         if experiments is not None:
             load_experiments(experiments)  # fail here, clearly, not inside the server
@@ -146,17 +184,16 @@ def serve_cmd(
             fail(str(exc))
         return
     try:
-        uvicorn.run(
-            create_app(config),
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=10,
-        )
+        uvicorn.Server(uvicorn_config(create_app(config), config, log_level=log_level)).run()
     except LakeBusyError as exc:
         fail(str(exc))
+
+
+def _origins(given: list[str] | None) -> tuple[str, ...]:
+    """``--cors-origin`` values: none given means any origin, ``none`` means no CORS."""
+    if not given:
+        return ("*",)
+    return tuple(o for o in given if o.lower() != "none")
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 
 from marketlift.errors import ConfigError
+from marketlift.events.scan import MAX_DEPTH
 
 __all__ = ["Limits"]
 
@@ -31,6 +32,8 @@ class Limits:
         max_decompressed_bytes: Largest body after gzip decompression; 413 above it.
         max_events: Most events in one batch; 413 above it.
         max_event_bytes: Largest single event as JSON; a larger event is rejected alone.
+        max_depth: Deepest nesting of arrays and objects in one event (a valid event nests 4
+            levels at most); a deeper event is rejected alone, its neighbours are kept.
         max_past: How far before the server's clock an event's ``ts`` may lie; ``None`` for
             no limit (backfills, simulations).
         max_future: How far after the server's clock an event's ``ts`` may lie; ``None`` for
@@ -41,12 +44,19 @@ class Limits:
     max_decompressed_bytes: int = 20 * 1024 * 1024
     max_events: int = 1000
     max_event_bytes: int = 32 * 1024
+    max_depth: int = MAX_DEPTH
     max_past: dt.timedelta | None = dt.timedelta(days=30)
     max_future: dt.timedelta | None = dt.timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         """Validate every limit."""
-        for name in ("max_body_bytes", "max_decompressed_bytes", "max_events", "max_event_bytes"):
+        for name in (
+            "max_body_bytes",
+            "max_decompressed_bytes",
+            "max_events",
+            "max_event_bytes",
+            "max_depth",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(name, value, "an integer >= 1")

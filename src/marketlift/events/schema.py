@@ -2,8 +2,8 @@
 
 Every event carries the common fields of :class:`BaseEvent`; each subclass adds the fields of
 its type. Money is always a :class:`Money` (a decimal string plus an ISO 4217 currency), never a
-float. Length limits are part of the types, so the JSON Schema that mobile apps validate against
-at build time states them too.
+float, never negative. Length limits are part of the types, so the JSON Schema that mobile apps
+validate against at build time states them too.
 
 Example:
     >>> import msgspec
@@ -58,8 +58,10 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code such as ``EUR``."""
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 """An ISO 3166-1 alpha-2 country code such as ``DE``."""
-Amount = Annotated[str, Meta(pattern=r"^-?[0-9]{1,13}(\.[0-9]{1,6})?$")]
-"""A decimal amount as a string, at most 13 integer and 6 fractional digits: ``"24.90"``."""
+Amount = Annotated[str, Meta(pattern=r"^[0-9]{1,13}(\.[0-9]{1,6})?$")]
+"""A non-negative decimal amount as a string, at most 13 integer and 6 fractional digits:
+``"24.90"``. Prices, revenue and cart values are never negative; no field of schema v1 is a
+refund or a discount (a signed amount would be its own type, named so)."""
 Slug = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """A lower-case name such as an action or a surface: ``cart_reminder``."""
 Propensity = Annotated[float, Meta(gt=0.0, le=1.0)]

@@ -1,7 +1,11 @@
 """Validate a batch of raw events: keep every valid one, explain every invalid one.
 
-A batch is a JSON array or NDJSON (one event per line). Each invalid event gets errors that
-name the field, the value found and what was expected; valid neighbours are never dropped.
+A batch is a JSON array or NDJSON (one event per line), optionally after a UTF-8 byte-order
+mark. Each invalid event gets errors that name the field, the value found and what was
+expected; valid neighbours are never dropped: an event nested deeper than
+``Limits.max_depth``, or holding a string msgspec cannot decode (the escape of a lone UTF-16
+surrogate, U+D800 to U+DFFF without its pair), is rejected alone, with its reason (see
+:mod:`marketlift.events.scan`).
 
 Example:
     >>> import datetime as dt
@@ -25,6 +29,7 @@ from typing import Any, Final
 import msgspec
 
 from marketlift.events.limits import Limits
+from marketlift.events.scan import depth, split_array
 from marketlift.events.schema import EVENT_TYPES, Event
 
 __all__ = [
@@ -33,6 +38,7 @@ __all__ = [
     "RejectedEvent",
     "ValidatedBatch",
     "explain_decode_error",
+    "too_deep",
     "validate_batch",
 ]
 
@@ -44,7 +50,7 @@ _DECODER_ANY: Final = msgspec.json.Decoder()
 _PATTERN_NAMES: Final = {
     r"^[A-Z]{3}$": "an ISO 4217 currency code such as 'EUR'",
     r"^[A-Z]{2}$": "an ISO 3166-1 alpha-2 country code such as 'DE'",
-    r"^-?[0-9]{1,13}(\.[0-9]{1,6})?$": "a decimal string such as '24.90' (never a float)",
+    r"^[0-9]{1,13}(\.[0-9]{1,6})?$": "a decimal string >= 0 such as '24.90' (never a float)",
     r"^[a-z][a-z0-9_]{0,63}$": "a lower-case name of letters, digits and '_' (at most 64)",
     r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$": "a BCP 47 language tag such as 'de-DE'",
 }
@@ -55,6 +61,14 @@ _ENUM_NAMES: Final = {
     "type": "one of " + ", ".join(repr(t) for t in EVENT_TYPES),
 }
 _MISSING: Final = "<missing>"
+_BOM: Final = b"\xef\xbb\xbf"
+_LONE_SURROGATE: Final = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+"""A high surrogate escape without its low half, or a low one without its high half."""
+_EVENT_ID: Final = re.compile(rb'"event_id"\s*:\s*"([^"\\]{1,128})"')
+_DECODE_ERRORS: Final = (msgspec.DecodeError, RecursionError)
 _PATH_PART: Final = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\.\.\.\]")
 
 
@@ -124,6 +138,7 @@ def validate_batch(
             events than ``limits.max_events`` (``status`` 413).
     """
     limits = limits or Limits()
+    body = body.removeprefix(_BOM)
     elements = _split(body, limits)
     lo = now - limits.max_past if limits.max_past is not None else None
     hi = now + limits.max_future if limits.max_future is not None else None
@@ -146,10 +161,9 @@ def validate_batch(
         else:
             try:
                 event = _DECODER_ONE.decode(raw)
-            except msgspec.DecodeError as exc:
-                rejected.append(
-                    RejectedEvent(index, _event_id_of(raw), [explain_decode_error(exc, raw)], raw)
-                )
+            except _DECODE_ERRORS as exc:
+                error = too_deep(raw, limits.max_depth) or explain_decode_error(exc, raw)
+                rejected.append(RejectedEvent(index, _event_id_of(raw), [error], raw))
                 continue
         skew = _skew_error(event.ts, now, limits)
         if skew is not None:
@@ -168,17 +182,39 @@ def _within(events: list[Event], lo: dt.datetime | None, hi: dt.datetime | None)
     return (lo is None or min(stamps) >= lo) and (hi is None or max(stamps) <= hi)
 
 
-def _split(body: bytes, limits: Limits) -> list[bytes] | list[msgspec.Raw]:
+def too_deep(raw: bytes, max_depth: int) -> FieldError | None:
+    """The error for a value nested deeper than ``max_depth``, or ``None``.
+
+    Example:
+        >>> too_deep(b"[[[1]]]", 2).expected
+        'at most 2 levels of nested arrays and objects (max_depth)'
+        >>> too_deep(b"[[1]]", 2) is None
+        True
+    """
+    found = depth(raw)
+    if found <= max_depth:
+        return None
+    expected = f"at most {max_depth} levels of nested arrays and objects (max_depth)"
+    return FieldError("$", f"<nested {found} levels deep>", expected)
+
+
+def _split(body: bytes, limits: Limits) -> list[bytes] | list[msgspec.Raw] | list[memoryview]:
     stripped = body.strip()
     if not stripped:
         msg = "the body is empty, expected a JSON array or NDJSON of events"
         raise BatchFormatError(msg)
+    elements: list[bytes] | list[msgspec.Raw] | list[memoryview]
     if stripped[:1] == b"[":
         try:
-            elements: list[bytes] | list[msgspec.Raw] = _DECODER_RAW.decode(stripped)
-        except msgspec.DecodeError as exc:
-            msg = f"the body is not a valid JSON array of events: {exc}"
-            raise BatchFormatError(msg) from None
+            elements = _DECODER_RAW.decode(stripped)
+        except _DECODE_ERRORS as exc:
+            # One element too deep or undecodable: cut the array without decoding it, so
+            # that element is rejected alone and its neighbours are kept.
+            cut = split_array(stripped)
+            if cut is None:
+                msg = f"the body is not a valid JSON array of events: {exc}"
+                raise BatchFormatError(msg) from None
+            elements = cut
     else:
         elements = [line for line in stripped.split(b"\n") if line.strip()]
     if not elements:
@@ -191,7 +227,7 @@ def _split(body: bytes, limits: Limits) -> list[bytes] | list[msgspec.Raw]:
 
 
 def _fast_path(
-    body: bytes, elements: list[bytes] | list[msgspec.Raw], limits: Limits
+    body: bytes, elements: list[bytes] | list[msgspec.Raw] | list[memoryview], limits: Limits
 ) -> list[Event] | None:
     """Decode the whole batch in one call when every event is valid and small."""
     if any(len(raw) > limits.max_event_bytes for raw in elements):
@@ -201,7 +237,7 @@ def _fast_path(
         if stripped[:1] == b"[":
             return _DECODER_MANY.decode(stripped)
         return [_DECODER_ONE.decode(raw) for raw in elements]
-    except msgspec.DecodeError:
+    except _DECODE_ERRORS:
         return None
 
 
@@ -220,8 +256,10 @@ def _skew_error(ts: dt.datetime, now: dt.datetime, limits: Limits) -> FieldError
 def _event_id_of(raw: bytes) -> str | None:
     try:
         obj = _DECODER_ANY.decode(raw)
-    except msgspec.DecodeError:
-        return None
+    except _DECODE_ERRORS:
+        # Undecodable as a whole (too deep, a lone surrogate): the id may still be readable.
+        found = _EVENT_ID.search(raw)
+        return found.group(1).decode("utf-8", "replace") if found is not None else None
     if isinstance(obj, dict):
         value = obj.get("event_id")
         if isinstance(value, str):
@@ -229,15 +267,20 @@ def _event_id_of(raw: bytes) -> str | None:
     return None
 
 
-def explain_decode_error(exc: msgspec.DecodeError, raw: bytes) -> FieldError:
+def explain_decode_error(exc: msgspec.DecodeError | RecursionError, raw: bytes) -> FieldError:
     """Turn a msgspec error into a field, the value found there, and what was expected."""
     text = str(exc)
     message, _, path = text.partition(" - at `")
     path = path.rstrip("`")
     try:
         obj: Any = _DECODER_ANY.decode(raw)
-    except msgspec.DecodeError:
-        return FieldError("$", raw[:200].decode("utf-8", "replace"), "a valid JSON object")
+    except _DECODE_ERRORS:
+        surrogate = _LONE_SURROGATE.search(raw)
+        if surrogate is not None:
+            expected = "strings without a lone UTF-16 surrogate escape (a pair is needed)"
+            return FieldError("$", surrogate.group().decode("ascii"), expected)
+        value = bytes(raw[:200]).decode("utf-8", "replace")
+        return FieldError("$", value, "a valid JSON object")
     if not isinstance(obj, dict):
         return FieldError("$", obj, "a JSON object")
     field = _field_name(path)
@@ -266,7 +309,7 @@ def explain_decode_error(exc: msgspec.DecodeError, raw: bytes) -> FieldError:
         if last in _ENUM_NAMES and "`str`" not in expected:
             expected = _ENUM_NAMES[last]
         elif last == "amount":
-            expected = _PATTERN_NAMES[r"^-?[0-9]{1,13}(\.[0-9]{1,6})?$"]
+            expected = _PATTERN_NAMES[r"^[0-9]{1,13}(\.[0-9]{1,6})?$"]
         return FieldError(field, _lookup(obj, field), expected.replace("`", ""))
     # Errors raised by __post_init__ (rules spanning fields) come through unchanged.
     if "buyer_id or anonymous_id" in message:

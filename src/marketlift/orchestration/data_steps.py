@@ -62,9 +62,9 @@ def build_features(ctx: StepInput) -> dict[str, Any]:
     version, so rows join the one live at their cut-off), as the ranker's training reads it, so
     the online listing features match the ranker.
     """
+    from marketlift.catalog import feature_versions  # noqa: PLC0415
     from marketlift.errors import ConfigError  # noqa: PLC0415
     from marketlift.features import build_features as build  # noqa: PLC0415
-    from marketlift.catalog import feature_versions  # noqa: PLC0415
 
     engine = os.environ.get("MARKETLIFT_FEATURES_ENGINE", "duckdb")
     if engine not in ("duckdb", "spark"):

@@ -33,9 +33,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketlift._version import __version__
 from marketlift.events.validate import BatchFormatError, FieldError, RejectedEvent
@@ -104,16 +105,35 @@ def create_app(config: ServeConfig, *, sink: Sink | None = None) -> Starlette:
         from marketlift.serve.site import site_routes  # noqa: PLC0415 - demo only
 
         routes.extend(site_routes(config))
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(config.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
-            max_age=600,
-        )
-    ]
+    middleware = [Middleware(_CorsOutsideAdmin, origins=config.cors_origins)]
     return Starlette(routes=routes, middleware=middleware, lifespan=handlers.lifespan)
+
+
+class _CorsOutsideAdmin:
+    """CORS for the allowed origins on every route but ``/admin/*``, which never gets it.
+
+    Admin calls come from operators' tools, never from a browser page: no origin may read
+    their answers, whatever ``cors_origins`` says.
+    """
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...]) -> None:
+        self.app = app
+        self.cors: ASGIApp = app
+        if origins:
+            self.cors = CORSMiddleware(
+                app,
+                allow_origins=list(origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
+                max_age=600,
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/admin" or path.startswith("/admin/"):
+            await self.app(scope, receive, send)
+        else:
+            await self.cors(scope, receive, send)
 
 
 class _Handlers:
@@ -127,7 +147,13 @@ class _Handlers:
         from marketlift.monitor.prometheus import MonitorCollector  # noqa: PLC0415
 
         self.metrics.registry.register(MonitorCollector(config.data_dir))  # DATA/monitor
-        self.document = _ENCODER.encode(openapi_document())
+        self.document = _ENCODER.encode(
+            openapi_document(
+                write_key=config.write_key is not None,
+                decide_key=config.decide_key is not None,
+                admin_key=config.admin_key is not None,
+            )
+        )
         self._collector: Collector | None = None
         self._assigner: Assigner | None = None
         self.engine: DecisionEngine | None = None
@@ -321,11 +347,22 @@ class _Handlers:
 
 
 def _check_key(request: Request, key: str | None, *, query_param: bool = True) -> None:
+    """Accept ``Authorization: Bearer <key>`` (scheme in any case) and nothing else.
+
+    ``query_param``: without an ``Authorization`` header, ``?write_key=<key>`` (beacons).
+    """
     if key is None:
         return
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if (scheme.lower() != "bearer" or not token) and query_param:
+    header = request.headers.get("authorization")
+    token = ""
+    if header is not None:
+        scheme, _, rest = header.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            shown = scheme[:20]
+            reason = f"Authorization scheme {shown!r}, expected 'Bearer <key>'"
+            raise _HTTPError(401, reason)
+        token = rest.strip()
+    elif query_param:
         token = request.query_params.get("write_key", "")
     if not token or not hmac.compare_digest(token.encode(), key.encode()):
         raise _HTTPError(401, "missing or wrong key: send 'Authorization: Bearer <key>'")
@@ -346,11 +383,14 @@ async def _read_small_body(request: Request, limit: int = _MAX_ASSIGN_BODY) -> b
         raise _HTTPError(413, f"body of {declared} bytes, expected at most {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _HTTPError(413, f"body over {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _HTTPError(413, f"body over {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise _HTTPError(400, "the client went away before the end of the body") from None
     return b"".join(chunks)
 
 
@@ -362,27 +402,46 @@ async def _read_body(request: Request, config: ServeConfig) -> bytes:
         raise _HTTPError(413, reason + " (max_body_bytes)", dead_letter=b"")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_body_bytes:
-            reason = f"body over {limits.max_body_bytes} bytes (max_body_bytes)"
-            raise _HTTPError(413, reason, dead_letter=b"".join(chunks))
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body_bytes:
+                reason = f"body over {limits.max_body_bytes} bytes (max_body_bytes)"
+                raise _HTTPError(413, reason, dead_letter=b"".join(chunks))
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nothing was acknowledged and the client cannot hear an answer: nothing to keep.
+        raise _HTTPError(400, "the client went away before the end of the body") from None
     body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding != "gzip":
         raise _HTTPError(415, f"Content-Encoding == {encoding!r}, expected 'gzip' or none")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        plain = inflater.decompress(body, limits.max_decompressed_bytes + 1)
-    except zlib.error as exc:
-        raise _HTTPError(400, f"the gzip body cannot be decompressed: {exc}") from None
-    if len(plain) > limits.max_decompressed_bytes or inflater.unconsumed_tail:
-        reason = f"decompressed body over {limits.max_decompressed_bytes} bytes"
-        raise _HTTPError(413, reason + " (max_decompressed_bytes)", dead_letter=plain[:65536])
-    return plain
+    return _gunzip(body, limits.max_decompressed_bytes)
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Every member of a gzip body (RFC 1952 allows several), at most ``limit`` bytes in all."""
+    parts: list[bytes] = []
+    size = 0
+    rest = body
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            plain = inflater.decompress(rest, limit - size + 1)
+        except zlib.error as exc:
+            raise _HTTPError(400, f"the gzip body cannot be decompressed: {exc}") from None
+        parts.append(plain)
+        size += len(plain)
+        if size > limit or inflater.unconsumed_tail:
+            reason = f"decompressed body over {limit} bytes (max_decompressed_bytes)"
+            raise _HTTPError(413, reason, dead_letter=b"".join(parts)[:65536])
+        if not inflater.eof:
+            raise _HTTPError(400, "the gzip body cannot be decompressed: it is truncated")
+        rest = inflater.unused_data
+        if not rest.strip(b"\x00"):  # trailing zero padding is allowed after the last member
+            return b"".join(parts)
 
 
 async def _dead_letter(collector: Collector, head: bytes, reason: str) -> None:

@@ -17,16 +17,15 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from marketlift.events.scan import MAX_DEPTH
 from marketlift.events.schema import Country, Id, Locale
-from marketlift.events.validate import FieldError, explain_decode_error
+from marketlift.events.validate import FieldError, explain_decode_error, too_deep
 from marketlift.experiments.assignment import assign
 from marketlift.experiments.config import Experiment
 from marketlift.experiments.exposures import ExposureDeduplicator, exposures_to_log
 from marketlift.ingest.sink import Sink, SinkBatch
 
 __all__ = ["AssignRequest", "AssignResponse", "Assigner", "AssignmentOut"]
-
-_DECODER: Final = msgspec.json.Decoder()
 
 
 class AssignRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -45,6 +44,9 @@ class AssignRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         if self.buyer_id is None and self.anonymous_id is None:
             msg = "buyer_id or anonymous_id is required, both are missing"
             raise ValueError(msg)
+
+
+_REQUEST: Final = msgspec.json.Decoder(AssignRequest)
 
 
 class AssignmentOut(msgspec.Struct, frozen=True):
@@ -90,9 +92,9 @@ class Assigner:
     def decode(self, body: bytes) -> AssignRequest | FieldError:
         """Decode and validate a request body, or explain what is wrong with it."""
         try:
-            return msgspec.json.decode(body, type=AssignRequest)
-        except msgspec.DecodeError as exc:
-            return explain_decode_error(exc, body)
+            return _REQUEST.decode(body)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            return too_deep(body, MAX_DEPTH) or explain_decode_error(exc, body)
 
     def assign(self, request: AssignRequest) -> AssignResponse:
         """Assign the unit; queue its exposures (not waited for)."""

@@ -15,12 +15,53 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
+from typing import Final
 
 from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
 
-__all__ = ["DecideConfig", "JetStreamConfig", "ServeConfig"]
+__all__ = ["DecideConfig", "HttpConfig", "JetStreamConfig", "ServeConfig"]
+
+_ORIGIN: Final = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """Connection limits of each HTTP process (uvicorn's, and the read timeouts added to them).
+
+    A client that is slower than a timeout is dropped: the connection is closed (with a 408
+    answer while no request is running), so slow sockets cannot hold the server's connections.
+
+    Attributes:
+        header_timeout_s: Longest time from a new connection (or the end of the previous answer
+            on a kept-alive one) to the end of the request headers.
+        body_timeout_s: Longest time from the end of the headers to the end of the body.
+        keep_alive_s: An idle kept-alive connection is closed after this many seconds.
+        limit_concurrency: Most connections and running requests of one process at once; a
+            request above it gets 503 (``None``: no limit).
+        backlog: Most connections waiting to be accepted.
+    """
+
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_s: int = 5
+    limit_concurrency: int | None = 2048
+    backlog: int = 2048
+
+    def __post_init__(self) -> None:
+        """Validate the fields."""
+        for name in ("header_timeout_s", "body_timeout_s"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 < value <= 3600:
+                raise ConfigError(f"http.{name}", value, "a number of seconds in (0, 3600]")
+        if not isinstance(self.keep_alive_s, int) or not 0 < self.keep_alive_s <= 3600:
+            raise ConfigError("http.keep_alive_s", self.keep_alive_s, "an integer in [1, 3600]")
+        if self.limit_concurrency is not None and self.limit_concurrency < 1:
+            raise ConfigError("http.limit_concurrency", self.limit_concurrency, "an integer >= 1")
+        if self.backlog < 1:
+            raise ConfigError("http.backlog", self.backlog, "an integer >= 1")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -133,7 +174,8 @@ class ServeConfig:
         sink: ``lake`` (embedded, default) or ``jetstream`` (scale-out; run ``marketlift land``).
         jetstream: JetStream settings, used when ``sink == 'jetstream'``.
         limits: Request and event limits.
-        cors_origins: Origins allowed to send events from a browser (``*`` for any).
+        cors_origins: Origins whose pages may call the API from a browser (``*`` for any,
+            none for no CORS at all); ``/admin/*`` never answers with CORS headers.
         decide_key: When set, ``POST /v1/assign`` and ``POST /v1/decide`` need
             ``Authorization: Bearer <key>``
             (a key separate from the write key, which browsers carry).
@@ -143,6 +185,7 @@ class ServeConfig:
         admin_key: When set, ``/admin/*`` needs ``Authorization: Bearer <key>``; when not
             set, admin endpoints answer 403 (they are off).
         demo: Also serve the demo storefront and the dashboard.
+        http: Connection limits and read timeouts.
     """
 
     data_dir: Path | str
@@ -158,6 +201,7 @@ class ServeConfig:
     decide: DecideConfig = dataclasses.field(default_factory=DecideConfig)
     admin_key: str | None = None
     demo: bool = False
+    http: HttpConfig = dataclasses.field(default_factory=HttpConfig)
 
     def __post_init__(self) -> None:
         """Validate the fields."""
@@ -169,3 +213,7 @@ class ServeConfig:
             key = getattr(self, name)
             if key is not None and len(key) < 8:
                 raise ConfigError(name, "<hidden>", "at least 8 characters")
+        for origin in self.cors_origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                expected = "'*' or an origin such as 'https://shop.example' (no path)"
+                raise ConfigError("cors_origins", origin, expected)

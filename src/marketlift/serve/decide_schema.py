@@ -7,7 +7,8 @@ expected.
 
 Limits (documented in ``docs/decide.md``): at most :data:`MAX_CANDIDATES` candidates, a ``limit``
 of 1 to :data:`MAX_LIMIT`, a cart of at most :data:`MAX_CART` listings, a query of at most 512
-characters, a body of at most :data:`MAX_DECIDE_BODY` bytes.
+characters, a body of at most :data:`MAX_DECIDE_BODY` bytes nested at most
+:data:`~marketlift.events.scan.MAX_DEPTH` levels deep.
 
 Example:
     >>> req = decode_decide(b'{"buyer_id": "b1", "surface": "home", "platform": "web"}')
@@ -24,8 +25,9 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from marketlift.events.scan import MAX_DEPTH
 from marketlift.events.schema import Country, Id, Locale
-from marketlift.events.validate import FieldError, explain_decode_error
+from marketlift.events.validate import FieldError, explain_decode_error, too_deep
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -149,8 +151,8 @@ def decode_decide(body: bytes) -> DecideRequest | FieldError:
     """Decode and validate a request body, or explain what is wrong with it."""
     try:
         return _DECODER.decode(body)
-    except msgspec.DecodeError as exc:
-        return explain_decode_error(exc, body)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        return too_deep(body, MAX_DEPTH) or explain_decode_error(exc, body)
 
 
 def example_request() -> dict[str, Any]:

@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 
 from marketlift._version import __version__
-from marketlift.events.jsonschema import event_schema_components
+from marketlift.events.jsonschema import event_schema_components, require_unit_ids
+from marketlift.events.scan import MAX_DEPTH
+from marketlift.events.validate import FieldError
 from marketlift.ingest.collector import IngestReport
 from marketlift.serve.assign import AssignRequest, AssignResponse
 from marketlift.serve.decide_schema import (
@@ -66,16 +68,59 @@ _EXAMPLE_BATCH = [
 ]
 
 
-def openapi_document() -> dict[str, Any]:
-    """Return the OpenAPI document served at ``/openapi.json``."""
+def openapi_document(
+    *, write_key: bool = False, decide_key: bool = False, admin_key: bool = False
+) -> dict[str, Any]:
+    """Return the OpenAPI document served at ``/openapi.json``.
+
+    The document says what this server does: a route needs its key (and answers 401) only when
+    the server has that key; without an admin key, ``/admin/*`` answers 403 to every request.
+
+    Args:
+        write_key: The server has a write key (``/v1/events``).
+        decide_key: The server has a decide key (``/v1/assign``, ``/v1/decide``).
+        admin_key: The server has an admin key (``/admin/*``).
+    """
+    document = _document()
+    _state_keys(document["paths"], write_key=write_key, decide_key=decide_key,
+                admin_key=admin_key)  # fmt: skip
+    return document
+
+
+def _state_keys(
+    paths: dict[str, Any], *, write_key: bool, decide_key: bool, admin_key: bool
+) -> None:
+    """Keep the key requirements and the 401/403 answers of the keys this server has."""
+    for path, scheme, has_key in (
+        ("/v1/events", "writeKey", write_key),
+        ("/v1/assign", "decideKey", decide_key),
+        ("/v1/decide", "decideKey", decide_key),
+    ):
+        operation = paths[path]["post"]
+        if has_key:
+            operation["security"] = [{scheme: []}]
+        else:
+            del operation["security"]
+            del operation["responses"]["401"]
+    for path, method in (("/admin/reload", "post"), ("/admin/status", "get")):
+        operation = paths[path][method]
+        if admin_key:
+            del operation["responses"]["403"]
+        else:
+            del operation["security"]
+            operation["responses"] = {"403": operation["responses"]["403"]}
+
+
+def _document() -> dict[str, Any]:
     event_schema, components = event_schema_components(_REF)
-    (report_schema, assign_in, assign_out, decide_in, decide_out), more = (
+    (report_schema, assign_in, assign_out, decide_in, decide_out, field_error), more = (
         msgspec.json.schema_components(
-            [IngestReport, AssignRequest, AssignResponse, DecideRequest, DecideResponse],
+            [IngestReport, AssignRequest, AssignResponse, DecideRequest, DecideResponse,
+             FieldError],
             ref_template=_REF,
         )
-    )
-    components.update(more)
+    )  # fmt: skip
+    components.update(require_unit_ids(more))
     listings_path, listing_components = listing_openapi(_REF)
     components.update(listing_components)
     error = {
@@ -83,8 +128,27 @@ def openapi_document() -> dict[str, Any]:
         "properties": {"error": {"type": "string"}},
         "required": ["error"],
     }
+    invalid = {
+        "type": "object",
+        "properties": {"error": {"type": "string"},
+                       "errors": {"type": "array", "items": field_error}},
+        "required": ["error", "errors"],
+    }  # fmt: skip
     report_ref = {"content": {"application/json": {"schema": report_schema}}}
     error_ref = {"content": {"application/json": {"schema": error}}}
+    invalid_ref = {"content": {"application/json": {"schema": invalid}}}
+    admin_errors = {
+        "401": {"description": "An admin key is configured and the request lacks it (or "
+                "sends it with a scheme other than Bearer).", **error_ref},
+        "403": {"description": "No admin key is configured (MARKETLIFT_ADMIN_KEY): admin "
+                "endpoints are off and answer 403 to every request, with a key or without.",
+                **error_ref},
+    }  # fmt: skip
+    connection = {
+        "408": {"description": "The headers or the body did not arrive within the read "
+                "timeouts (10 s and 30 s by default); the connection is closed."},
+        "503": {"description": "Over the server's concurrency limit (limit_concurrency)."},
+    }  # fmt: skip
     return {
         "openapi": "3.1.0",
         "info": {
@@ -94,9 +158,14 @@ def openapi_document() -> dict[str, Any]:
                 "Event collection for web and mobile clients. Send a JSON array (or NDJSON, "
                 "one event per line) of schema-v1 events; optionally gzip with "
                 "`Content-Encoding: gzip`. `event_id` is the idempotency key: retrying a batch "
-                "never stores an event twice. Limits: 5 MiB body, 20 MiB decompressed, "
-                "1000 events per batch, 32 KiB per event, `ts` within 30 days before and "
-                "10 minutes after the server clock (configurable)."
+                "never stores an event twice. Limits: 5 MiB body, 20 MiB decompressed (every "
+                "gzip member is read), 1000 events per batch, 32 KiB per event, "
+                f"{MAX_DEPTH} levels of nested arrays and objects, `ts` within 30 days before "
+                "and 10 minutes after the server clock (configurable; a schema cannot state "
+                "this rule: an event outside it is rejected with its reason). Every event, "
+                "request to /v1/assign and to /v1/decide needs `buyer_id` or `anonymous_id` "
+                "(at least one, not null). Keys: `Authorization: Bearer <key>` (the scheme in "
+                "any case; no other scheme is accepted)."
             ),
         },
         "paths": {
@@ -121,7 +190,16 @@ def openapi_document() -> dict[str, Any]:
                             "event is durable when this is sent.",
                             **report_ref,
                         },
-                        "401": {"description": "Missing or wrong write key.", **error_ref},
+                        "400": {
+                            "description": "A gzip body that cannot be decompressed (or "
+                            "is truncated).",
+                            **error_ref,
+                        },
+                        "401": {
+                            "description": "Missing or wrong write key, or a scheme other "
+                            "than Bearer.",
+                            **error_ref,
+                        },
                         "413": {"description": "Body or batch over a limit.", **error_ref},
                         "415": {"description": "Unsupported Content-Encoding.", **error_ref},
                         "422": {
@@ -129,6 +207,7 @@ def openapi_document() -> dict[str, Any]:
                             "or the body is not a JSON array or NDJSON.",
                             **report_ref,
                         },
+                        **connection,
                     },
                 }
             },
@@ -159,9 +238,18 @@ def openapi_document() -> dict[str, Any]:
                             "description": "The unit's variants.",
                             "content": {"application/json": {"schema": assign_out}},
                         },
-                        "401": {"description": "Missing or wrong decide key.", **error_ref},
+                        "401": {
+                            "description": "Missing or wrong decide key, or a scheme "
+                            "other than Bearer.",
+                            **error_ref,
+                        },
                         "413": {"description": "Body over 16 KiB.", **error_ref},
-                        "422": {"description": "Invalid request (field, value, expected)."},
+                        "422": {
+                            "description": "Invalid request (field, value, expected), "
+                            f"including a body nested over {MAX_DEPTH} levels.",
+                            **invalid_ref,
+                        },
+                        **connection,
                     },
                 }
             },
@@ -193,10 +281,19 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        "401": {"description": "Missing or wrong decide key.", **error_ref},
+                        "401": {
+                            "description": "Missing or wrong decide key, or a scheme "
+                            "other than Bearer.",
+                            **error_ref,
+                        },
                         "413": {"description": "Body over the limit.", **error_ref},
-                        "422": {"description": "Invalid request (field, value, expected)."},
+                        "422": {
+                            "description": "Invalid request (field, value, expected), "
+                            f"including a body nested over {MAX_DEPTH} levels.",
+                            **invalid_ref,
+                        },
                         "500": {"description": "Unexpected error (logged).", **error_ref},
+                        **connection,
                     },
                 }
             },
@@ -224,8 +321,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": [{"adminKey": []}],
                     "responses": {
                         "200": {"description": "What was reloaded; errors kept the old one."},
-                        "401": {"description": "Missing or wrong admin key.", **error_ref},
-                        "403": {"description": "No admin key configured.", **error_ref},
+                        **admin_errors,
                     },
                 }
             },
@@ -235,8 +331,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": [{"adminKey": []}],
                     "responses": {
                         "200": {"description": "Status."},
-                        "401": {"description": "Missing or wrong admin key.", **error_ref},
-                        "403": {"description": "No admin key configured.", **error_ref},
+                        **admin_errors,
                     },
                 }
             },

@@ -392,6 +392,21 @@ def _run(
         if sink is not None:
             written = sink.close()
             totals.written = written
+    values = _policy_values(totals, names, policies, arm)
+    result = SimResult(
+        run=run, config=config, events=totals.events, written=totals.written,
+        duplicates=totals.events - totals.written, sessions=totals.sessions,
+        buyers=config.n_buyers, listings=config.listings, decisions=totals.decisions,
+        seconds=time.perf_counter() - started, funnel=totals.funnel(), values=values,
+    )  # fmt: skip
+    if data_dir is not None and truth:
+        _write_run_truth(data_dir, result, names)
+    return result
+
+
+def _policy_values(
+    totals: _Totals, names: Sequence[str], policies: Sequence[Policy], arm: npt.NDArray[np.int64]
+) -> dict[str, PolicyValue]:
     values = {}
     for k, name in enumerate(names):
         orders, revenue, expected, decisions, nudges, unsubs = totals.arms.get(k, np.zeros(6))
@@ -402,15 +417,7 @@ def _run(
             expected_revenue_per_buyer=float(expected) / 100.0 / n_buyers,
             decisions=int(decisions), nudges=int(nudges), unsubscribes=int(unsubs),
         )  # fmt: skip
-    result = SimResult(
-        run=run, config=config, events=totals.events, written=totals.written,
-        duplicates=totals.events - totals.written, sessions=totals.sessions,
-        buyers=config.n_buyers, listings=config.listings, decisions=totals.decisions,
-        seconds=time.perf_counter() - started, funnel=totals.funnel(), values=values,
-    )  # fmt: skip
-    if data_dir is not None and truth:
-        _write_run_truth(data_dir, result, names)
-    return result
+    return values
 
 
 def _write_day_truth(data_dir: str | os.PathLike[str], day: Day, run: str,
