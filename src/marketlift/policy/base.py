@@ -50,6 +50,8 @@ class Decision(NamedTuple):
     action: str | Action
     propensity: float
     scores: FloatArray | None = None
+    probabilities: FloatArray | None = None
+    """Every action's probability under the masks of this decision (what the log records)."""
 
 
 def sample(probabilities: FloatArray, u: FloatArray) -> IntArray:
@@ -123,7 +125,7 @@ class BasePolicy(ParamsMixin):
         mask = None if available is None else np.asarray(available, dtype=bool)[None, :]
         p = self.probabilities(X, mask)[0]
         k = int(sample(p[None, :], np.array([u]))[0])
-        return Decision(self.actions_[k], float(p[k]), p)
+        return Decision(self.actions_[k], float(p[k]), p, p)
 
     # -- the simulator's protocol ------------------------------------------------------------
     def _sim_columns(self) -> tuple[IntArray, IntArray]:
@@ -155,7 +157,10 @@ class BasePolicy(ParamsMixin):
         mask = np.array([n in names for n in self.actions_], dtype=bool)
         d = self.decide(context_features(context), mask, context.u)
         return Decision(
-            ACTIONS[int(to_sim[self.actions_.index(str(d.action))])], d.propensity, d.scores
+            ACTIONS[int(to_sim[self.actions_.index(str(d.action))])],
+            d.propensity,
+            d.scores,
+            d.probabilities,
         )
 
     def _set_actions(self, actions: Sequence[Any]) -> None:

@@ -165,6 +165,17 @@ class DecisionRecord:
     candidates: list[str] | None
     resources: Resources
     listing_rows: Sequence[Any] = ()
+    action: str = "none"
+    """The action taken (``none`` included): what the decision event logs."""
+    propensity: float = 1.0
+    """The probability the serving policy had of taking ``action`` under this request's masks
+    (1 for the baseline of the ``control`` arm and for the fallback: both never nudge)."""
+    eligible: tuple[str, ...] = ("none",)
+    """The actions the policy chose from (``none`` first)."""
+    probabilities: tuple[float, ...] = (1.0,)
+    """The probability of each action of ``eligible``."""
+    moment: str | None = None
+    """The engagement moment of the decision."""
 
 
 class DecisionEngine:
@@ -324,6 +335,9 @@ class DecisionEngine:
         action: str | None = None
         propensity = 1.0
         intent_p: float | None = None
+        eligible: tuple[str, ...] = ("none",)
+        probabilities: tuple[float, ...] = (1.0,)
+        moment: str | None = None
         policy = res.policy
         focus = ctx.listing_id or (ctx.cart[-1] if ctx.cart else None) or (
             listings[0].listing_id if listings else None)  # fmt: skip
@@ -342,8 +356,8 @@ class DecisionEngine:
             if res.intent is not None:
                 row = {**(buyer or {}), **(session or {}), "platform": req.platform}
                 intent_p = float(res.intent.score([row])[0])
-            x, _moment = engagement_features(req.surface, buyer, session,
-                                             self.catalog.price_usd(focus))  # fmt: skip
+            x, moment = engagement_features(req.surface, buyer, session,
+                                            self.catalog.price_usd(focus))  # fmt: skip
             names = policy.actions_
             reach = ctx.channels
             mask = np.array([_allowed(n, req.surface, reach) for n in names], dtype=bool)
@@ -352,6 +366,7 @@ class DecisionEngine:
             mask[0] = True
             decision = policy.decide(x, mask, u)
             action, propensity = str(decision.action), float(decision.propensity)
+            eligible, probabilities = _eligible(names, mask, decision.probabilities)
         timings["engage"] = _ms(clock() - t)
 
         # 6. copy
@@ -376,6 +391,7 @@ class DecisionEngine:
             req, response, time.time(), u, intent_p, session_items,
             candidates if req.candidates is not None else None, res,
             online.listings if online is not None else (),
+            action or "none", propensity, eligible, probabilities, moment,
         )  # fmt: skip
 
     def warm(self) -> None:
@@ -454,6 +470,24 @@ class DecisionEngine:
             self._copy_memo.clear()
         self._copy_memo[key] = (now, parts, status)
         return parts, status
+
+
+def _eligible(
+    names: Sequence[str], mask: np.ndarray, probabilities: np.ndarray | None
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The actions the policy chose from and their probabilities (``none`` first).
+
+    Example:
+        >>> _eligible(["none", "a", "b"], np.array([True, False, True]), np.array([0.25, 0, 0.75]))
+        (('none', 'b'), (0.25, 0.75))
+    """
+    cols = np.flatnonzero(mask).tolist()
+    if probabilities is None:  # a policy that gives no probabilities: only the choice is known
+        return tuple(names[i] for i in cols), ()
+    return (
+        tuple(names[i] for i in cols),
+        tuple(round(float(probabilities[i]), 9) for i in cols),
+    )
 
 
 def _allowed(action: str, surface: str, channels: Sequence[str] | None = None) -> bool:
