@@ -45,10 +45,9 @@ def prepare(
     from marketlift.models.ranking_train import register_ranker, train_ranker_lake
     from marketlift.models.registry import Registry
     from marketlift.models.training import register_intent, train_intent_lake
-    from marketlift.policy import UpliftGreedy, save, simulate_logged
-    from marketlift.policy.features import SIM_FEATURES
+    from marketlift.policy import UpliftGreedy, save
     from marketlift.policy.uplift import SLearner
-    from marketlift.sim import SimConfig, simulate
+    from marketlift.sim import SIM_FEATURES, SimConfig, simulate, simulate_logged
 
     def say(what: str) -> None:
         if not quiet:

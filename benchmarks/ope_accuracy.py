@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from marketlift.ope import LoggedBandit, evaluate, fit_reward_model, target_probabilities
-from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, UpliftGreedy, simulate_logged
+from marketlift.policy import UpliftGreedy
 from marketlift.policy.uplift import SLearner
-from marketlift.sim import SimConfig
+from marketlift.sim import SIM_ACTIONS, SIM_FEATURES, SimConfig, simulate_logged
 
 ESTIMATORS = ("ips", "snips", "dm", "dr", "switch_dr")
 

@@ -19,10 +19,9 @@ import time
 
 import numpy as np
 
-from marketlift.policy import EpsilonGreedyPolicy, SoftmaxPolicy, UpliftGreedy, simulate_logged
-from marketlift.policy.features import SIM_FEATURES
+from marketlift.policy import EpsilonGreedyPolicy, SoftmaxPolicy, UpliftGreedy
 from marketlift.policy.uplift import EnsembleLearner, SLearner, TLearner
-from marketlift.sim import SimConfig, evaluate_policies
+from marketlift.sim import SIM_FEATURES, SimConfig, evaluate_policies, simulate_logged
 
 
 def main(

@@ -106,7 +106,7 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
     import pyarrow.parquet as pq
 
     from marketlift.errors import ConfigError
-    from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, UpliftGreedy, logged_from_lake, save
+    from marketlift.policy import UpliftGreedy, save
     from marketlift.policy.uplift import (
         LEARNERS,
         auuc,
@@ -114,6 +114,7 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
         uplift_at_k,
         uplift_by_decile,
     )
+    from marketlift.sim import SIM_ACTIONS, SIM_FEATURES, logged_from_lake
 
     try:
         if learner not in LEARNERS:
@@ -229,7 +230,7 @@ def _load_log(
     data: Path, table: Path | None, action: str, reward: str, propensity: str, context: str
 ) -> LoggedBandit:
     from marketlift.ope import LoggedBandit
-    from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, logged_from_lake
+    from marketlift.sim import SIM_ACTIONS, SIM_FEATURES, logged_from_lake
 
     if table is not None:
         ctx = [c.strip() for c in context.split(",") if c.strip()]

@@ -32,21 +32,24 @@ import numpy.typing as npt
 
 from marketlift.errors import ConfigError
 from marketlift.policy.base import BasePolicy, Decision, FloatArray, IntArray
-from marketlift.sim.effects import ACTIONS
 
 __all__ = ["BudgetTracker", "ConstrainedPolicy", "Constraints", "allocate_budget", "channel_of"]
 
-_CHANNELS = {a.name: a.channel for a in ACTIONS}
 
+def channel_of(action: str, channels: Mapping[str, str] | None = None) -> str | None:
+    """The channel of an action id.
 
-def channel_of(action: str) -> str | None:
-    """The channel of an action name.
+    From ``channels`` (an engagement catalog's ``{action id: channel}``,
+    :meth:`marketlift.policy.catalog.EngagementCatalog.channels_by_action`) when it names the
+    action, else the part after the last ``_`` when it is a known channel (``push``, ``email``,
+    ``onsite``, ``in_app``, ``sms``).
 
-    From the simulator's table, else the part after the last ``_`` when it is a known
-    channel (``push``, ``email``, ``onsite``, ``in_app``, ``sms``).
+    Example:
+        >>> channel_of("cart_reminder_push"), channel_of("wishlist", {"wishlist": "email"})
+        ('push', 'email')
     """
-    if action in _CHANNELS:
-        return _CHANNELS[action]
+    if channels is not None and action in channels:
+        return channels[action]
     if action == "none":
         return None
     for channel in ("in_app", "push", "email", "onsite", "sms"):

@@ -37,70 +37,23 @@ from typing import Any, Final
 import numpy as np
 
 from marketlift.features.store import OnlineFeatures
-from marketlift.policy.features import SIM_FEATURES
+from marketlift.policy.context import policy_feature_names
 from marketlift.serve.assign import Assigner, AssignRequest
 from marketlift.serve.decide_schema import DecideRequest, DecideResponse, EngagementOut, ListingOut
+from marketlift.serve.engage import engage
 from marketlift.serve.guard import GuardedStore
 from marketlift.serve.resources import ModelWatcher, Resources
-from marketlift.sim.effects import ACTIONS, MOMENTS
 
-__all__ = ["STAGES", "Catalog", "DecisionEngine", "DecisionRecord", "engagement_features"]
+__all__ = ["STAGES", "Catalog", "DecisionEngine", "DecisionRecord"]
 
 STAGES: Final = ("assign", "candidates", "features", "score", "engage", "copy")
-
-_CHANNEL: Final = {a.name: a.channel for a in ACTIONS}
-_SLUG: Final = {a.name: a.slug for a in ACTIONS}
-_COPY_ACTION: Final = {
-    "free_shipping_banner": "free_shipping",
-    "similar_items": "similar_items",
-    "review_highlight": "review_highlight",
-    "discount_coupon": "discount_coupon",
-    "cart_reminder": "cart_reminder",
-    "price_drop_alert": "price_drop",
-}
-_IN_SESSION: Final = np.array([a.channel in ("onsite", "in_app") for a in ACTIONS])
-_PRICE_SENSITIVITY_PRIOR: Final = 0.4
-"""Price sensitivity is not observed online; the population mean stands in for it."""
-
-
-def engagement_features(
-    surface: str, buyer: Mapping[str, Any] | None, session: Mapping[str, Any] | None,
-    price_usd: float,
-) -> tuple[np.ndarray, str]:  # fmt: skip
-    """The policy's features (:data:`~marketlift.policy.SIM_FEATURES`) and the moment.
-
-    The moment follows the surface: a ``push`` decision is about an idle cart (an hour or a
-    day old), an on-site one is ``returning_visit`` when the buyer has a cart, else
-    ``browsing``.
-
-    Example:
-        >>> x, moment = engagement_features("cart", {"b_cart_items": 2, "b_n_purchases": 1,
-        ...                                  "b_fatigue": 0.5}, None, 30.0)
-        >>> moment, x.tolist()
-        ('returning_visit', [0.0, 1.0, 0.0, 0.0, 0.4, 0.0, 0.5, 30.0])
-    """
-    b = buyer or {}
-    cart_items = float(b.get("b_cart_items") or 0)
-    if surface == "push":
-        age = b.get("b_cart_age_hours")
-        moment = "cart_idle_1d" if age is not None and float(age) >= 24 else "cart_idle_1h"
-    else:
-        moment = "returning_visit" if cart_items > 0 else "browsing"
-    x = np.zeros(len(SIM_FEATURES))
-    x[MOMENTS.index(moment)] = 1.0
-    x[4] = _PRICE_SENSITIVITY_PRIOR
-    x[5] = float(not (b.get("b_n_purchases") or 0))
-    x[6] = float(b.get("b_fatigue") or 0.0)
-    x[7] = price_usd
-    return x, moment
 
 
 class Catalog:
     """Listing rows for copy facts, and facts per (listing, locale) made once.
 
     Args:
-        rows: Listing rows by id (the simulator's ``sim_listings`` columns, or your own with
-            ``listing_id``, ``title_en``, ``price_usd_cents`` ...).
+        rows: Listing rows by id (``listing_id``, ``title_en``, ``price_usd_cents`` ...).
     """
 
     def __init__(self, rows: Mapping[str, Mapping[str, Any]] | None = None) -> None:
@@ -109,18 +62,13 @@ class Catalog:
 
     @classmethod
     def load(cls, data_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None) -> Catalog:
-        """From a Parquet file, else the simulator's ``sim_listings``, else empty."""
+        """From a Parquet file, else ``DATA/listings.parquet``, else empty."""
         import pyarrow.parquet as pq  # noqa: PLC0415
 
-        if path is not None:
-            table = pq.read_table(path)
-        else:
-            from marketlift.sim.truth import read_truth  # noqa: PLC0415
-
-            try:
-                table = read_truth(data_dir, "sim_listings")
-            except Exception:  # noqa: BLE001 - no simulator tables: no catalog
-                return cls()
+        source = Path(path) if path is not None else Path(data_dir) / "listings.parquet"
+        if path is None and not source.exists():
+            return cls()
+        table = pq.read_table(source)
         if "listing_id" not in table.column_names:
             return cls()
         keys = table.column("listing_id").to_pylist()
@@ -350,29 +298,35 @@ class DecisionEngine:
             reasons.append("budget:engage")
         elif self.store is not None and online is None:
             reasons.append("engage:no_features")
+        elif res.engagement is None:
+            reasons.append("catalog_unavailable")
+        elif tuple(getattr(policy, "feature_names_", ())) != policy_feature_names(res.engagement):
+            reasons.append("policy_features")
         else:
             buyer = online.buyer if online is not None else None
             session = online.session if online is not None else None
             if res.intent is not None:
                 row = {**(buyer or {}), **(session or {}), "platform": req.platform}
                 intent_p = float(res.intent.score([row])[0])
-            x, moment = engagement_features(req.surface, buyer, session,
-                                            self.catalog.price_usd(focus))  # fmt: skip
-            names = policy.actions_
-            reach = ctx.channels
-            mask = np.array([_allowed(n, req.surface, reach) for n in names], dtype=bool)
-            if intent_p is not None and intent_p > self.intent_skip_above:
-                mask[:] = False
-            mask[0] = True
-            decision = policy.decide(x, mask, u)
-            action, propensity = str(decision.action), float(decision.propensity)
-            eligible, probabilities = _eligible(names, mask, decision.probabilities)
+            engaged = engage(
+                res.engagement, policy, req.surface, buyer, session, ctx.channels, u=u,
+                suppress=intent_p is not None and intent_p > self.intent_skip_above,
+            )  # fmt: skip
+            action, propensity = engaged.action, engaged.propensity
+            eligible, probabilities, moment = (
+                engaged.eligible,
+                engaged.probabilities,
+                engaged.moment,
+            )
         timings["engage"] = _ms(clock() - t)
 
         # 6. copy
         t = clock()
-        if action is not None and action != "none":
-            engagement = self._engagement(action, propensity, focus, req.locale, deadline, reasons)
+        if action is not None and action != "none" and res.engagement is not None:
+            spec = res.engagement.action(action)
+            engagement = self._engagement(
+                action, spec.channel, spec.copy, propensity, focus, req.locale, deadline, reasons
+            )
         timings["copy"] = _ms(clock() - t)
 
         timings["total"] = _ms(clock() - start)
@@ -396,18 +350,19 @@ class DecisionEngine:
 
     def warm(self) -> None:
         """Run each stage once (imports, template tables per locale) before the first request."""
-        first = next(iter(self.catalog.rows), None)
-        if first is not None and self.copy_reader is not None:
-            for locale in _COPY_LOCALES:
-                for action in _COPY_ACTION:
-                    self._engagement(action, 1.0, first, locale, math.inf, [])
         res = self.watcher.current
+        first = next(iter(self.catalog.rows), None)
+        if first is not None and self.copy_reader is not None and res.engagement is not None:
+            for locale in _COPY_LOCALES:
+                for spec in res.engagement.actions[1:]:
+                    self._engagement(
+                        spec.id, spec.channel, spec.copy, 1.0, first, locale, math.inf, []
+                    )
         if res.intent is not None:
             res.intent.score([{}])
-        if res.policy is not None:
-            from marketlift.policy.features import SIM_FEATURES  # noqa: PLC0415
-
-            res.policy.decide(np.zeros(len(SIM_FEATURES)))
+        names = getattr(res.policy, "feature_names_", None)
+        if res.policy is not None and names is not None:
+            res.policy.decide(np.zeros(len(names)))
         ranker = res.ranker
         if ranker is not None and ranker.item_ids:
             query = ranker.query(ranker.item_ids[:1])
@@ -432,11 +387,9 @@ class DecisionEngine:
         return [ListingOut(c, round(pop.get(c, 0.0), 6), "popular") for c in pool[: req.limit]]
 
     def _engagement(  # noqa: PLR0917
-        self, action: str, propensity: float, listing_id: str | None, locale: str,
-        deadline: float, reasons: list[str],
+        self, action: str, channel: str, copy_action: str | None, propensity: float,
+        listing_id: str | None, locale: str, deadline: float, reasons: list[str],
     ) -> EngagementOut:  # fmt: skip
-        channel = _CHANNEL.get(action, "onsite")
-        copy_action = _COPY_ACTION.get(_SLUG.get(action, action))
         parts: dict[str, str] = {}
         status = "none"
         if copy_action is None or self.copy_reader is None or listing_id is None:
@@ -470,38 +423,6 @@ class DecisionEngine:
             self._copy_memo.clear()
         self._copy_memo[key] = (now, parts, status)
         return parts, status
-
-
-def _eligible(
-    names: Sequence[str], mask: np.ndarray, probabilities: np.ndarray | None
-) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """The actions the policy chose from and their probabilities (``none`` first).
-
-    Example:
-        >>> _eligible(["none", "a", "b"], np.array([True, False, True]), np.array([0.25, 0, 0.75]))
-        (('none', 'b'), (0.25, 0.75))
-    """
-    cols = np.flatnonzero(mask).tolist()
-    if probabilities is None:  # a policy that gives no probabilities: only the choice is known
-        return tuple(names[i] for i in cols), ()
-    return (
-        tuple(names[i] for i in cols),
-        tuple(round(float(probabilities[i]), 9) for i in cols),
-    )
-
-
-def _allowed(action: str, surface: str, channels: Sequence[str] | None = None) -> bool:
-    """Whether an action can be taken on a surface (messages only for ``push``).
-
-    A message also needs a channel the buyer can be reached on (``channels``; ``None``: all).
-    """
-    if action == "none":
-        return True
-    channel = _CHANNEL.get(action)
-    in_session = channel in ("onsite", "in_app")
-    if not in_session and channels is not None and channel not in channels:
-        return False
-    return (surface == "push") != in_session
 
 
 _COPY_LOCALES: Final = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "it-IT", "nl-NL", "ja-JP")

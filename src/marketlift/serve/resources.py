@@ -46,6 +46,7 @@ class Resources:
         shadow: A candidate ranker scored off the request path (``None``: none).
         popular: Listing ids, most popular first (the fallback ranking).
         pop_score: Popularity score per listing id (orders given candidates in a fallback).
+        engagement: The engagement catalog (:class:`marketlift.policy.EngagementCatalog`).
     """
 
     ranker: RankerService | None = None
@@ -55,6 +56,8 @@ class Resources:
     shadow: RankerService | None = None
     popular: tuple[str, ...] = ()
     pop_score: dict[str, float] = dataclasses.field(default_factory=dict)
+    engagement: Any = None
+    """The engagement catalog (``DATA/engagement.toml``; ``None``: no engagement)."""
 
     def versions(self) -> dict[str, str | None]:
         """Model versions for the answer and the decision log."""
@@ -80,6 +83,8 @@ class ModelWatcher:
     Args:
         data_dir: The data directory (registry under ``DATA/models``).
         policy_file: The engagement policy file (``None``: ``DATA/policies/engagement.pkl``).
+        catalog_file: The engagement catalog (``None``: ``DATA/engagement.toml``); a reload
+            that fails keeps the last good catalog.
         shadow_ranker: A ranker version to score in shadow (``None``: none).
         listing_pop: Popularity per listing id for the fallback (``None``: the ranker's).
     """
@@ -89,6 +94,7 @@ class ModelWatcher:
         data_dir: str | os.PathLike[str],
         *,
         policy_file: str | os.PathLike[str] | None = None,
+        catalog_file: str | os.PathLike[str] | None = None,
         shadow_ranker: str | None = None,
         listing_pop: dict[str, float] | None = None,
     ) -> None:
@@ -98,6 +104,10 @@ class ModelWatcher:
             if policy_file is not None
             else self.data_dir / "policies" / "engagement.pkl"
         )
+        self.catalog_file = (
+            Path(catalog_file) if catalog_file is not None else self.data_dir / "engagement.toml"
+        )
+        self._catalog_stamp: tuple[int, int] | None = None
         self.shadow_ranker = shadow_ranker
         self.listing_pop = dict(listing_pop or {})
         self.errors: list[str] = []
@@ -127,7 +137,7 @@ class ModelWatcher:
         self.errors = [*self.errors[-9:], message]
         _log.warning("reload failed, keeping the last good version: %s", message)
 
-    def check(self) -> list[str]:
+    def check(self) -> list[str]:  # noqa: PLR0915 - one pass over every resource
         """Load whatever changed since the last check; return what was reloaded."""
         with self._lock:
             cur = self.current
@@ -164,22 +174,29 @@ class ModelWatcher:
                 except Exception as exc:  # noqa: BLE001
                     self._policy_stamp = stamp  # do not retry the same broken file
                     self._note(f"policy {self.policy_file}", exc)
+            engagement = cur.engagement
+            stamp = _stamp(self.catalog_file)
+            if stamp is not None and stamp != self._catalog_stamp:
+                from marketlift.policy.catalog import load as load_catalog  # noqa: PLC0415
+
+                self._catalog_stamp = stamp  # a broken file is not retried until it changes
+                try:
+                    engagement = load_catalog(self.catalog_file)
+                    changed.append(f"catalog {engagement.digest[:12]}")
+                except Exception as exc:  # noqa: BLE001 - keep the last good catalog
+                    self._note(f"catalog {self.catalog_file}", exc)
             if changed:
                 pop = _popularity(ranker, self.listing_pop)
                 popular = tuple(sorted(pop, key=lambda k: -pop[k])[:1000]) if pop else ()
                 self.current = Resources(
-                    ranker, intent, policy, policy_version, shadow, popular, pop
+                    ranker, intent, policy, policy_version, shadow, popular, pop, engagement
                 )
                 self.reloads += 1
                 _log.info("loaded %s", ", ".join(changed))
             return changed
 
     def _stamp(self) -> tuple[int, int] | None:
-        try:
-            st = self.policy_file.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
+        return _stamp(self.policy_file)
 
     # -- the background watcher -----------------------------------------------------------
     def start(self, interval_s: float) -> None:
@@ -205,6 +222,14 @@ class ModelWatcher:
             self._thread = None
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 def _load_policy(path: Path) -> Any:
     from marketlift.policy.io import load  # noqa: PLC0415 - keeps start-up light
 
@@ -212,8 +237,13 @@ def _load_policy(path: Path) -> Any:
     if not hasattr(policy, "probabilities") or not hasattr(policy, "actions_"):
         msg = f"{path} holds a {type(policy).__name__}, expected a fitted policy"
         raise TypeError(msg)
-    from marketlift.policy.features import SIM_FEATURES  # noqa: PLC0415
-
+    names = getattr(policy, "feature_names_", None)
+    if names is None:
+        msg = (
+            f"{path} holds a policy without feature_names_; train it with "
+            "`marketlift policy train` (the catalog's features)"
+        )
+        raise TypeError(msg)
     # a smoke call: a policy that cannot decide must not replace one that can
-    policy.probabilities(np.zeros((1, len(SIM_FEATURES))))
+    policy.probabilities(np.zeros((1, len(names))))
     return policy

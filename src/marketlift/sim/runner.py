@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -325,6 +326,36 @@ class _Totals:
         )  # fmt: skip
 
 
+CATALOG_FILE: Final = Path(__file__).with_name("engagement.toml")
+"""The simulated marketplace's engagement catalog (one catalog among others)."""
+
+
+def write_catalog(data_dir: str | os.PathLike[str]) -> Path:
+    """Put the simulator's engagement catalog at ``DATA/engagement.toml`` unless one is there.
+
+    A marketplace keeps its own catalog there; the simulator, as a client, ships its own.
+    """
+    target = Path(data_dir) / "engagement.toml"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(CATALOG_FILE.read_bytes())
+    return target
+
+
+def write_listings(data_dir: str | os.PathLike[str], listings: pa.Table) -> Path:
+    """The marketplace's listing table at ``DATA/listings.parquet`` (what a shop exports).
+
+    Only what a marketplace knows of its listings (price, shipping, stock, reviews, texts):
+    the simulator's hidden popularity stays in its truth tables.
+    """
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    keep = [c for c in listings.column_names if c not in ("run", "popularity")]
+    target = Path(data_dir) / "listings.parquet"
+    pq.write_table(listings.select(keep), target)
+    return target
+
+
 def _run(
     config: SimConfig,
     policies: Sequence[Policy],
@@ -361,6 +392,8 @@ def _run(
         if sink is not None and truth:
             assert data_dir is not None
             write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))
+            write_catalog(data_dir)
+            write_listings(data_dir, listings_table(world, run))
             write_table(data_dir, "sim_listings", run, listings_table(world, run))
         for d in range(config.n_days):
             day = simulate_day(world, state, d, policies, arm,
