@@ -82,7 +82,8 @@ class ModelWatcher:
 
     Args:
         data_dir: The data directory (registry under ``DATA/models``).
-        policy_file: The engagement policy file (``None``: ``DATA/policies/engagement.pkl``).
+        policy_file: The engagement policy file (``None``: ``DATA/policies/engagement.pkl``);
+            a promoted version of the registry's ``engagement`` policy is served instead.
         catalog_file: The engagement catalog (``None``: ``DATA/engagement.toml``); a reload
             that fails keeps the last good catalog.
         shadow_ranker: A ranker version to score in shadow (``None``: none).
@@ -108,6 +109,7 @@ class ModelWatcher:
             Path(catalog_file) if catalog_file is not None else self.data_dir / "engagement.toml"
         )
         self._catalog_stamp: tuple[int, int] | None = None
+        self._policy_tried: str | None = None
         self.shadow_ranker = shadow_ranker
         self.listing_pop = dict(listing_pop or {})
         self.errors: list[str] = []
@@ -165,7 +167,22 @@ class ModelWatcher:
                     self._note(f"shadow ranker {self.shadow_ranker}", exc)
             policy, policy_version = cur.policy, cur.policy_version
             stamp = self._stamp()
-            if stamp is not None and stamp != self._policy_stamp:
+            registered = self._promoted_policy()
+            if registered is not None:
+                label = f"engagement@{registered}"
+                if label not in (policy_version, self._policy_tried):
+                    self._policy_tried = label  # a broken version is not retried every check
+                    try:
+                        from marketlift.policy.registry import load_policy_version  # noqa: PLC0415
+
+                        policy = _check_policy(
+                            load_policy_version(self.data_dir, registered), label
+                        )
+                        policy_version = label
+                        changed.append(f"policy {label}")
+                    except Exception as exc:  # noqa: BLE001 - keep the last good version
+                        self._note(f"policy {label}", exc)
+            elif stamp is not None and stamp != self._policy_stamp:
                 try:
                     policy = _load_policy(self.policy_file)
                     policy_version = f"{self.policy_file.name}@{stamp[0] // 1_000_000_000}"
@@ -197,6 +214,15 @@ class ModelWatcher:
 
     def _stamp(self) -> tuple[int, int] | None:
         return _stamp(self.policy_file)
+
+    def _promoted_policy(self) -> str | None:
+        """The promoted version of the registry's ``engagement`` policy (it wins over the file)."""
+        state = self.data_dir / "models" / "engagement" / "state.json"
+        if not state.exists():
+            return None
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        return Registry(self.data_dir).promoted("engagement")
 
     # -- the background watcher -----------------------------------------------------------
     def start(self, interval_s: float) -> None:
@@ -233,7 +259,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def _load_policy(path: Path) -> Any:
     from marketlift.policy.io import load  # noqa: PLC0415 - keeps start-up light
 
-    policy = load(path)
+    return _check_policy(load(path), str(path))
+
+
+def _check_policy(policy: Any, path: str) -> Any:
     if not hasattr(policy, "probabilities") or not hasattr(policy, "actions_"):
         msg = f"{path} holds a {type(policy).__name__}, expected a fitted policy"
         raise TypeError(msg)
