@@ -30,7 +30,7 @@ from marketlift.policy.decision_log import DecisionLog, read_decision_log
 from marketlift.policy.epsilon_greedy import EpsilonGreedyPolicy
 from marketlift.policy.io import load, save
 from marketlift.policy.linucb import LinUCB
-from marketlift.policy.moments import TriggerState
+from marketlift.policy.moments import CatalogTriggers, TriggerState
 from marketlift.policy.softmax import SoftmaxPolicy
 from marketlift.policy.thompson import LinearThompson
 from marketlift.policy.train import UniformExplorer, fit_policy
@@ -39,6 +39,7 @@ from marketlift.policy.uplift_greedy import UpliftGreedy
 __all__ = [
     "BasePolicy",
     "BudgetTracker",
+    "CatalogTriggers",
     "ConstrainedPolicy",
     "Constraints",
     "Decision",
