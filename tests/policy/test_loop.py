@@ -50,7 +50,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _serve(data: Path, n: int) -> list[dict[str, Any]]:
     config = ServeConfig(
-        data_dir=data, admin_key="k" * 12, decide=DecideConfig(reload_interval_s=0, budget_ms=5000)
+        data_dir=data,
+        admin_key="k" * 12,
+        decide=DecideConfig(reload_interval_s=0, budget_ms=5000, random_state=7),
     )
     with TestClient(create_app(config)) as client:
         return [
@@ -137,7 +139,7 @@ def test_train_gate_promote_serve_rollback_from_the_lake_alone(lake: Path, tmp_p
     shutil.copytree(lake, data)
     assert (data / "lake" / "sim").is_dir()
     shutil.rmtree(data / "lake" / "sim")  # no simulator table at all
-    trained = _cli("policy", "train", "--data", str(data))
+    trained = _cli("policy", "train", "--data", str(data), "--n-models", "1")
     assert trained["version"] == "v0001"
     assert trained["features"][0] == "moment=browsing"
     assert any(f.startswith("policy_not_in_registry:") for f in trained["flags"])
@@ -147,7 +149,9 @@ def test_train_gate_promote_serve_rollback_from_the_lake_alone(lake: Path, tmp_p
     assert refused.exit_code != 0
     assert "gate passed" in refused.output
     assert _cli("policy", "promote", "v0001", "--data", str(data), "--force")["promoted"] == "v0001"
-    retrained = _cli("policy", "retrain", "--data", str(data), "--min-lift", "-1000")
+    retrained = _cli(
+        "policy", "retrain", "--data", str(data), "--min-lift", "-1000", "--n-models", "1"
+    )
     assert retrained["gate"]["worth_testing"] is True
     assert retrained["promoted"] == "v0002"
     # serving hot-reloads the promoted version and logs it on each decision

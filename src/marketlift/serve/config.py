@@ -59,8 +59,8 @@ class DecideConfig:
             through after this many seconds, and success closes it again.
         policy_file: The engagement policy (``marketlift.policy.save``); ``None``:
             ``DATA/policies/engagement.pkl``.
-        catalog_file: Listing table (Parquet) for copy facts; ``None``: the simulator's
-            ``sim_listings`` when the data directory has one.
+        catalog_file: Listing table (Parquet) for copy facts; ``None``:
+            ``DATA/listings.parquet`` when the data directory has one.
         experiment: Experiment whose ``control`` variant gets the baseline (popularity
             ranking, no engagement); ``None``: every request gets the full pipeline.
         shadow_ranker: Registry version of a candidate ranker scored beside the live one off
@@ -72,6 +72,8 @@ class DecideConfig:
             (they are buying anyway: stay out of the way).
         copy_variant: Cached copy to serve, ``<model>@<prompt version>`` (for example
             ``qwen2.5-7b-instruct@v1``); ``None``: the template copy (see ``marketlift.copy``).
+        random_state: Seed of the policies' uniform draws (``None``: fresh each start; a seed
+            makes a replay or a test reproducible, the logged propensities stay exact).
     """
 
     budget_ms: float = 25.0
@@ -87,6 +89,7 @@ class DecideConfig:
     reload_interval_s: float = 2.0
     intent_skip_above: float = 0.9
     copy_variant: str | None = None
+    random_state: int | None = None
 
     def __post_init__(self) -> None:
         """Validate the fields."""

@@ -139,6 +139,7 @@ class DecisionEngine:
         experiment: Experiment whose ``control`` variant gets the baseline.
         intent_skip_above: No engagement above this purchase probability.
         copy_variant: The copy variant to serve (``None``: the template variant).
+        random_state: Seed of the policy's uniform draws (``None``: unseeded).
     """
 
     def __init__(
@@ -153,6 +154,7 @@ class DecisionEngine:
         experiment: str | None = None,
         intent_skip_above: float = 0.9,
         copy_variant: Any = None,
+        random_state: int | None = None,
     ) -> None:
         self.store = store
         self.watcher = watcher
@@ -163,7 +165,7 @@ class DecisionEngine:
         self.experiment = experiment
         self.intent_skip_above = intent_skip_above
         self.copy_variant = copy_variant
-        self._random = random.Random()  # noqa: S311 - policy randomization, not security
+        self._random = random.Random(random_state)  # noqa: S311 - policy randomization
         self._copy_memo: dict[tuple[str, str, str], tuple[float, dict[str, str], str]] = {}
         self.copy_memo_ttl_s = 60.0
         """Copy per (listing, locale, action) is kept this long in memory (a new batch of
