@@ -159,3 +159,13 @@ def test_serving_keeps_the_last_good_catalog_when_a_reload_fails(tmp_path: Path)
 def _touch_later(path: Path) -> None:
     later = time.time() + 5
     os.utime(path, (later, later))
+
+
+def test_every_feature_a_catalog_may_declare_is_one_check_skew_compares() -> None:
+    """Policy features are store features, so ``features check-skew`` covers them."""
+    from marketlift.features.definitions import features_of
+    from marketlift.policy.catalog import _known_features
+
+    compared = {f.name for ns in ("buyer", "session") for f in features_of(ns)}
+    assert _known_features() == compared
+    assert set(load(CATALOG_FILE).features) <= compared
