@@ -26,7 +26,9 @@ import httpx
 
 def default_dir(buyers: int, days: int, trees: int, seed: int) -> Path:
     """The cache directory of one preparation (under the system's temp directory)."""
-    name = f"marketlift-decide-bench-b{buyers}-d{days}-t{trees}-s{seed}"
+    # "p2": the engagement policy is learned from the decision log (catalog features); a
+    # preparation made before that holds a policy the decision API no longer serves
+    name = f"marketlift-decide-bench-p2-b{buyers}-d{days}-t{trees}-s{seed}"
     return Path(tempfile.gettempdir()) / name / "data"
 
 
@@ -45,9 +47,8 @@ def prepare(
     from marketlift.models.ranking_train import register_ranker, train_ranker_lake
     from marketlift.models.registry import Registry
     from marketlift.models.training import register_intent, train_intent_lake
-    from marketlift.policy import UpliftGreedy, save, simulate_logged
-    from marketlift.policy.features import SIM_FEATURES
-    from marketlift.policy.uplift import SLearner
+    from marketlift.policy import fit_policy, load_catalog, read_decision_log, save
+    from marketlift.policy.catalog import catalog_path
     from marketlift.sim import SimConfig, simulate
 
     def say(what: str) -> None:
@@ -69,14 +70,9 @@ def prepare(
     registry = Registry(data)
     registry.promote("ranker")
     registry.promote("intent")
-    say("fitting the engagement policy")
-    log = simulate_logged(SimConfig(n_buyers=min(buyers, 5000), n_days=days, seed=seed + 1))
-    policy = UpliftGreedy(
-        SLearner(params={"min_child_samples": 50, "n_estimators": 40}, random_state=0),
-        scale_column=SIM_FEATURES.index("price_usd"),
-        threshold=0.0,
-    ).fit(log.features, log.action_names, log.revenue)
-    (data / "policies").mkdir(exist_ok=True)
+    say("fitting the engagement policy on the decision log")
+    log = read_decision_log(data, load_catalog(catalog_path(data)))
+    policy = fit_policy(log, n_models=1, threshold=0.0, min_child_samples=50)
     save(policy, data / "policies" / "engagement.pkl")
     marker.write_text(json.dumps({"buyers": buyers, "days": days, "trees": trees, "seed": seed,
                                   "seconds": round(time.perf_counter() - t0, 1)}))  # fmt: skip

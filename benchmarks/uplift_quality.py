@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from marketlift.policy import SIM_ACTIONS, simulate_logged
 from marketlift.policy.uplift import LEARNERS, qini_coefficient
 from marketlift.policy.uplift._base import make_classifier
-from marketlift.sim import SimConfig
+from marketlift.sim import SIM_ACTIONS, SimConfig, simulate_logged
 
 
 def _peers() -> dict[str, Any]:

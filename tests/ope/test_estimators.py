@@ -14,9 +14,9 @@ from marketlift.ope import (
     gate,
     target_probabilities,
 )
-from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, UpliftGreedy, simulate_logged
+from marketlift.policy import UpliftGreedy
 from marketlift.policy.uplift import SLearner
-from marketlift.sim import SimConfig
+from marketlift.sim import SIM_ACTIONS, SIM_FEATURES, SimConfig, simulate_logged
 
 
 @pytest.fixture

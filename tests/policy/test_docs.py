@@ -13,4 +13,4 @@ def test_docs_examples_run(tmp_path: Path) -> None:
     namespace: dict[str, object] = {"data": tmp_path / "data"}
     for index, block in enumerate(BLOCKS):
         exec(compile(block, f"{DOC.name}[{index}]", "exec"), namespace)
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 6

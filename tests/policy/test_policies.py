@@ -17,13 +17,18 @@ from marketlift.policy import (
     UpliftGreedy,
     allocate_budget,
     load,
-    logged_from_lake,
     save,
-    simulate_logged,
 )
 from marketlift.policy.base import sample
 from marketlift.policy.uplift import SLearner, TLearner
-from marketlift.sim import SimConfig, evaluate_policies, simulate
+from marketlift.sim import (
+    SimAdapter,
+    SimConfig,
+    evaluate_policies,
+    logged_from_lake,
+    simulate,
+    simulate_logged,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +56,7 @@ def policies(log):
 @pytest.mark.parametrize("name", ["epsilon", "softmax", "greedy", "linucb", "thompson"])
 def test_propensities_are_valid_and_match_frequencies(log, policies, name):
     pol = policies[name]
-    from marketlift.policy.features import SIM_ACTIONS
+    from marketlift.sim import SIM_ACTIONS
 
     mask = log.available[:, [SIM_ACTIONS.index(a) for a in pol.actions_]]
     P = pol.probabilities(log.features, mask)  # noqa: N806
@@ -91,7 +96,7 @@ def test_policies_run_in_the_simulator(log, policies):
         value_cents=5000.0,
         true_values={},
     )
-    d = one.select(ctx, [ACTIONS[0], ACTIONS[1], ACTIONS[4]])
+    d = SimAdapter(one).select(ctx, [ACTIONS[0], ACTIONS[1], ACTIONS[4]])
     assert d.action in (ACTIONS[0], ACTIONS[1], ACTIONS[4])
     assert 0 < d.propensity <= 1
 
@@ -114,11 +119,11 @@ def test_select_and_select_batch_agree(log, policies):
         available=np.tile(np.array([1, 1, 1, 1, 1, 0, 0, 0, 0], dtype=bool), (n, 1)),
         true_values=np.zeros((n, 9)),
     )
-    idx, prop = pol.select_batch(batch)
+    idx, prop = SimAdapter(pol).select_batch(batch)
     from marketlift.sim import ACTIONS
 
     for i in range(n):
-        d = pol.select(batch.context(i), batch.actions(i))
+        d = SimAdapter(pol).select(batch.context(i), batch.actions(i))
         assert ACTIONS.index(d.action) == idx[i]
         assert d.propensity == pytest.approx(prop[i])
 

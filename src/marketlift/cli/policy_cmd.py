@@ -1,7 +1,9 @@
-"""``marketlift train uplift``, ``marketlift ope`` and ``marketlift policy evaluate``.
+"""``marketlift train uplift``, ``marketlift ope`` and ``marketlift policy ...``.
 
-Data comes either from a simulated data directory (``--data``, its truth tables) or from any
-table file (``--table``: Parquet, CSV or anything DuckDB reads) with column names as options.
+Data comes either from a data directory (``--data``: the lake's decision log with the
+engagement catalog ``DATA/engagement.toml``, no simulator table) or from any table file
+(``--table``: Parquet, CSV or anything DuckDB reads) with column names as options.
+``policy train|evaluate|promote|rollback|retrain`` version policies in the registry.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from marketlift.ope import LoggedBandit
+    from marketlift.policy import DecisionLog
 
 __all__ = ["policy_app", "register"]
 
-policy_app = typer.Typer(help="Engagement policies: offline evaluation gate.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Engagement policies: train on the decision log, gate, promote, roll back.",
+    no_args_is_help=True,
+)
 
 TableOpt = Annotated[Path | None, typer.Option("--table", help="A table file (Parquet, CSV).")]
 
@@ -106,7 +112,7 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
     import pyarrow.parquet as pq
 
     from marketlift.errors import ConfigError
-    from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, UpliftGreedy, logged_from_lake, save
+    from marketlift.policy import UpliftGreedy, save
     from marketlift.policy.uplift import (
         LEARNERS,
         auuc,
@@ -118,7 +124,6 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
     try:
         if learner not in LEARNERS:
             raise ConfigError("--learner", learner, f"one of {', '.join(LEARNERS)}")  # noqa: TRY301
-        truth = None
         if table is not None:
             tbl = _read_table(table)
             missing = [
@@ -147,13 +152,13 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
         else:
             if outcome not in ("revenue", "converted"):
                 raise ConfigError("--outcome", outcome, "revenue or converted with --data")  # noqa: TRY301
-            log = logged_from_lake(data)
-            X, names = log.features, list(SIM_FEATURES)  # noqa: N806
+            log = _decision_log(data, None)
+            X, names = log.features, list(log.feature_names)  # noqa: N806
             t = log.action_names.astype(str)
-            y = log.revenue if outcome == "revenue" else log.converted.astype(np.float64)
+            converted = log.rows.column("converted").to_numpy(zero_copy_only=False)
+            y = log.reward if outcome == "revenue" else converted.astype(np.float64)
             costs = None
-            truth = log.true_value if outcome == "revenue" else log.true_probability
-            tbl = log.to_arrow()
+            tbl = log.rows.drop_columns(["eligible", "probabilities"])
             control = "none"
         rng = np.random.default_rng(seed)
         test = rng.random(len(y)) < 0.3
@@ -181,12 +186,6 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
                 item["auuc"] = auuc(y[rows], u, tt, normalize=binary)
                 item["uplift_at_30"] = uplift_at_k(y[rows], u, tt, k=0.3)
                 item["deciles"] = [r._asdict() for r in uplift_by_decile(y[rows], u, tt)]
-            if truth is not None:
-                col = SIM_ACTIONS.index(name)
-                ok = ~np.isnan(truth[:, col])
-                true_eff = truth[ok, col] - truth[ok, 0]
-                if ok.sum() > 2 and np.std(true_eff) > 0 and np.std(effects[ok, j]) > 0:
-                    item["corr_with_truth"] = float(np.corrcoef(effects[ok, j], true_eff)[0, 1])
             per[str(name)] = item
         doc: dict[str, Any] = {
             "rows": len(y),
@@ -211,6 +210,8 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
             doc["out"] = str(out)
         if save_policy is not None:
             policy = UpliftGreedy(model, prefit=True).fit(X, t, y)
+            if table is None:  # the catalog's features: the decision API can serve it
+                policy.feature_names_ = list(names)
             save(policy, save_policy)
             doc["policy"] = str(save_policy)
     except (ConfigError, FileNotFoundError, ValueError) as exc:
@@ -225,40 +226,65 @@ def train_uplift(  # noqa: PLR0915 - one command, read top to bottom
             )
 
 
+def _decision_log(data: Path, catalog: Path | None) -> DecisionLog:
+    """The lake's decision log with the catalog (``DATA/engagement.toml`` by default)."""
+    from marketlift.policy import load_catalog, read_decision_log
+    from marketlift.policy.catalog import catalog_path
+
+    return read_decision_log(data, load_catalog(catalog or catalog_path(data)))
+
+
+def _log_flags(data: Path, log: DecisionLog) -> list[str]:
+    """The log's data flags, and the logged policies the registry does not know."""
+    from marketlift.policy.registry import registered_labels
+
+    known = registered_labels(data) | {"never"}
+    unknown = {p: n for p, n in log.policies().items() if p not in known}
+    flags = list(log.flags)
+    flags += [f"policy_not_in_registry:{p}:{n}" for p, n in sorted(unknown.items())]
+    return flags
+
+
 def _load_log(
-    data: Path, table: Path | None, action: str, reward: str, propensity: str, context: str
-) -> LoggedBandit:
+    data: Path,
+    table: Path | None,
+    action: str,
+    reward: str,
+    propensity: str,
+    context: str,
+    catalog: Path | None = None,
+) -> tuple[LoggedBandit, list[str]]:
     from marketlift.ope import LoggedBandit
-    from marketlift.policy import SIM_ACTIONS, SIM_FEATURES, logged_from_lake
 
     if table is not None:
         ctx = [c.strip() for c in context.split(",") if c.strip()]
-        return LoggedBandit.from_table(
+        bandit = LoggedBandit.from_table(
             _read_table(table), action=action, reward=reward, propensity=propensity, context=ctx
         )
-    log = logged_from_lake(data)
-    return LoggedBandit.build(
-        actions=SIM_ACTIONS,
-        action=log.action,
-        reward=log.revenue,
-        propensity=log.propensity,
-        context=log.features,
-        available=log.available,
-        context_names=SIM_FEATURES,
-    )
+        return bandit, []
+    log = _decision_log(data, catalog)
+    return log.bandit(), _log_flags(data, log)
 
 
-def _policy_arg(policy: str, log: LoggedBandit) -> Any:
+def _policy_arg(policy: str, log: LoggedBandit, data: Path | None = None) -> Any:
+    import re
+
     import numpy as np
 
     from marketlift.policy import load
 
     if policy in ("uniform", "logging", "never"):
         return policy
+    version = re.fullmatch(r"(?:engagement@)?(v\d{4,})", policy)
+    if version is not None and data is not None:
+        from marketlift.policy.registry import load_policy_version
+
+        return load_policy_version(data, version.group(1))
     path = Path(policy)
     if not path.exists():
         raise FileNotFoundError(
-            f"--policy {policy}: not a built-in (uniform, logging, never) nor a file"
+            f"--policy {policy}: not a built-in (uniform, logging, never), a registry version "
+            "(v0001) nor a file"
         )
     if path.suffix in (".parquet", ".csv"):
         tbl = _read_table(path)
@@ -278,6 +304,17 @@ ActionOpt = Annotated[str, typer.Option(help="Action column (--table).")]
 RewardOpt = Annotated[str, typer.Option(help="Reward column (--table).")]
 PropensityOpt = Annotated[str, typer.Option(help="Logging propensity column (--table).")]
 ContextOpt = Annotated[str, typer.Option(help="Comma-separated context columns (--table).")]
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option("--catalog", help="Engagement catalog (default: DATA/engagement.toml)."),
+]
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from marketlift.errors import ConfigError
+    from marketlift.models.registry import RegistryError
+
+    return (ConfigError, FileNotFoundError, ValueError, RegistryError)
 
 
 def ope_cmd(
@@ -288,25 +325,30 @@ def ope_cmd(
     propensity: PropensityOpt = "propensity",
     context: ContextOpt = "",
     policy: Annotated[
-        str, typer.Option(help="uniform, logging, never, a saved policy or a probability table.")
+        str,
+        typer.Option(
+            help="uniform, logging, never, a registry version (v0001), a saved policy or a "
+            "probability table."
+        ),
     ] = "uniform",
     interval: Annotated[str, typer.Option(help="analytic or bootstrap.")] = "analytic",
+    catalog: CatalogOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Estimate a policy's value from logged decisions: IPS, SNIPS, DM, DR, switch-DR.
 
-    Example: marketlift ope --table log.parquet --action action --reward reward
-    --propensity propensity --policy uniform --json
+    With --data: the lake's decision log (propensities, eligible sets, outcomes in each
+    channel's attribution window; see docs/policy.md). Example: marketlift ope --data DIR
+    --policy v0002 --json
     """
-    from marketlift.errors import ConfigError
     from marketlift.ope import evaluate
 
     try:
-        log = _load_log(data, table, action, reward, propensity, context)
-        report = evaluate(log, _policy_arg(policy, log), interval=interval)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        log, flags = _load_log(data, table, action, reward, propensity, context, catalog)
+        report = evaluate(log, _policy_arg(policy, log, data), interval=interval)
+    except _errors() as exc:
         fail(str(exc), json_output=json_output)
-    doc = {"policy": policy, **report.to_dict()}
+    doc = {"policy": policy, **report.to_dict(), "flags": flags}
     if json_output:
         emit_json(doc)
     else:
@@ -315,6 +357,8 @@ def ope_cmd(
                 f"{e.estimator:10s} {e.value:.5g}  [{e.ci_low:.5g}, {e.ci_high:.5g}] "
                 f"{' '.join(e.flags)}"
             )
+        if flags:
+            stderr_console.print("log flags: " + ", ".join(flags))
 
 
 def policy_evaluate(
@@ -325,30 +369,35 @@ def policy_evaluate(
     propensity: PropensityOpt = "propensity",
     context: ContextOpt = "",
     policy: Annotated[
-        str, typer.Option(help="Candidate: a saved policy, a probability table, uniform or never.")
+        str,
+        typer.Option(
+            help="Candidate: a registry version (v0001), a saved policy, a probability table, "
+            "uniform or never."
+        ),
     ] = "uniform",
     estimator: Annotated[str, typer.Option(help="dr, switch_dr, ips or dm.")] = "dr",
     min_lift: Annotated[
         float, typer.Option(help="Smallest lift per decision worth testing.")
     ] = 0.0,
+    catalog: CatalogOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Gate: is the candidate worth an A/B test against the logging policy? With the interval.
 
-    Example: marketlift policy evaluate --data DIR --policy policy.pkl --json
+    Example: marketlift policy evaluate --data DIR --policy v0002 --json
     """
     import dataclasses
 
-    from marketlift.errors import ConfigError
     from marketlift.ope import gate
 
     try:
-        log = _load_log(data, table, action, reward, propensity, context)
-        result = gate(log, _policy_arg(policy, log), estimator=estimator, min_lift=min_lift)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+        log, flags = _load_log(data, table, action, reward, propensity, context, catalog)
+        result = gate(log, _policy_arg(policy, log, data), estimator=estimator, min_lift=min_lift)
+    except _errors() as exc:
         fail(str(exc), json_output=json_output)
     doc = dataclasses.asdict(result)
     doc["flags"] = list(result.flags)
+    doc["log_flags"] = flags
     if json_output:
         emit_json(doc)
     else:
@@ -358,8 +407,135 @@ def policy_evaluate(
         )
 
 
+SeedOpt = Annotated[int, typer.Option(help="Random state.")]
+ModelsOpt = Annotated[int, typer.Option(help="S-learners in the seed ensemble.")]
+ThresholdOpt = Annotated[
+    float, typer.Option(help="Act only above this net uplift (reporting currency).")
+]
+
+
+def policy_train(
+    data: DataDir = Path("marketlift-data"),
+    catalog: CatalogOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Also save the policy to this file.")] = None,
+    register: Annotated[
+        bool, typer.Option("--register/--no-register", help="Register it (not promoted).")
+    ] = True,
+    n_models: ModelsOpt = 3,
+    threshold: ThresholdOpt = 0.05,
+    seed: SeedOpt = 0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Fit the engagement policy on the lake's decision log (events and the catalog only).
+
+    Example: marketlift policy train --data DIR --json
+    """
+    from marketlift.policy import fit_policy, save
+    from marketlift.policy.registry import register_policy
+
+    try:
+        log = _decision_log(data, catalog)
+        policy = fit_policy(log, n_models=n_models, threshold=threshold, random_state=seed)
+        doc: dict[str, Any] = {
+            "decisions": len(log),
+            "features": list(log.feature_names),
+            "actions": list(policy.actions_),
+            "training_range_us": list(log.training_range()),
+            "flags": _log_flags(data, log),
+        }
+        if register:
+            doc["version"] = register_policy(data, policy, log.catalog).version
+        if out is not None:
+            doc["path"] = str(save(policy, out))
+    except _errors() as exc:
+        fail(str(exc), json_output=json_output)
+    if json_output:
+        emit_json(doc)
+    else:
+        stderr_console.print(f"policy {doc.get('version', '')} on {len(log)} decisions")
+
+
+def policy_retrain(
+    data: DataDir = Path("marketlift-data"),
+    catalog: CatalogOpt = None,
+    holdout: Annotated[
+        float, typer.Option(help="Share of buyers kept out of the fit for the gate.")
+    ] = 0.3,
+    min_lift: Annotated[float, typer.Option(help="Smallest lift worth promoting.")] = 0.0,
+    force: Annotated[bool, typer.Option(help="Promote even when the gate fails.")] = False,
+    n_models: ModelsOpt = 3,
+    threshold: ThresholdOpt = 0.05,
+    seed: SeedOpt = 0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Train, evaluate against the logging policy, register and (if the gate passes) promote.
+
+    One step a scheduler can call. Example: marketlift policy retrain --data DIR --json
+    """
+    from marketlift.policy.registry import promote_policy
+    from marketlift.policy.retrain import retrain
+
+    try:
+        result = retrain(
+            data, _decision_log(data, catalog), holdout=holdout, min_lift=min_lift,
+            n_models=n_models, threshold=threshold, random_state=seed,
+        )  # fmt: skip
+        result["flags"] = result["flags"] + [
+            f for f in _log_flags(data, result.pop("log")) if f.startswith("policy_not")
+        ]
+        if result["gate"]["worth_testing"] or force:
+            result["promoted"] = promote_policy(data, result["version"], force=force).version
+        else:
+            result["promoted"] = None
+    except _errors() as exc:
+        fail(str(exc), json_output=json_output)
+    if json_output:
+        emit_json(result)
+    else:
+        stderr_console.print(
+            f"{result['version']}: {result['gate']['reason']}; promoted: {result['promoted']}"
+        )
+
+
+def policy_promote(
+    data: DataDir = Path("marketlift-data"),
+    version: Annotated[str | None, typer.Argument(help="Version (default: latest).")] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if its gate failed.")] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Serve a registered policy version (refused when its gate failed, unless --force)."""
+    from marketlift.policy.registry import promote_policy
+
+    try:
+        got = promote_policy(data, version, force=force)
+    except _errors() as exc:
+        fail(str(exc), json_output=json_output)
+    if json_output:
+        emit_json({"promoted": got.version})
+    else:
+        stderr_console.print(f"promoted {got.version}")
+
+
+def policy_rollback(data: DataDir = Path("marketlift-data"), json_output: JsonFlag = False) -> None:
+    """Serve the previously promoted policy version again."""
+    from marketlift.policy.registry import rollback_policy
+
+    try:
+        got = rollback_policy(data)
+    except _errors() as exc:
+        fail(str(exc), json_output=json_output)
+    if json_output:
+        emit_json({"promoted": got.version})
+    else:
+        stderr_console.print(f"rolled back to {got.version}")
+
+
 train_app.command("uplift")(train_uplift)
 policy_app.command("evaluate")(policy_evaluate)
+policy_app.command("train")(policy_train)
+policy_app.command("retrain")(policy_retrain)
+policy_app.command("promote")(policy_promote)
+policy_app.command("rollback")(policy_rollback)
 
 
 def register(app: typer.Typer) -> None:

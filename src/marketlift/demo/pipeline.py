@@ -98,7 +98,7 @@ def run_demo(
     summary["features"] = build_feature_tables(data, steps)
     summary["models"] = train_models(data, scale, seed, steps)
     policy, log, summary["policy"] = train_policy(data, history.run, scale, seed, steps)
-    summary["ope"] = evaluate_offline(policy, log, history_config(scale, seed), steps, seed)
+    summary["ope"] = evaluate_offline(policy, log, history_config(scale, seed), steps, seed, data)
     start = history.config.start + dt.timedelta(days=history.config.n_days)
     summary["experiments_toml"] = str(write_experiments_toml(data))
     sim, engine_stats = run_ab_test(data, history.config, ab_config(scale, seed, start), steps)

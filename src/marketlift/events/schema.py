@@ -65,6 +65,7 @@ refund or a discount (a signed amount would be its own type, named so)."""
 Slug = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """A lower-case name such as an action or a surface: ``cart_reminder``."""
 Propensity = Annotated[float, Meta(gt=0.0, le=1.0)]
+Probability = Annotated[float, Meta(ge=0.0, le=1.0)]
 Quantity = Annotated[int, Meta(ge=1, le=10_000)]
 Position = Annotated[int, Meta(ge=0, le=10_000)]
 PropertyValue = Annotated[str, Meta(max_length=1024)] | int | float | bool | None
@@ -247,16 +248,27 @@ class EngagementDismissed(_Engagement, tag="engagement_dismissed", frozen=True):
 
 
 class Decision(BaseEvent, tag="decision", frozen=True):
-    """The decision API answered; logged with the propensity of what it chose."""
+    """The decision API answered; logged with the propensity of what it chose.
+
+    ``propensity`` is the probability the serving policy had of choosing ``action`` (``none``
+    included) under the masks of this request; ``eligible`` lists the actions it chose from
+    (``none`` first) and ``probabilities`` their probabilities in the same order, so
+    off-policy evaluation knows every eligible action's propensity. ``moment`` is the
+    engagement catalog's moment the decision was made at. ``channel`` is the catalog's
+    channel id (a lower-case name; marketplaces declare their own).
+    """
 
     decision_id: Id
     surface: Slug
     propensity: Propensity
     action: Slug | None = None
-    channel: Channel | None = None
+    channel: Slug | None = None
     policy: ShortText | None = None
     listing_ids: Annotated[list[Id], Meta(max_length=500)] | None = None
     model_versions: Annotated[dict[Slug, ShortText], Meta(max_length=20)] | None = None
+    moment: Slug | None = None
+    eligible: Annotated[list[Slug], Meta(max_length=64)] | None = None
+    probabilities: Annotated[list[Probability], Meta(max_length=64)] | None = None
 
 
 class Exposure(BaseEvent, tag="exposure", frozen=True):

@@ -1,79 +1,53 @@
 """The policy step behind one small function: :func:`retrain_policy`.
 
-Today it runs the best existing policy-training path (the demo's recipe: a seed ensemble of
-S-learners behind uplift-greedy on the logged decisions, :func:`marketlift.policy.
-logged_from_lake`) and writes a candidate file; a dedicated ``marketlift policy retrain``
-(decisions from the decision log, policy versions) can replace the body of
-:func:`retrain_policy` without touching the pipeline, the DAG or the KFP components.
+It runs what ``marketlift policy retrain`` runs (:func:`marketlift.policy.retrain.retrain`): the
+engagement policy learned from the lake's decision log alone, evaluated off-policy on held-out
+buyers, gated against the logging policy and registered as a version of ``engagement``; the
+``promote`` step serves it when the gate passed.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-__all__ = ["HOLDOUT", "candidate_path", "retrain_policy"]
+__all__ = ["HOLDOUT", "retrain_policy"]
 
 HOLDOUT = 0.3
 """Share of buyers whose logged decisions are kept out of the fit, for the offline gate."""
 
 
-def candidate_path(data_dir: str | os.PathLike[str], interval: str) -> Path:
-    """Where the interval's candidate policy is written."""
-    return Path(data_dir) / "policies" / "candidates" / f"engagement-{interval}.pkl"
-
-
 def retrain_policy(
     data_dir: str | os.PathLike[str], interval: str, *, random_state: int = 0
 ) -> dict[str, Any]:
-    """Fit the engagement policy on the logged decisions and gate it offline (DR, paired).
+    """Fit the engagement policy on the decision log, gate it offline (DR) and register it.
+
+    Args:
+        data_dir: The data directory (events, ``engagement.toml``).
+        interval: The pipeline's interval (the registry version records its training range).
+        random_state: Seed of the holdout split and the learners.
 
     Returns:
-        The candidate's path, the decisions it learned from, and the gate's verdict
+        The registered version, the decisions it learned from, and the gate's verdict
         (``worth_testing``, ``lift`` and its interval) on the held-out buyers' decisions.
 
     Raises:
-        ConfigError: the data directory has no logged decisions to learn from.
+        ConfigError: the data directory has no catalog or no logged decisions to learn from.
     """
-    import numpy as np  # noqa: PLC0415
+    from marketlift.policy import load_catalog, read_decision_log  # noqa: PLC0415
+    from marketlift.policy.catalog import catalog_path  # noqa: PLC0415
+    from marketlift.policy.retrain import retrain  # noqa: PLC0415
 
-    from marketlift.ope import LoggedBandit, gate  # noqa: PLC0415
-    from marketlift.policy import (  # noqa: PLC0415
-        SIM_ACTIONS,
-        SIM_FEATURES,
-        UpliftGreedy,
-        logged_from_lake,
-        save,
-    )
-    from marketlift.policy.uplift import EnsembleLearner, SLearner  # noqa: PLC0415
-
-    everything = logged_from_lake(data_dir)
-    rng = np.random.default_rng(random_state)
-    held = (rng.random(int(everything.buyer.max()) + 1) < HOLDOUT)[everything.buyer]
-    log, holdout = everything.subset(~held), everything.subset(held)
-    learner = SLearner(params={"min_child_samples": 200}, random_state=random_state)
-    policy = UpliftGreedy(
-        EnsembleLearner(learner, n_models=3, random_state=random_state),
-        scale_column=SIM_FEATURES.index("price_usd"),
-        threshold=0.05,
-    ).fit(log.features, log.action_names, log.revenue)
-    path = candidate_path(data_dir, interval)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save(policy, tmp)
-    tmp.replace(path)
-    data = LoggedBandit.build(
-        actions=SIM_ACTIONS, action=holdout.action, reward=holdout.revenue,
-        propensity=holdout.propensity, context=holdout.features, available=holdout.available,
-        context_names=SIM_FEATURES,
-    )  # fmt: skip
-    verdict = gate(data, policy, estimator="dr", random_state=random_state)
+    log = read_decision_log(data_dir, load_catalog(catalog_path(data_dir)))
+    result = retrain(data_dir, log, holdout=HOLDOUT, random_state=random_state)
+    gate = result["gate"]
     return {
-        "candidate": str(path),
-        "decisions": len(log),
-        "holdout_decisions": len(holdout),
-        "worth_testing": bool(verdict.worth_testing),
-        "lift": float(verdict.lift),
-        "lift_interval": [float(verdict.ci_low), float(verdict.ci_high)],
+        "interval": interval,
+        "version": result["version"],
+        "decisions": result["decisions"],
+        "holdout_decisions": result["ope"]["decisions"],
+        "worth_testing": bool(gate["worth_testing"]),
+        "lift": float(gate["lift"]),
+        "lift_interval": [float(x) for x in gate["interval"]],
+        "flags": result["flags"],
     }

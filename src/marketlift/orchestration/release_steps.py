@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,8 +52,12 @@ def evaluate(ctx: StepInput) -> dict[str, Any]:
         verdicts["ranker"] = {"version": ranker["version"], "pass": ranker["beats_baselines"]}
     policy = _outputs(ctx, "policy-retrain")
     if policy is not None:
-        served = (Path(ctx.data_dir) / "policies" / "engagement.pkl").exists()
-        verdicts["policy"] = {"candidate": policy["candidate"], "served_before": served,
+        served = (
+            registry.promoted("engagement") is not None
+            or (Path(ctx.data_dir) / "policies" / "engagement.pkl").exists()
+        )
+        verdicts["policy"] = {"version": policy["version"], "served_before": served,
+                              "worth_testing": policy["worth_testing"],
                               "pass": policy["worth_testing"] or not served}  # fmt: skip
     return verdicts
 
@@ -74,11 +77,12 @@ def promote(ctx: StepInput) -> dict[str, Any]:
             promoted[name] = verdict["version"]
     policy = verdicts.get("policy")
     if policy and policy["pass"]:
-        target = Path(ctx.data_dir) / "policies" / "engagement.pkl"
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(policy["candidate"], tmp)
-        tmp.replace(target)
-        promoted["policy"] = policy["candidate"]
+        from marketlift.policy.registry import promote_policy  # noqa: PLC0415
+
+        # the first policy is served even without a passing gate (nothing to compare with)
+        if registry.promoted("engagement") != policy["version"]:
+            promote_policy(ctx.data_dir, policy["version"], force=not policy["worth_testing"])
+        promoted["policy"] = f"engagement@{policy['version']}"
     return {"promoted": promoted}
 
 

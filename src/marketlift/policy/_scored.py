@@ -110,7 +110,7 @@ class UpliftScoredPolicy(BasePolicy):
         p = self.row_probabilities(s, mask)
         cum = np.cumsum(p)
         k = min(int(np.searchsorted(cum, u * cum[-1], side="right")), self._last(p))
-        return Decision(self.actions_[k], float(p[k]), s)
+        return Decision(self.actions_[k], float(p[k]), s, p)
 
     @staticmethod
     def _last(p: FloatArray) -> int:

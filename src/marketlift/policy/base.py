@@ -6,9 +6,8 @@ a uniform number, so the logged propensity is exactly the probability the policy
 what it chose. Three entry points share that one computation:
 
 - :meth:`BasePolicy.decide`: one request, ``(x, available, u)``: the decision API's call.
-- :meth:`BasePolicy.select` / :meth:`BasePolicy.select_batch`: the simulator's protocol
-  (:class:`marketlift.sim.Policy` and :class:`marketlift.sim.BatchPolicy`), so
-  :func:`marketlift.sim.evaluate_policies` computes the true value of any policy.
+- :meth:`BasePolicy.choose`: a batch of decisions (the simulator runs a policy through it, in
+  :class:`marketlift.sim.features.SimAdapter`, so this package needs nothing of the simulator).
 - :meth:`BasePolicy.probabilities`: every action's probability, which off-policy evaluation uses.
 
 Example:
@@ -28,10 +27,7 @@ import numpy.typing as npt
 
 from marketlift.errors import ConfigError
 from marketlift.policy._params import ParamsMixin
-from marketlift.policy.features import batch_features, context_features
 from marketlift.policy.uplift._base import NotFittedError
-from marketlift.sim.effects import ACTIONS, Action
-from marketlift.sim.policies import ContextBatch, DecisionContext
 
 __all__ = ["BasePolicy", "Decision", "FloatArray", "IntArray", "sample"]
 
@@ -43,13 +39,14 @@ BoolArray = npt.NDArray[np.bool_]
 class Decision(NamedTuple):
     """What a policy chose, the probability it had of choosing it, and its score per action.
 
-    ``action`` is the action's name from :meth:`BasePolicy.decide` and a
-    :class:`marketlift.sim.Action` from :meth:`BasePolicy.select`.
+    ``action`` is the action's name (an action id of the engagement catalog).
     """
 
-    action: str | Action
+    action: str
     propensity: float
     scores: FloatArray | None = None
+    probabilities: FloatArray | None = None
+    """Every action's probability under the masks of this decision (what the log records)."""
 
 
 def sample(probabilities: FloatArray, u: FloatArray) -> IntArray:
@@ -63,10 +60,15 @@ def sample(probabilities: FloatArray, u: FloatArray) -> IntArray:
 class BasePolicy(ParamsMixin):
     """Base of every policy. Subclasses implement :meth:`probabilities` (and ``fit``).
 
-    After ``fit`` a policy has ``actions_``: the action names of its columns.
+    After ``fit`` a policy has ``actions_``: the action names of its columns. A policy fitted
+    on the decision log (:func:`marketlift.policy.fit_policy`) also has ``feature_names_``
+    (its columns, the catalog's policy features), ``catalog_digest_`` and ``training_range_``.
     """
 
     actions_: list[str]
+    feature_names_: list[str]
+    catalog_digest_: str
+    training_range_: tuple[int, int]
 
     # -- what subclasses implement ----------------------------------------------------------
     def scores(self, X: npt.ArrayLike) -> FloatArray:  # noqa: N803 - scikit-learn convention
@@ -123,40 +125,7 @@ class BasePolicy(ParamsMixin):
         mask = None if available is None else np.asarray(available, dtype=bool)[None, :]
         p = self.probabilities(X, mask)[0]
         k = int(sample(p[None, :], np.array([u]))[0])
-        return Decision(self.actions_[k], float(p[k]), p)
-
-    # -- the simulator's protocol ------------------------------------------------------------
-    def _sim_columns(self) -> tuple[IntArray, IntArray]:
-        """For each simulator action its column here (-1 if none) and the reverse map."""
-        self._check_fitted()
-        col = {name: i for i, name in enumerate(self.actions_)}
-        to_col = np.array([col.get(a.name, -1) for a in ACTIONS], dtype=np.int64)
-        sim_index = {a.name: k for k, a in enumerate(ACTIONS)}
-        to_sim = np.array([sim_index.get(name, -1) for name in self.actions_], dtype=np.int64)
-        return to_col, to_sim
-
-    def _sim_available(self, sim_available: BoolArray, to_sim: IntArray) -> BoolArray:
-        mask = np.zeros((len(sim_available), len(to_sim)), dtype=bool)
-        known = to_sim >= 0
-        mask[:, known] = sim_available[:, to_sim[known]]
-        return mask
-
-    def select_batch(self, batch: ContextBatch) -> tuple[IntArray, FloatArray]:
-        """The simulator's batch protocol: action indexes into ``ACTIONS`` and propensities."""
-        _, to_sim = self._sim_columns()
-        mask = self._sim_available(batch.available, to_sim)
-        idx, prop = self.choose(batch_features(batch), mask, batch.u)
-        return to_sim[idx], prop
-
-    def select(self, context: DecisionContext, actions: Sequence[Action]) -> Decision:
-        """The simulator's protocol: one decision among ``actions``."""
-        _, to_sim = self._sim_columns()
-        names = {a.name for a in actions}
-        mask = np.array([n in names for n in self.actions_], dtype=bool)
-        d = self.decide(context_features(context), mask, context.u)
-        return Decision(
-            ACTIONS[int(to_sim[self.actions_.index(str(d.action))])], d.propensity, d.scores
-        )
+        return Decision(self.actions_[k], float(p[k]), p, p)
 
     def _set_actions(self, actions: Sequence[Any]) -> None:
         self.actions_ = [str(a) for a in actions]

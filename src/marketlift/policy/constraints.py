@@ -32,21 +32,24 @@ import numpy.typing as npt
 
 from marketlift.errors import ConfigError
 from marketlift.policy.base import BasePolicy, Decision, FloatArray, IntArray
-from marketlift.sim.effects import ACTIONS
 
 __all__ = ["BudgetTracker", "ConstrainedPolicy", "Constraints", "allocate_budget", "channel_of"]
 
-_CHANNELS = {a.name: a.channel for a in ACTIONS}
 
+def channel_of(action: str, channels: Mapping[str, str] | None = None) -> str | None:
+    """The channel of an action id.
 
-def channel_of(action: str) -> str | None:
-    """The channel of an action name.
+    From ``channels`` (an engagement catalog's ``{action id: channel}``,
+    :meth:`marketlift.policy.catalog.EngagementCatalog.channels_by_action`) when it names the
+    action, else the part after the last ``_`` when it is a known channel (``push``, ``email``,
+    ``onsite``, ``in_app``, ``sms``).
 
-    From the simulator's table, else the part after the last ``_`` when it is a known
-    channel (``push``, ``email``, ``onsite``, ``in_app``, ``sms``).
+    Example:
+        >>> channel_of("cart_reminder_push"), channel_of("wishlist", {"wishlist": "email"})
+        ('push', 'email')
     """
-    if action in _CHANNELS:
-        return _CHANNELS[action]
+    if channels is not None and action in channels:
+        return channels[action]
     if action == "none":
         return None
     for channel in ("in_app", "push", "email", "onsite", "sms"):
@@ -79,8 +82,49 @@ class Constraints:
         self.caps = dict(caps or {})
         self.quiet_hours = quiet_hours
         self.quiet_channels = tuple(quiet_channels)
+        self.action_channels: dict[str, str] | None = None
+        self.channel_quiet: dict[str, tuple[int, int]] = {}
+        self.channel_caps: dict[str, list[tuple[int, float]]] = {}
         self._sent: defaultdict[tuple[str, str], deque[dt.datetime]] = defaultdict(deque)
         self._opted_out: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_catalog(cls, catalog: Any) -> Constraints:
+        """The catalog's quiet hours and frequency caps, per channel (several caps: AND).
+
+        A capped or quiet message is dropped (not queued), as OneSignal does.
+
+        Example:
+            >>> import datetime as dt
+            >>> from marketlift.policy.catalog import loads
+            >>> cat = loads('''
+            ... [channels.push]
+            ... quiet_hours = {start = 22, end = 8}
+            ... caps = [{count = 1, per = {value = 1, unit = "days"}}]
+            ... [[moments]]
+            ... id = "idle"
+            ... surfaces = ["push"]
+            ... [[actions]]
+            ... id = "nudge"
+            ... channel = "push"
+            ... moments = ["idle"]
+            ... ''')
+            >>> c = Constraints.from_catalog(cat)
+            >>> noon, night = (dt.datetime(2026, 11, 2, h, tzinfo=dt.UTC) for h in (12, 23))
+            >>> c.allowed("b1", ["none", "nudge"], night).tolist()
+            [True, False]
+            >>> c.record("b1", "nudge", noon)
+            >>> c.allowed("b1", ["none", "nudge"], noon + dt.timedelta(hours=1)).tolist()
+            [True, False]
+        """
+        out = cls(caps=None, quiet_hours=None, quiet_channels=())
+        out.action_channels = catalog.channels_by_action()
+        for ch in catalog.channels.values():
+            if ch.quiet_hours is not None:
+                out.channel_quiet[ch.id] = ch.quiet_hours
+            if ch.caps:
+                out.channel_caps[ch.id] = [(c.count, c.hours) for c in ch.caps]
+        return out
 
     def opt_out(self, buyer: str, channel: str) -> None:
         """The buyer no longer accepts ``channel``."""
@@ -88,16 +132,31 @@ class Constraints:
 
     def record(self, buyer: str, action: str, when: dt.datetime) -> None:
         """Count an action sent to ``buyer`` at ``when`` (for the caps)."""
-        channel = channel_of(action)
+        channel = channel_of(action, self.action_channels)
         if channel is not None:
             self._sent[(buyer, channel)].append(when)
 
-    def _quiet(self, when: dt.datetime, tz: str) -> bool:
-        if self.quiet_hours is None:
+    def _quiet(self, when: dt.datetime, tz: str, hours: tuple[int, int] | None = None) -> bool:
+        hours = hours if hours is not None else self.quiet_hours
+        if hours is None:
             return False
         hour = when.astimezone(ZoneInfo(tz)).hour
-        start, end = self.quiet_hours
+        start, end = hours
         return start <= hour < end if start <= end else hour >= start or hour < end
+
+    def _capped(self, buyer: str, channel: str, when: dt.datetime) -> bool:
+        rules = list(self.channel_caps.get(channel, []))
+        if channel in self.caps:
+            rules.append(self.caps[channel])
+        if not rules:
+            return False
+        sent = self._sent[(buyer, channel)]
+        longest = max(h for _, h in rules)
+        while sent and sent[0] <= when - dt.timedelta(hours=longest):
+            sent.popleft()
+        return any(
+            sum(1 for s in sent if s > when - dt.timedelta(hours=h)) >= count for count, h in rules
+        )
 
     def allowed(
         self, buyer: str, actions: Sequence[str], when: dt.datetime, tz: str = "UTC"
@@ -108,19 +167,16 @@ class Constraints:
         quiet = self._quiet(when, tz)
         out = np.ones(len(actions), dtype=bool)
         for i, action in enumerate(actions):
-            channel = channel_of(action)
+            channel = channel_of(action, self.action_channels)
             if channel is None:
                 continue
             if (buyer, channel) in self._opted_out or (quiet and channel in self.quiet_channels):
                 out[i] = False
                 continue
-            if channel in self.caps:
-                count, hours = self.caps[channel]
-                sent = self._sent[(buyer, channel)]
-                horizon = when - dt.timedelta(hours=hours)
-                while sent and sent[0] <= horizon:
-                    sent.popleft()
-                out[i] = len(sent) < count
+            if channel in self.channel_quiet and self._quiet(when, tz, self.channel_quiet[channel]):
+                out[i] = False
+                continue
+            out[i] = not self._capped(buyer, channel, when)
         return out
 
 

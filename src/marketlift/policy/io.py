@@ -28,8 +28,9 @@ _MAGIC = "marketlift.policy"
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a fitted policy or learner to ``path`` (atomically)."""
+    """Write a fitted policy or learner to ``path`` (atomically; its folder is created)."""
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".tmp")
     with tmp.open("wb") as f:
         pickle.dump({"magic": _MAGIC, "version": __version__, "object": obj}, f)

@@ -84,7 +84,9 @@ class LinUCB(LinearArmsPolicy):
         else:
             pick = best
         prop = (1.0 - eps) * (pick == best) + eps / k_avail
-        return Decision(self.actions_[pick], prop, s)
+        p = mask * (eps / k_avail)
+        p[best] += 1.0 - eps
+        return Decision(self.actions_[pick], prop, s, p)
 
     def _setup(self, n_features: int, actions: Sequence[Any]) -> None:
         super()._setup(n_features, actions)

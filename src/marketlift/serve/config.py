@@ -104,8 +104,8 @@ class DecideConfig:
             through after this many seconds, and success closes it again.
         policy_file: The engagement policy (``marketlift.policy.save``); ``None``:
             ``DATA/policies/engagement.pkl``.
-        catalog_file: Listing table (Parquet) for copy facts; ``None``: the simulator's
-            ``sim_listings`` when the data directory has one.
+        catalog_file: Listing table (Parquet) for copy facts; ``None``: the lake's listing
+            catalog (:func:`marketlift.catalog.wide_listings`).
         shadow_ranker: Registry version of a candidate ranker scored beside the live one off
             the request path and logged with the decision (``None``: no shadow scoring).
         reload_interval_s: How often promoted model versions and the policy file are checked
@@ -115,6 +115,8 @@ class DecideConfig:
             (they are buying anyway: stay out of the way).
         copy_variant: Cached copy to serve, ``<model>@<prompt version>`` (for example
             ``qwen2.5-7b-instruct@v1``); ``None``: the template copy (see ``marketlift.copy``).
+        random_state: Seed of the policies' uniform draws (``None``: fresh each start; a seed
+            makes a replay or a test reproducible, the logged propensities stay exact).
     """
 
     budget_ms: float = 25.0
@@ -132,6 +134,7 @@ class DecideConfig:
     reload_interval_s: float = 2.0
     intent_skip_above: float = 0.9
     copy_variant: str | None = None
+    random_state: int | None = None
 
     def __post_init__(self) -> None:
         """Validate the fields."""

@@ -39,71 +39,24 @@ import msgspec
 import numpy as np
 
 from marketlift.features.store import OnlineFeatures
-from marketlift.policy.features import SIM_FEATURES
+from marketlift.policy.context import policy_feature_names
 from marketlift.serve.assign import Assigner, AssignRequest
 from marketlift.serve.decide_schema import DecideRequest, DecideResponse, EngagementOut, ListingOut
+from marketlift.serve.engage import engage
 from marketlift.serve.experiment_values import ValuesIndex
 from marketlift.serve.guard import GuardedStore
 from marketlift.serve.resources import ModelWatcher, Resources
-from marketlift.sim.effects import ACTIONS, MOMENTS
 
-__all__ = ["STAGES", "Catalog", "DecisionEngine", "DecisionRecord", "engagement_features"]
+__all__ = ["STAGES", "Catalog", "DecisionEngine", "DecisionRecord"]
 
 STAGES: Final = ("assign", "candidates", "features", "score", "engage", "copy")
-
-_CHANNEL: Final = {a.name: a.channel for a in ACTIONS}
-_SLUG: Final = {a.name: a.slug for a in ACTIONS}
-_COPY_ACTION: Final = {
-    "free_shipping_banner": "free_shipping",
-    "similar_items": "similar_items",
-    "review_highlight": "review_highlight",
-    "discount_coupon": "discount_coupon",
-    "cart_reminder": "cart_reminder",
-    "price_drop_alert": "price_drop",
-}
-_IN_SESSION: Final = np.array([a.channel in ("onsite", "in_app") for a in ACTIONS])
-_PRICE_SENSITIVITY_PRIOR: Final = 0.4
-"""Price sensitivity is not observed online; the population mean stands in for it."""
-
-
-def engagement_features(
-    surface: str, buyer: Mapping[str, Any] | None, session: Mapping[str, Any] | None,
-    price_usd: float,
-) -> tuple[np.ndarray, str]:  # fmt: skip
-    """The policy's features (:data:`~marketlift.policy.SIM_FEATURES`) and the moment.
-
-    The moment follows the surface: a ``push`` decision is about an idle cart (an hour or a
-    day old), an on-site one is ``returning_visit`` when the buyer has a cart, else
-    ``browsing``.
-
-    Example:
-        >>> x, moment = engagement_features("cart", {"b_cart_items": 2, "b_n_purchases": 1,
-        ...                                  "b_fatigue": 0.5}, None, 30.0)
-        >>> moment, x.tolist()
-        ('returning_visit', [0.0, 1.0, 0.0, 0.0, 0.4, 0.0, 0.5, 30.0])
-    """
-    b = buyer or {}
-    cart_items = float(b.get("b_cart_items") or 0)
-    if surface == "push":
-        age = b.get("b_cart_age_hours")
-        moment = "cart_idle_1d" if age is not None and float(age) >= 24 else "cart_idle_1h"
-    else:
-        moment = "returning_visit" if cart_items > 0 else "browsing"
-    x = np.zeros(len(SIM_FEATURES))
-    x[MOMENTS.index(moment)] = 1.0
-    x[4] = _PRICE_SENSITIVITY_PRIOR
-    x[5] = float(not (b.get("b_n_purchases") or 0))
-    x[6] = float(b.get("b_fatigue") or 0.0)
-    x[7] = price_usd
-    return x, moment
 
 
 class Catalog:
     """Listing rows for copy facts, and facts per (listing, locale) made once.
 
     Args:
-        rows: Listing rows by id (the simulator's ``sim_listings`` columns, or your own with
-            ``listing_id``, ``title_en``, ``price_usd_cents`` ...).
+        rows: Listing rows by id (``listing_id``, ``title_en``, ``price_usd_cents`` ...).
     """
 
     def __init__(self, rows: Mapping[str, Mapping[str, Any]] | None = None) -> None:
@@ -112,18 +65,16 @@ class Catalog:
 
     @classmethod
     def load(cls, data_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None) -> Catalog:
-        """From a Parquet file, else the simulator's ``sim_listings``, else empty."""
+        """From a Parquet file, else the lake's listing catalog (its live versions), else empty."""
         import pyarrow.parquet as pq  # noqa: PLC0415
 
         if path is not None:
-            table = pq.read_table(path)
+            table = pq.read_table(Path(path))
         else:
-            from marketlift.sim.truth import read_truth  # noqa: PLC0415
+            from marketlift.catalog import wide_listings  # noqa: PLC0415
+            from marketlift.copy.sources import FX  # noqa: PLC0415
 
-            try:
-                table = read_truth(data_dir, "sim_listings")
-            except Exception:  # noqa: BLE001 - no simulator tables: no catalog
-                return cls()
+            table = wide_listings(data_dir, FX)
         if "listing_id" not in table.column_names:
             return cls()
         keys = table.column("listing_id").to_pylist()
@@ -168,6 +119,17 @@ class DecisionRecord:
     candidates: list[str] | None
     resources: Resources
     listing_rows: Sequence[Any] = ()
+    action: str = "none"
+    """The action taken (``none`` included): what the decision event logs."""
+    propensity: float = 1.0
+    """The probability the serving policy had of taking ``action`` under this request's masks
+    (1 for the baseline of the ``control`` arm and for the fallback: both never nudge)."""
+    eligible: tuple[str, ...] = ("none",)
+    """The actions the policy chose from (``none`` first)."""
+    probabilities: tuple[float, ...] = (1.0,)
+    """The probability of each action of ``eligible``."""
+    moment: str | None = None
+    """The engagement moment of the decision."""
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """The experiment arm values applied (:meth:`ArmValues.as_dict`)."""
 
@@ -184,6 +146,7 @@ class DecisionEngine:
         budget_ms: The total budget.
         intent_skip_above: No engagement above this purchase probability.
         copy_variant: The copy variant to serve (``None``: the template variant).
+        random_state: Seed of the policy's uniform draws (``None``: unseeded).
     """
 
     def __init__(
@@ -197,6 +160,7 @@ class DecisionEngine:
         budget_ms: float = 25.0,
         intent_skip_above: float = 0.9,
         copy_variant: Any = None,
+        random_state: int | None = None,
     ) -> None:
         self.store = store
         self.watcher = watcher
@@ -207,7 +171,7 @@ class DecisionEngine:
         self.values = ValuesIndex(assigner.experiments)
         self.intent_skip_above = intent_skip_above
         self.copy_variant = copy_variant
-        self._random = random.Random()  # noqa: S311 - policy randomization, not security
+        self._random = random.Random(random_state)  # noqa: S311 - policy randomization
         self._copy_memo: dict[tuple[Any, ...], tuple[float, dict[str, str], str]] = {}
         self._arm_copy: dict[str, Any] = {}
         self.copy_memo_ttl_s = 60.0
@@ -327,6 +291,9 @@ class DecisionEngine:
         action: str | None = None
         propensity = 1.0
         intent_p: float | None = None
+        eligible: tuple[str, ...] = ("none",)
+        probabilities: tuple[float, ...] = (1.0,)
+        moment: str | None = None
         policy = res.policy
         focus = ctx.listing_id or (ctx.cart[-1] if ctx.cart else None) or (
             listings[0].listing_id if listings else None)  # fmt: skip
@@ -339,31 +306,37 @@ class DecisionEngine:
             reasons.append("budget:engage")
         elif self.store is not None and online is None:
             reasons.append("engage:no_features")
+        elif res.engagement is None:
+            reasons.append("catalog_unavailable")
+        elif tuple(getattr(policy, "feature_names_", ())) != policy_feature_names(res.engagement):
+            reasons.append("policy_features")
         else:
             buyer = online.buyer if online is not None else None
             session = online.session if online is not None else None
             if res.intent is not None:
                 row = {**(buyer or {}), **(session or {}), "platform": req.platform}
                 intent_p = float(res.intent.score([row])[0])
-            x, _moment = engagement_features(req.surface, buyer, session,
-                                             self.catalog.price_usd(focus))  # fmt: skip
-            names = policy.actions_
-            reach = ctx.channels
-            mask = np.array([_allowed(n, req.surface, reach) for n in names], dtype=bool)
-            mask &= _switched_on(names, values.actions_off)
-            if intent_p is not None and intent_p > self.intent_skip_above:
-                mask[:] = False
-            mask[0] = True
-            decision = policy.decide(x, mask, u)
-            action, propensity = str(decision.action), float(decision.propensity)
+            engaged = engage(
+                res.engagement, policy, req.surface, buyer, session, ctx.channels, u=u,
+                suppress=intent_p is not None and intent_p > self.intent_skip_above,
+                off=values.actions_off,
+            )  # fmt: skip
+            action, propensity = engaged.action, engaged.propensity
+            eligible, probabilities, moment = (
+                engaged.eligible,
+                engaged.probabilities,
+                engaged.moment,
+            )
         timings["engage"] = _ms(clock() - t)
 
         # 6. copy
         t = clock()
-        if action is not None and action != "none":
-            arm_copy = self._copy_variant(values.copy_variant)
-            engagement = self._engagement(action, propensity, focus, req.locale, deadline, reasons,
-                                          copy_variant=arm_copy)  # fmt: skip
+        if action is not None and action != "none" and res.engagement is not None:
+            spec = res.engagement.action(action)
+            engagement = self._engagement(
+                action, spec.channel, spec.copy, propensity, focus, req.locale, deadline, reasons,
+                copy_variant=self._copy_variant(values.copy_variant),
+            )  # fmt: skip
         timings["copy"] = _ms(clock() - t)
 
         timings["total"] = _ms(clock() - start)
@@ -380,23 +353,25 @@ class DecisionEngine:
         return DecisionRecord(
             req, response, time.time(), u, intent_p, session_items,
             candidates if req.candidates is not None else None, res,
-            online.listings if online is not None else (), values.as_dict(),
+            online.listings if online is not None else (),
+            action or "none", propensity, eligible, probabilities, moment, values.as_dict(),
         )  # fmt: skip
 
     def warm(self) -> None:
         """Run each stage once (imports, template tables per locale) before the first request."""
-        first = next(iter(self.catalog.rows), None)
-        if first is not None and self.copy_reader is not None:
-            for locale in _COPY_LOCALES:
-                for action in _COPY_ACTION:
-                    self._engagement(action, 1.0, first, locale, math.inf, [])
         res = self.watcher.current
+        first = next(iter(self.catalog.rows), None)
+        if first is not None and self.copy_reader is not None and res.engagement is not None:
+            for locale in _COPY_LOCALES:
+                for spec in res.engagement.actions[1:]:
+                    self._engagement(
+                        spec.id, spec.channel, spec.copy, 1.0, first, locale, math.inf, []
+                    )
         if res.intent is not None:
             res.intent.score([{}])
-        if res.policy is not None:
-            from marketlift.policy.features import SIM_FEATURES  # noqa: PLC0415
-
-            res.policy.decide(np.zeros(len(SIM_FEATURES)))
+        names = getattr(res.policy, "feature_names_", None)
+        if res.policy is not None and names is not None:
+            res.policy.decide(np.zeros(len(names)))
         ranker = res.ranker
         if ranker is not None and ranker.item_ids:
             query = ranker.query(ranker.item_ids[:1])
@@ -438,11 +413,10 @@ class DecisionEngine:
         return [ListingOut(c, round(pop.get(c, 0.0), 6), "popular") for c in pool[: req.limit]]
 
     def _engagement(  # noqa: PLR0917
-        self, action: str, propensity: float, listing_id: str | None, locale: str,
-        deadline: float, reasons: list[str], *, copy_variant: Any = None,
+        self, action: str, channel: str, copy_action: str | None, propensity: float,
+        listing_id: str | None, locale: str, deadline: float, reasons: list[str], *,
+        copy_variant: Any = None,
     ) -> EngagementOut:  # fmt: skip
-        channel = _CHANNEL.get(action, "onsite")
-        copy_action = _COPY_ACTION.get(_SLUG.get(action, action))
         parts: dict[str, str] = {}
         status = "none"
         if copy_action is None or self.copy_reader is None or listing_id is None:
@@ -489,11 +463,6 @@ def _with_limit(req: DecideRequest, limit: int | None) -> DecideRequest:
     return req if limit is None else msgspec.structs.replace(req, limit=limit)
 
 
-def _switched_on(names: Sequence[str], off: Sequence[str]) -> np.ndarray:
-    """False for the actions an experiment arm switches off (by name or slug)."""
-    return np.array([not off or (n not in off and _SLUG.get(n, n) not in off) for n in names])
-
-
 def _served_versions(
     versions: Mapping[str, str | None], baseline_rank: bool, no_policy: bool
 ) -> dict[str, str | None]:
@@ -504,20 +473,6 @@ def _served_versions(
     if no_policy:
         out["intent"] = out["policy"] = None
     return out
-
-
-def _allowed(action: str, surface: str, channels: Sequence[str] | None = None) -> bool:
-    """Whether an action can be taken on a surface (messages only for ``push``).
-
-    A message also needs a channel the buyer can be reached on (``channels``; ``None``: all).
-    """
-    if action == "none":
-        return True
-    channel = _CHANNEL.get(action)
-    in_session = channel in ("onsite", "in_app")
-    if not in_session and channels is not None and channel not in channels:
-        return False
-    return (surface == "push") != in_session
 
 
 _COPY_LOCALES: Final = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "it-IT", "nl-NL", "ja-JP")

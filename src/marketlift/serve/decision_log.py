@@ -6,10 +6,12 @@ every ``interval_s``, turns the queued records into ``decision`` and ``impressio
 (schema v1; the ``decision`` event's id is the ``decision_id``, so a replay is stored once),
 scores the shadow ranker when one is configured, and submits them to the sink in one batch.
 
-The ``decision`` event carries what off-policy evaluation and debugging need: the action, its
-propensity, the listings shown, the model versions, the policy's uniform draw ``u``, the
-purchase probability, ``degraded`` with its reasons, the total time and, with a shadow ranker,
-its version, its top listings and their overlap with the live ones.
+The ``decision`` event carries what off-policy evaluation and debugging need: the action
+(``none`` included), its propensity under the policy and masks that served it, the eligible
+actions with the probability of each, the moment, the listings shown, the model versions, the
+policy's uniform draw ``u``, the purchase probability, ``degraded`` with its reasons, the total
+time and, with a shadow ranker, its version, its top listings and their overlap with the live
+ones.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ __all__ = ["DecisionLog", "decision_events", "shadow_ranking"]
 
 _log = logging.getLogger("marketlift.serve.decisions")
 _MAX_IDS: Final = 500
+_BASELINE: Final = "never"
+"""The policy logged for decisions no learned policy made (the ``control`` arm's baseline and
+the fallback): never nudge, so ``none`` with propensity 1."""
 
 
 def shadow_ranking(record: DecisionRecord, k: int = 10) -> list[str] | None:
@@ -123,10 +128,13 @@ def decision_events(record: DecisionRecord) -> list[Any]:
             event_id=resp.decision_id,
             decision_id=resp.decision_id,
             surface=req.surface,
-            propensity=eng.propensity if eng is not None and eng.propensity > 0 else 1.0,
-            action=eng.action if eng is not None else None,
-            channel=eng.channel if eng is not None else None,  # type: ignore[arg-type]
-            policy=resp.models.get("policy"),
+            propensity=record.propensity if record.propensity > 0 else 1.0,
+            action=record.action,
+            channel=eng.channel if eng is not None else None,
+            policy=resp.models.get("policy") or _BASELINE,
+            moment=record.moment,
+            eligible=list(record.eligible),
+            probabilities=list(record.probabilities) or None,
             listing_ids=ids or None,
             model_versions=versions or None,
             properties=props,

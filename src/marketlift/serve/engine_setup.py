@@ -112,6 +112,7 @@ def open_engine(
         catalog=Catalog.load(data, cfg.catalog_file), copy_reader=CopyReader(data),
         budget_ms=cfg.budget_ms,
         intent_skip_above=cfg.intent_skip_above, copy_variant=variant,
+        random_state=cfg.random_state,
     )  # fmt: skip
     engine.warm()
     return OpenedEngine(engine, store, watcher, assigner)

@@ -52,6 +52,7 @@ class Resources:
         shadow: A candidate ranker scored off the request path (``None``: none).
         popular: Listing ids, most popular first (the fallback ranking).
         pop_score: Popularity score per listing id (orders given candidates in a fallback).
+        engagement: The engagement catalog (:class:`marketlift.policy.EngagementCatalog`).
     """
 
     ranker: RankerService | None = None
@@ -61,6 +62,8 @@ class Resources:
     shadow: RankerService | None = None
     popular: tuple[str, ...] = ()
     pop_score: dict[str, float] = dataclasses.field(default_factory=dict)
+    engagement: Any = None
+    """The engagement catalog (``DATA/engagement.toml``; ``None``: no engagement)."""
 
     def versions(self) -> dict[str, str | None]:
         """Model versions for the answer and the decision log."""
@@ -85,7 +88,10 @@ class ModelWatcher:
 
     Args:
         data_dir: The data directory (registry under ``DATA/models``).
-        policy_file: The engagement policy file (``None``: ``DATA/policies/engagement.pkl``).
+        policy_file: The engagement policy file (``None``: ``DATA/policies/engagement.pkl``);
+            a promoted version of the registry's ``engagement`` policy is served instead.
+        catalog_file: The engagement catalog (``None``: ``DATA/engagement.toml``); a reload
+            that fails keeps the last good catalog.
         shadow_ranker: A ranker version to score in shadow (``None``: none).
         listing_pop: Popularity per listing id for the fallback (``None``: the ranker's).
     """
@@ -95,6 +101,7 @@ class ModelWatcher:
         data_dir: str | os.PathLike[str],
         *,
         policy_file: str | os.PathLike[str] | None = None,
+        catalog_file: str | os.PathLike[str] | None = None,
         shadow_ranker: str | None = None,
         listing_pop: dict[str, float] | None = None,
     ) -> None:
@@ -104,6 +111,11 @@ class ModelWatcher:
             if policy_file is not None
             else self.data_dir / "policies" / "engagement.pkl"
         )
+        self.catalog_file = (
+            Path(catalog_file) if catalog_file is not None else self.data_dir / "engagement.toml"
+        )
+        self._catalog_stamp: tuple[int, int] | None = None
+        self._policy_tried: str | None = None
         self.shadow_ranker = shadow_ranker
         self.listing_pop = dict(listing_pop or {})
         self.errors: list[str] = []
@@ -260,7 +272,7 @@ class ModelWatcher:
             return loaded
         return None
 
-    def check(self) -> list[str]:
+    def check(self) -> list[str]:  # noqa: PLR0915 - one pass over every resource
         """Load whatever changed since the last check; return what was reloaded.
 
         Never raises for a broken artifact or registry state: the problem is noted in
@@ -284,7 +296,22 @@ class ModelWatcher:
                         self._note(f"shadow ranker {self.shadow_ranker}", exc)
             policy, policy_version = cur.policy, cur.policy_version
             stamp = self._stamp()
-            if stamp is not None and stamp != self._policy_stamp:
+            registered = self._promoted_policy()
+            if registered is not None:
+                label = f"engagement@{registered}"
+                if label not in (policy_version, self._policy_tried):
+                    self._policy_tried = label  # a broken version is not retried every check
+                    try:
+                        from marketlift.policy.registry import load_policy_version  # noqa: PLC0415
+
+                        policy = _check_policy(
+                            load_policy_version(self.data_dir, registered), label
+                        )
+                        policy_version = label
+                        changed.append(f"policy {label}")
+                    except Exception as exc:  # noqa: BLE001 - keep the last good version
+                        self._note(f"policy {label}", exc)
+            elif stamp is not None and stamp != self._policy_stamp:
                 try:
                     policy = _load_policy(self.policy_file)
                     policy_version = f"{self.policy_file.name}@{stamp[0] // 1_000_000_000}"
@@ -293,22 +320,45 @@ class ModelWatcher:
                 except Exception as exc:  # noqa: BLE001
                     self._policy_stamp = stamp  # do not retry the same broken file
                     self._note(f"policy {self.policy_file}", exc)
+            engagement = cur.engagement
+            stamp = _stamp(self.catalog_file)
+            if stamp is not None and stamp != self._catalog_stamp:
+                from marketlift.policy.catalog import load as load_catalog  # noqa: PLC0415
+
+                self._catalog_stamp = stamp  # a broken file is not retried until it changes
+                try:
+                    engagement = load_catalog(self.catalog_file)
+                    changed.append(f"catalog {engagement.digest[:12]}")
+                except Exception as exc:  # noqa: BLE001 - keep the last good catalog
+                    self._note(f"catalog {self.catalog_file}", exc)
             if changed:
                 pop = _popularity(ranker, self.listing_pop)
                 popular = tuple(sorted(pop, key=lambda k: -pop[k])[:1000]) if pop else ()
                 self.current = Resources(
-                    ranker, intent, policy, policy_version, shadow, popular, pop
+                    ranker, intent, policy, policy_version, shadow, popular, pop, engagement
                 )
                 self.reloads += 1
                 _log.info("loaded %s", ", ".join(changed))
             return changed
 
     def _stamp(self) -> tuple[int, int] | None:
-        try:
-            st = self.policy_file.stat()
-        except OSError:
+        return _stamp(self.policy_file)
+
+    def _promoted_policy(self) -> str | None:
+        """The promoted version of the registry's ``engagement`` policy (it wins over the file)."""
+        state = self.data_dir / "models" / "engagement" / "state.json"
+        if not state.exists():
             return None
-        return (st.st_mtime_ns, st.st_size)
+        from marketlift.models.registry import Registry  # noqa: PLC0415
+
+        try:
+            promoted = Registry(self.data_dir).promoted("engagement")
+        except Exception as exc:  # noqa: BLE001 - a broken state.json must not fail a reload
+            self._note("engagement registry state", exc)
+            self.problems["engagement"] = f"registry state of engagement unreadable ({exc})"
+            return None
+        self.problems.pop("engagement", None)
+        return promoted
 
     # -- the background watcher -----------------------------------------------------------
     def start(self, interval_s: float) -> None:
@@ -334,15 +384,31 @@ class ModelWatcher:
             self._thread = None
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 def _load_policy(path: Path) -> Any:
     from marketlift.policy.io import load  # noqa: PLC0415 - keeps start-up light
 
-    policy = load(path)
+    return _check_policy(load(path), str(path))
+
+
+def _check_policy(policy: Any, path: str) -> Any:
     if not hasattr(policy, "probabilities") or not hasattr(policy, "actions_"):
         msg = f"{path} holds a {type(policy).__name__}, expected a fitted policy"
         raise TypeError(msg)
-    from marketlift.policy.features import SIM_FEATURES  # noqa: PLC0415
-
+    names = getattr(policy, "feature_names_", None)
+    if names is None:
+        msg = (
+            f"{path} holds a policy without feature_names_; train it with "
+            "`marketlift policy train` (the catalog's features)"
+        )
+        raise TypeError(msg)
     # a smoke call: a policy that cannot decide must not replace one that can
-    policy.probabilities(np.zeros((1, len(SIM_FEATURES))))
+    policy.probabilities(np.zeros((1, len(names))))
     return policy

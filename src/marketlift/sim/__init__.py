@@ -11,6 +11,10 @@ Module map:
 - :mod:`~marketlift.sim.emit` and :mod:`~marketlift.sim.jsonfrag`: Arrow event tables.
 - :mod:`~marketlift.sim.tables` and :mod:`~marketlift.sim.truth`: ground-truth tables.
 - :mod:`~marketlift.sim.runner`: :func:`simulate`, :func:`run_ab`, :func:`evaluate_policies`.
+- :mod:`~marketlift.sim.features`: the features a policy sees here (with the hidden price
+  sensitivity) and :class:`SimAdapter`, which runs any marketlift policy in the simulator.
+- :mod:`~marketlift.sim.logged`: logged decisions with the truth (:func:`simulate_logged`,
+  :func:`logged_from_lake`), for benchmarks and for checking estimators.
 
 Example:
     >>> import tempfile
@@ -22,6 +26,14 @@ Example:
 
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS, MOMENTS, Action
+from marketlift.sim.features import (
+    SIM_ACTIONS,
+    SIM_FEATURES,
+    SimAdapter,
+    batch_features,
+    context_features,
+)
+from marketlift.sim.logged import LoggedDecisions, logged_from_lake, simulate_logged
 from marketlift.sim.policies import (
     AlwaysNudge,
     BatchPolicy,
@@ -51,6 +63,8 @@ from marketlift.sim.world import World, continue_world, make_world
 __all__ = [
     "ACTIONS",
     "MOMENTS",
+    "SIM_ACTIONS",
+    "SIM_FEATURES",
     "TRUTH_TABLES",
     "Action",
     "AlwaysNudge",
@@ -60,22 +74,28 @@ __all__ = [
     "EpsilonGreedy",
     "ExperimentTruth",
     "Funnel",
+    "LoggedDecisions",
     "NeverNudge",
     "Oracle",
     "Policy",
     "PolicyDecision",
     "PolicyValue",
+    "SimAdapter",
     "SimConfig",
     "SimResult",
     "SlatePolicy",
     "UniformRandom",
     "World",
+    "batch_features",
+    "context_features",
     "continue_world",
     "evaluate_policies",
+    "logged_from_lake",
     "make_policy",
     "make_world",
     "read_truth",
     "register_views",
     "run_ab",
     "simulate",
+    "simulate_logged",
 ]

@@ -185,6 +185,30 @@ class EventBuilder:
             fields["policy"] = _Field(js.string(self._take(names, with_policy)))
         return fields
 
+    def _eligible_fields(
+        self, moment: IntArray, available: npt.NDArray[np.bool_]
+    ) -> dict[str, _Field]:
+        """``moment``, ``eligible`` (the catalog's action ids, ``none`` first) of decisions.
+
+        ``probabilities`` is null: the simulator's logging policies give only the chosen
+        action's propensity.
+        """
+        names = [a.name for a in ACTIONS]
+        bits = available.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+        patterns, index = np.unique(bits, return_inverse=True)
+        lists = pa.array(
+            [
+                "[" + ",".join(f'"{n}"' for k, n in enumerate(names) if int(p) >> k & 1) + "]"
+                for p in patterns.tolist()
+            ]
+        )
+        moments = pa.array(list(MOMENTS))
+        return {
+            "moment": self._str(self._take(moments, moment)),
+            "eligible": _Field(self._take(lists, index.astype(np.int64))),
+            "probabilities": _Field("null"),
+        }
+
     def _session_frames(self, day: Day) -> list[_Frame]:
         n = day.n_sessions
         s = np.arange(n, dtype=np.int64)
@@ -246,6 +270,7 @@ class EventBuilder:
                     **self._decision_fields(
                         day.action, day.propensity, did, with_policy=day.arm, surface="onsite"
                     ),
+                    **self._eligible_fields(day.moment, day.available),
                     "listing_ids": _Field("null"),
                     "model_versions": _Field("null"),
                 },
@@ -415,6 +440,7 @@ class EventBuilder:
                     **self._decision_fields(
                         c.action, c.propensity, did, with_policy=c.arm, surface="cart_recovery"
                     ),
+                    **self._eligible_fields(c.moment, c.available),
                     "listing_ids": _Field("null"),
                     "model_versions": _Field("null"),
                 },

@@ -44,6 +44,7 @@ __all__ = [
     "PolicyDecision",
     "SlatePolicy",
     "UniformRandom",
+    "as_sim_policy",
     "check_choice",
     "choose",
     "make_policy",
@@ -172,6 +173,15 @@ def policy_name(policy: Policy) -> str:
     return name if isinstance(name, str) else type(policy).__name__
 
 
+def as_sim_policy(policy: Policy) -> Policy:
+    """``policy``, or a marketlift policy in :class:`~marketlift.sim.features.SimAdapter`."""
+    from marketlift.sim.features import SimAdapter, is_marketlift_policy  # noqa: PLC0415
+
+    if not isinstance(policy, BatchPolicy) and is_marketlift_policy(policy):
+        return SimAdapter(policy)
+    return policy
+
+
 def choose(policy: Policy, batch: ContextBatch) -> tuple[IntArray, FloatArray]:
     """Run ``policy`` on every row: vectorized when it can, row by row otherwise.
 
@@ -179,6 +189,7 @@ def choose(policy: Policy, batch: ContextBatch) -> tuple[IntArray, FloatArray]:
         ValueError: The policy chose an unavailable action or gave a propensity outside (0, 1].
     """
     n = len(batch)
+    policy = as_sim_policy(policy)
     if isinstance(policy, BatchPolicy):
         idx, prop = policy.select_batch(batch)
         idx = np.asarray(idx, dtype=np.int64)
@@ -323,7 +334,7 @@ class EpsilonGreedy:
         return f"epsilon_{self.epsilon:g}_{policy_name(self._base())}"
 
     def _base(self) -> Policy:
-        return self.base if self.base is not None else NeverNudge()
+        return as_sim_policy(self.base) if self.base is not None else NeverNudge()
 
     def select(self, context: DecisionContext, actions: Sequence[Action]) -> PolicyDecision:
         """Explore with probability epsilon, using ``context.u``."""

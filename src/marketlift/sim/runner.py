@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -330,6 +331,22 @@ class _Totals:
         )  # fmt: skip
 
 
+CATALOG_FILE: Final = Path(__file__).with_name("engagement.toml")
+"""The simulated marketplace's engagement catalog (one catalog among others)."""
+
+
+def write_engagement_catalog(data_dir: str | os.PathLike[str]) -> Path:
+    """Put the simulator's engagement catalog at ``DATA/engagement.toml`` unless one is there.
+
+    A marketplace keeps its own catalog there; the simulator, as a client, ships its own.
+    """
+    target = Path(data_dir) / "engagement.toml"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(CATALOG_FILE.read_bytes())
+    return target
+
+
 def _run(
     config: SimConfig,
     policies: Sequence[Policy],
@@ -366,6 +383,7 @@ def _run(
     try:
         if data_dir is not None:  # the listings, sent to the catalog like any marketplace's
             write_catalog(data_dir, world)
+            write_engagement_catalog(data_dir)  # its engagement catalog, as a marketplace keeps one
         if sink is not None and truth:
             assert data_dir is not None
             write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))

@@ -1,7 +1,7 @@
 """Logged decisions from the simulator: features, action, propensity, outcome and the truth.
 
 :func:`simulate_logged` runs the simulator in memory with a logging policy and records every
-decision with the features a policy sees (:data:`~marketlift.policy.features.SIM_FEATURES`), the
+decision with the features a policy sees (:data:`~marketlift.sim.features.SIM_FEATURES`), the
 realized outcome and the true expected revenue of every action (for checking estimators).
 :func:`logged_from_lake` rebuilds the same table from a data directory written by
 ``marketlift simulate`` (its truth tables): fatigue is replayed from the logged nudges.
@@ -25,9 +25,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from marketlift.errors import ConfigError
-from marketlift.policy.features import SIM_ACTIONS, SIM_FEATURES, batch_features
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import FATIGUE_DECAY, FATIGUE_STEP, MOMENTS
+from marketlift.sim.features import SIM_ACTIONS, SIM_FEATURES, batch_features
 from marketlift.sim.funnel import BuyerState, simulate_day
 from marketlift.sim.policies import ContextBatch, Policy, choose, make_policy, policy_name
 from marketlift.sim.world import make_world
