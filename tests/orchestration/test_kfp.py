@@ -37,4 +37,4 @@ def test_local_runner_runs_the_loop(small_lake: Path, tmp_path: Path) -> None:
         STEPS
     )
     assert Registry(data).promoted("intent") is not None
-    assert (data / "policies" / "engagement.pkl").exists()
+    assert Registry(data).promoted("engagement") is not None  # registered by the policy step

@@ -290,9 +290,11 @@ def test_control_variant_gets_the_baseline(data: Path) -> None:
 def test_arm_values_switch_actions_off_and_set_the_number_of_listings(data: Path) -> None:
     (data / "experiments.toml").write_text(
         '[[experiment]]\nkey = "few"\nunit = "buyer_id"\n'
-        'variants = [{name = "short", values = {limit = 3, actions_off = ["similar_items", '
-        '"free_shipping_banner", "review_highlight", "discount_coupon", "cart_reminder", '
-        '"price_drop_alert"]}}, {name = "short2", values = {limit = 3}}]\n'
+        'variants = [{name = "short", values = {limit = 3, actions_off = ['
+        '"similar_items_onsite", "free_shipping_banner_onsite", "review_highlight_onsite", '
+        '"discount_coupon_in_app", "cart_reminder_push", "cart_reminder_email", '
+        '"price_drop_alert_push", "discount_coupon_email"]}}, '
+        '{name = "short2", values = {limit = 3}}]\n'
     )
     explore_every_action(data)
     viewed = _viewed(data)

@@ -12,7 +12,8 @@ Keys (every one optional; an absent key leaves that part of the decision as serv
 - ``ranker``: ``"model"`` (the served ranker) or ``"popularity"`` (the baseline ranking),
 - ``policy``: ``"model"`` (the served engagement policy) or ``"none"`` (no engagement),
 - ``copy_variant``: cached copy to serve, ``"<model>@<prompt version>"`` or ``"template"``,
-- ``actions_off``: engagement actions switched off (``["discount_coupon"]``),
+- ``actions_off``: engagement actions switched off, by their id in the engagement catalog
+  (``["discount_coupon_email"]``),
 - ``limit``: number of listings answered (1 to 100).
 
 The decision engine applies the values of every running experiment the unit is assigned to;
