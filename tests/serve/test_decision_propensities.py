@@ -80,9 +80,10 @@ def test_none_is_logged_with_its_probability_and_every_eligible_action(data: Pat
 def test_the_control_arm_logs_its_baseline_with_propensity_one(data: Path) -> None:
     (data / "experiments.toml").write_text(
         '[[experiment]]\nkey = "decide"\nunit = "buyer_id"\n'
-        'variants = [{name = "control", weight = 1}, {name = "treatment", weight = 1}]\n'
+        'variants = [{name = "control", weight = 1, values = {policy = "none", '
+        'ranker = "popularity"}}, {name = "treatment", weight = 1}]\n'
     )
-    decide = DecideConfig(experiment="decide", reload_interval_s=0, budget_ms=5000)
+    decide = DecideConfig(reload_interval_s=0, budget_ms=5000)
     answers = _decide(data, 30, decide)
     logged = _logged(data)
     arms = set()
