@@ -251,7 +251,7 @@ def test_events_land_in_the_lake_with_their_fields(
     assert result["queued"] == 0
     assert result["thrown"] == (
         'track("purchase"): revenue.amount == 49.8, '
-        'expected a decimal string such as "12.50" (never a JS number).'
+        'expected a decimal string >= 0 such as "12.50" (never a JS number).'
     )
     python_variant = assign_variant(experiment_from_dict({"key": "cc", **EXPERIMENT}), "buyer-7")
     assert result["variant"] == python_variant

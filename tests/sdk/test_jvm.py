@@ -297,6 +297,7 @@ _CASES: list[dict[str, Any]] = [
     {"type": "add_to_cart", "listing_id": "L", "quantity": 10001},
     {"type": "add_to_cart", "listing_id": "L", "price": {"amount": 12.5, "currency": "EUR"}},
     {"type": "add_to_cart", "listing_id": "L", "price": {"amount": "12.5x", "currency": "EUR"}},
+    {"type": "add_to_cart", "listing_id": "L", "price": {"amount": "-24.90", "currency": "EUR"}},
     {"type": "add_to_cart", "listing_id": "L", "price": {"amount": "1", "currency": "EUR", "x": 1}},
     {"type": "add_to_cart", "listing_id": "L", "price": {"amount": "12.5"}},
     {"type": "add_to_cart", "listing_id": "L", "price": "12"},

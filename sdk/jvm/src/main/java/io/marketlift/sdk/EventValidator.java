@@ -23,7 +23,7 @@ public final class EventValidator {
   public static final int MAX_EVENT_BYTES = 32 * 1024;
 
   private static final Pattern SLUG = Pattern.compile("^[a-z][a-z0-9_]{0,63}$");
-  private static final Pattern AMOUNT = Pattern.compile("^-?[0-9]{1,13}(\\.[0-9]{1,6})?$");
+  private static final Pattern AMOUNT = Pattern.compile("^[0-9]{1,13}(\\.[0-9]{1,6})?$");
   private static final Pattern CURRENCY = Pattern.compile("^[A-Z]{3}$");
   private static final Pattern COUNTRY = Pattern.compile("^[A-Z]{2}$");
   private static final Pattern LOCALE = Pattern.compile("^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$");
@@ -33,7 +33,7 @@ public final class EventValidator {
               + "([Zz]|[+-][0-9]{2}:[0-9]{2})$");
 
   static final String SLUG_TEXT = "a lower-case name of letters, digits and '_' (at most 64)";
-  static final String AMOUNT_TEXT = "a decimal string such as '24.90' (never a float)";
+  static final String AMOUNT_TEXT = "a decimal string >= 0 such as '24.90' (never a float)";
   static final String CURRENCY_TEXT = "an ISO 4217 currency code such as 'EUR'";
   static final String COUNTRY_TEXT = "an ISO 3166-1 alpha-2 country code such as 'DE'";
   static final String LOCALE_TEXT = "a BCP 47 language tag such as 'de-DE'";
