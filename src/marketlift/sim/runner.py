@@ -31,7 +31,7 @@ import pyarrow as pa
 from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
 from marketlift.ingest import Collector, LakeSink
-from marketlift.lake import LakeWriter
+from marketlift.lake import LakeWriter, load_currency_table, write_currency_table
 from marketlift.sim.catalog_feed import write_catalog
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS
@@ -41,7 +41,7 @@ from marketlift.sim.jsonfrag import join
 from marketlift.sim.policies import Policy, make_policy, policy_name
 from marketlift.sim.tables import buyers_table, decisions_table, listings_table, sessions_table
 from marketlift.sim.truth import register_views, write_table
-from marketlift.sim.world import World, make_world
+from marketlift.sim.world import FX, World, make_world
 
 __all__ = [
     "ExperimentTruth",
@@ -361,6 +361,8 @@ def _run(
     try:
         if data_dir is not None:  # the listings, sent to the catalog like any marketplace's
             write_catalog(data_dir, world)
+            if load_currency_table(data_dir) is None:  # the rates its prices were made with
+                write_currency_table(data_dir, FX, reporting="USD")
         if sink is not None and truth:
             assert data_dir is not None
             write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))

@@ -28,7 +28,6 @@ import msgspec
 
 from marketlift.experiments.config import Experiment
 from marketlift.experiments.results import MetricResult
-from marketlift.serve.site.catalog import FX
 
 __all__ = [
     "experiments_summary",
@@ -66,12 +65,12 @@ def _discover(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def _plan(found: Mapping[str, Any], config: Experiment | None) -> dict[str, Any]:
     """Arguments of the lake readouts: the configuration, else control and unit guessed."""
     if config is not None:
-        return {"experiment": config, "fx": FX}
+        return {"experiment": config}  # fx: the data directory's currencies.toml
     variants = [str(v) for v in found["variants"]]
     control = "control" if "control" in variants else variants[0]
     share = found["with_buyer"] / max(1, found["exposures"])
     unit = "buyer_id" if share >= _MIN_SHARE_FOR_BUYER else "anonymous_id"
-    return {"control": control, "unit": unit, "fx": FX}
+    return {"control": control, "unit": unit}
 
 
 def _monitoring(
