@@ -15,6 +15,7 @@ from marketlift.events import Event
 from marketlift.events.samples import sample_events
 from marketlift.ingest import Collector, LakeSink
 from marketlift.lake import LakeWriter
+from tests.conftest import free_port
 
 runner = CliRunner()
 
@@ -132,3 +133,51 @@ def test_serve_refuses_bad_decide_options(tmp_path: Path, args: list[str], messa
     result = runner.invoke(app, ["serve", "--data", str(tmp_path), *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_query_json_has_a_default_limit_and_says_when_rows_are_left_out(tmp_path: Path) -> None:
+    file = tmp_path / "events.ndjson"
+    file.write_bytes(b"\n".join(msgspec.json.encode(e) for e in sample_events(80, random_state=3)))
+    data = tmp_path / "data"
+    assert runner.invoke(app, ["events", "load", str(file), "--data", str(data)]).exit_code == 0
+    base = ["query", "--data", str(data), "SELECT event_id, ts FROM events ORDER BY ts DESC"]
+    default = runner.invoke(app, [*base, "--json"])
+    assert default.exit_code == 0, default.output
+    assert len(json.loads(default.stdout)) == 50
+    assert "first 50 rows shown; there are more" in default.stderr
+    every = json.loads(runner.invoke(app, [*base, "--json", "--limit", "0"]).stdout)
+    assert len(every) == 80
+    five = runner.invoke(app, [*base, "--json", "--limit", "5"])
+    assert json.loads(five.stdout) == every[:5]  # the latest five, by the ORDER BY
+    exact = runner.invoke(app, [*base, "--json", "--limit", "80"])
+    assert len(json.loads(exact.stdout)) == 80
+    assert "there are more" not in exact.stderr
+    bad = runner.invoke(app, [*base, "--json", "--limit", "-1"])
+    assert bad.exit_code == 2
+    assert "--limit == -1" in json.loads(bad.stdout)["error"]
+
+
+def test_ready_waits_for_a_real_server_and_times_out_clearly(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    late = runner.invoke(app, ["ready", "--url", url, "--timeout", "0.3", "--json"])
+    assert late.exit_code == 1
+    assert "not ready after 0.3 s" in json.loads(late.stdout)["error"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "marketlift", "serve", "--data", str(tmp_path), "--port",
+         str(port)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        ready = runner.invoke(app, ["ready", "--url", url, "--timeout", "60", "--json"])
+        assert ready.exit_code == 0, ready.output
+        assert json.loads(ready.stdout)["ready"] is True
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        assert line.startswith(f"marketlift: ready on {url} (started in ")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    bad = runner.invoke(app, ["ready", "--url", "localhost:8000", "--json"])
+    assert bad.exit_code == 2
+    assert "expected an http:// or https:// URL" in json.loads(bad.stdout)["error"]

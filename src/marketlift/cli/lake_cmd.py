@@ -19,10 +19,14 @@ def query_cmd(
     data: DataDir = Path("marketlift-data"),
     json_output: JsonFlag = False,
     limit: Annotated[
-        int, typer.Option(help="Rows shown in the table view (not with --json).")
+        int,
+        typer.Option(help="Rows printed at most, table view and --json alike (0: all rows)."),
     ] = 50,
 ) -> None:
     """Run SQL on the lake (works while the server is writing).
+
+    Prints the first --limit rows (50; 0 for all) and says on stderr when there are more; add
+    an ORDER BY to choose which, e.g. ORDER BY ts DESC for the latest events.
 
     Example: marketlift query --data DIR "SELECT type, count(*) FROM events GROUP BY 1" --json
     """
@@ -31,16 +35,25 @@ def query_cmd(
 
     from marketlift.lake import query
 
+    if limit < 0:
+        fail(f"--limit == {limit}, expected an integer >= 0 (0: all rows)", json_output=json_output)
     try:
-        result = query(data, sql)
+        result = query(data, sql, limit=limit + 1 if limit else None)
     except duckdb.Error as exc:
         fail(f"the query failed: {exc}", json_output=json_output)
-    rows = result.to_pylist()
+    more = bool(limit) and result.num_rows > limit
+    rows = result.slice(0, limit).to_pylist() if limit else result.to_pylist()
+    if more:
+        stderr_console.print(
+            f"first {limit} rows shown; there are more (--limit N, or --limit 0 for all)",
+            highlight=False,
+        )
     if json_output:
         emit_json(rows)
         return
-    table = Table(*result.column_names, title=f"{len(rows)} rows")
-    for row in rows[:limit]:
+    title = f"first {len(rows)} rows" if more else f"{len(rows)} rows"
+    table = Table(*result.column_names, title=title)
+    for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     from rich.console import Console
 

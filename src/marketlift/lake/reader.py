@@ -19,6 +19,7 @@ from typing import Any, Final, cast
 import duckdb
 import pyarrow as pa
 
+from marketlift.errors import ConfigError
 from marketlift.events.table import DEAD_LETTERS_SCHEMA, EVENTS_SCHEMA
 from marketlift.lake.layout import LakeLayout
 
@@ -68,14 +69,26 @@ def refresh_views(con: duckdb.DuckDBPyConnection, layout: LakeLayout) -> dict[st
     return listed
 
 
-def query(data_dir: str | os.PathLike[str], sql: str, params: list[Any] | None = None) -> pa.Table:
+def query(
+    data_dir: str | os.PathLike[str],
+    sql: str,
+    params: list[Any] | None = None,
+    *,
+    limit: int | None = None,
+) -> pa.Table:
     """Run one SQL statement on the lake and return the result as an Arrow table.
+
+    ``limit`` keeps the first rows only, without reading the rest (``None``: all rows).
 
     Example:
         >>> import tempfile
         >>> query(tempfile.mkdtemp(), "SELECT count(*) AS n FROM dead_letters").to_pylist()
         [{'n': 0}]
+        >>> query(tempfile.mkdtemp(), "SELECT * FROM range(10)", limit=2).num_rows
+        2
     """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ConfigError("limit", limit, "an integer >= 0 or None")
     layout = LakeLayout(data_dir)
     con = duckdb.connect()
     try:
@@ -85,6 +98,8 @@ def query(data_dir: str | os.PathLike[str], sql: str, params: list[Any] | None =
                 relation = cast("duckdb.DuckDBPyRelation | None", con.sql(sql, params=params))
                 if relation is None:
                     return pa.table({})
+                if limit is not None:
+                    relation = relation.limit(limit)
                 return relation.to_arrow_table()
             except duckdb.IOException:
                 # A compaction removed a file between listing and reading: list again.
