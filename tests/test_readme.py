@@ -68,3 +68,16 @@ def test_readme_blocks_run_against_a_real_server(tmp_path: Path) -> None:
     assert '"listing_id":"L-1002"' in out  # the event just sent, first by ORDER BY ts DESC
     assert "platform == 'tv'" in out  # the dead letter's reason
     assert out.rstrip().endswith("1 0 []")  # the Python client's report
+
+
+def test_the_decide_examples_land_in_the_arms_the_readme_names(tmp_path: Path) -> None:
+    from marketlift.demo.abtest import EXPERIMENT_KEY, write_experiments_toml
+    from marketlift.experiments import load_experiments
+    from marketlift.experiments.assignment import assign_variant
+
+    text = README.read_text()
+    assert '"anonymous_id": "anon-46"' in text
+    assert '`"anon-42"` gets 20 `"popular"` listings' in text
+    experiment = load_experiments(write_experiments_toml(tmp_path))[EXPERIMENT_KEY]
+    assert assign_variant(experiment, "anon-46") == "treatment"
+    assert assign_variant(experiment, "anon-42") == "control"
