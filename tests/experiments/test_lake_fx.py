@@ -114,3 +114,20 @@ def test_fx_converts_revenue_to_the_reporting_currency(ab_lake: Path) -> None:
 def test_a_missing_rate_names_the_currency(ab_lake: Path) -> None:
     with pytest.raises(ConfigError, match="missing"):
         analyze_lake(ab_lake, "fx_test", control="control", fx={"USD": 1.0})
+
+
+def test_the_dashboard_reads_the_same_table(ab_lake: Path) -> None:
+    from marketlift.serve.site.dashboard import experiments_summary
+
+    def revenue(doc: dict) -> dict:
+        return {m["metric"]: m for m in doc["result"]["metrics"]}["revenue_per_unit"]
+
+    (converted,) = experiments_summary(ab_lake, [])
+    want = analyze_lake(ab_lake, "fx_test", control="control", fx=FX)
+    assert "mixed_currencies" not in converted["result"]["flags"]
+    assert revenue(converted)["treatment_mean"] == pytest.approx(
+        {m.metric: m for m in want.metrics}["revenue_per_unit"].treatment_mean, rel=1e-12
+    )
+    with without_currency_table(ab_lake):
+        (plain,) = experiments_summary(ab_lake, [])
+    assert "mixed_currencies" in plain["result"]["flags"]
