@@ -117,7 +117,10 @@ def test_a_missing_rate_names_the_currency(ab_lake: Path) -> None:
 
 
 def test_the_dashboard_reads_the_same_table(ab_lake: Path) -> None:
-    from marketlift.serve.site.dashboard import experiments_summary
+    from marketlift.serve.site.dashboard import experiments_summary, render_dashboard
+
+    def page(summary: list) -> str:
+        return render_dashboard(summary, [], data_dir=ab_lake, static="/s", computed_at="now")
 
     def revenue(doc: dict) -> dict:
         return {m["metric"]: m for m in doc["result"]["metrics"]}["revenue_per_unit"]
@@ -128,6 +131,10 @@ def test_the_dashboard_reads_the_same_table(ab_lake: Path) -> None:
     assert revenue(converted)["treatment_mean"] == pytest.approx(
         {m.metric: m for m in want.metrics}["revenue_per_unit"].treatment_mean, rel=1e-12
     )
+    assert converted["currency"] == "USD"
+    assert "Revenue per unit (USD)" in page([converted])
     with without_currency_table(ab_lake):
         (plain,) = experiments_summary(ab_lake, [])
     assert "mixed_currencies" in plain["result"]["flags"]
+    assert plain["currency"] is None
+    assert "Revenue per unit (MIXED CURRENCIES, not converted" in page([plain])

@@ -113,6 +113,10 @@ def experiments_summary(
     day (``{"metric", "points": [{day, variant, units, effect, effect_lower, effect_upper,
     sequential_lower, sequential_upper}]}``).
     """
+    from marketlift.lake import load_currency_table  # noqa: PLC0415
+
+    table = load_currency_table(data_dir)
+    currency = None if table is None else table.reporting
     by_key = {c.key: c for c in configs}
     out: list[dict[str, Any]] = []
     for found in _discover(data_dir):
@@ -138,6 +142,7 @@ def experiments_summary(
             "srm_status": srm,
             "sequential_status": sequential,
             "monitoring": monitoring,
+            "currency": currency,
             "result": msgspec.to_builtins(result),
         })  # fmt: skip
     return out
@@ -342,6 +347,16 @@ def _lift_row(m: Mapping[str, Any], status: str) -> str:
     )
 
 
+def _label(name: str, currency: str | None, flags: Sequence[str]) -> str:
+    """The metric's title, with the reporting currency of the data directory's table."""
+    label = _METRIC_LABELS.get(name, name)
+    if "(USD)" not in label:
+        return label
+    if "mixed_currencies" in flags:
+        return label.replace("(USD)", "(MIXED CURRENCIES, not converted: add currencies.toml)")
+    return label.replace("(USD)", f"({currency})" if currency else "(as recorded)")
+
+
 def _experiment_html(exp: Mapping[str, Any]) -> str:
     key = html.escape(str(exp["key"]))
     if "error" in exp:
@@ -365,7 +380,7 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
     statuses: Mapping[str, str] = exp["sequential_status"]
     for name, rows in by_metric.items():
         table = "".join(_lift_row(m, statuses.get(f"{name}:{m['variant']}", "n/a")) for m in rows)
-        label = html.escape(_METRIC_LABELS.get(name, name))
+        label = html.escape(_label(name, exp.get("currency"), result["flags"]))
         metrics_html.append(
             f'<div class="metric" data-metric="{html.escape(name)}"><h4>{label}</h4>'
             f"{interval_svg(rows)}"
@@ -376,7 +391,7 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
         )
     monitoring = exp.get("monitoring") or {}
     if monitoring.get("metric"):
-        label = html.escape(_METRIC_LABELS.get(monitoring["metric"], monitoring["metric"]))
+        label = html.escape(_label(monitoring["metric"], exp.get("currency"), result["flags"]))
         metrics_html.insert(
             0,
             f'<div class="monitoring"><h4>Sequential monitoring: {label}, cumulative by '
