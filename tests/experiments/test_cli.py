@@ -301,3 +301,21 @@ def test_table_view_warns_of_a_tiny_arm_and_blank_values(tmp_path) -> None:
     assert refused.exit_code != 0
     assert "revenue" in refused.output
     assert "200 blank values" in refused.output
+
+
+def test_text_in_a_metric_column_names_the_column_the_value_and_the_row(tmp_path) -> None:
+    path = tmp_path / "na.csv"
+    rows = ["arm,revenue"] + [f"{a},{v}" for a, v in [("control", "1.5"), ("treatment", "2")] * 40]
+    rows[7] = "control,n/a"
+    rows[9] = "control,"  # blank: a missing value, not an error
+    path.write_text("\n".join(rows) + "\n")
+    table = ["--table", str(path), "--metric", "revenue", "--json"]
+    analyze = runner.invoke(
+        app, ["experiment", "analyze", *table, "--variant", "arm", "--control", "control"]
+    )
+    power = runner.invoke(app, ["experiment", "power", *table, "--mde-rel", "0.1"])
+    for result in (analyze, power):
+        assert result.exit_code == 2
+        error = json.loads(result.stdout)["error"]
+        assert "column 'revenue' == 'n/a'" in error
+        assert "data row 7; 1 such value" in error

@@ -355,11 +355,12 @@ def _estimate(table: Path, metric: str, covariate: str | None) -> tuple[float, f
     import duckdb
 
     from marketlift.experiments.aggregate import aggregate
-    from marketlift.experiments.table import open_source, parse_metric
+    from marketlift.experiments.table import check_numeric, open_source, parse_metric
 
     m = parse_metric(metric, covariate)
     con = duckdb.connect()
     view = open_source(con, table)
+    check_numeric(con, view, m.columns)
     groups = aggregate(
         con,
         f"(SELECT *, 'all' AS __arm FROM {view})",  # noqa: S608 - our view name

@@ -31,11 +31,37 @@ from marketlift.experiments.analysis import analyze_moments
 from marketlift.experiments.metrics import Metric
 from marketlift.experiments.results import AnalysisResult
 
-__all__ = ["MISSING_MODES", "analyze_table", "open_source", "parse_metric"]
+__all__ = ["MISSING_MODES", "analyze_table", "check_numeric", "open_source", "parse_metric"]
 
 _VIEW = "__marketlift_source"
 MISSING_MODES: Final = ("zero", "drop", "error")
 """How blank metric values are treated: read as 0, their rows dropped, or refused."""
+
+
+def check_numeric(con: duckdb.DuckDBPyConnection, view: str, columns: Sequence[str]) -> None:
+    """Refuse text that is not a number in metric ``columns``, naming the column, value and row.
+
+    Raises:
+        ConfigError: For the first such column, e.g. ``column 'revenue' == 'n/a' (row 3, 1 such
+            value)``; blank cells are not errors (see ``missing``).
+    """
+    types = {str(r[0]): str(r[1]) for r in con.sql(f"DESCRIBE {view}").fetchall()}
+    for c in columns:
+        if types.get(c) not in ("VARCHAR", "STRING"):
+            continue
+        bad = f"{quote(c)} IS NOT NULL AND TRY_CAST({quote(c)} AS DOUBLE) IS NULL"
+        row = con.sql(
+            f"SELECT count(*) OVER (), __row, {quote(c)} FROM "  # noqa: S608 - quoted names
+            f"(SELECT row_number() OVER () AS __row, {quote(c)} FROM {view}) WHERE {bad} LIMIT 1"
+        ).fetchall()
+        if row:
+            n, at, value = row[0]
+            raise ConfigError(
+                f"column {c!r}",
+                value,
+                f"numbers in a metric column (data row {at}; {n} such value"
+                f"{'s' if n > 1 else ''}; leave a cell blank for a missing value)",
+            )
 
 
 def _missing(
@@ -155,6 +181,7 @@ def analyze_table(
     pairs = tuple(dict.fromkeys(p for m in parsed for p in m.pairs))
     view = open_source(con, source)
     _check_columns(con, view, [variant, *columns, *segments, *([unit] if unit else [])])
+    check_numeric(con, view, columns)
     view, blank, flags = _missing(con, view, columns, missing)
     if unit is not None:
         sums = ", ".join(f"sum({quote(c)}) AS {quote(c)}" for c in columns)
