@@ -15,6 +15,7 @@ from marketlift.events import Event
 from marketlift.events.samples import sample_events
 from marketlift.ingest import Collector, LakeSink
 from marketlift.lake import LakeWriter
+from tests.conftest import free_port
 
 runner = CliRunner()
 
@@ -135,3 +136,43 @@ def test_serve_refuses_bad_decide_options(tmp_path: Path, args: list[str], messa
     result = runner.invoke(app, ["serve", "--data", str(tmp_path), *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_query_json_has_a_default_limit_and_says_when_rows_are_left_out(tmp_path: Path) -> None:
+    file = tmp_path / "events.ndjson"
+    file.write_bytes(b"\n".join(msgspec.json.encode(e) for e in sample_events(80, random_state=3)))
+    data = tmp_path / "data"
+    assert runner.invoke(app, ["events", "load", str(file), "--data", str(data)]).exit_code == 0
+    base = ["query", "--data", str(data), "SELECT event_id, ts FROM events ORDER BY ts DESC"]
+    default = runner.invoke(app, [*base, "--json"])
+    assert default.exit_code == 0, default.output
+    assert len(json.loads(default.stdout)) == 50
+    assert "first 50 rows shown; there are more" in default.stderr
+    every = json.loads(runner.invoke(app, [*base, "--json", "--limit", "0"]).stdout)
+    assert len(every) == 80
+    five = runner.invoke(app, [*base, "--json", "--limit", "5"])
+    assert json.loads(five.stdout) == every[:5]  # the latest five, by the ORDER BY
+    exact = runner.invoke(app, [*base, "--json", "--limit", "80"])
+    assert len(json.loads(exact.stdout)) == 80
+    assert "there are more" not in exact.stderr
+    bad = runner.invoke(app, [*base, "--json", "--limit", "-1"])
+    assert bad.exit_code == 2
+    assert "--limit == -1" in json.loads(bad.stdout)["error"]
+
+
+def test_ready_times_out_clearly_and_checks_its_options() -> None:
+    # Waiting for a real server is covered by tests/test_readme.py (the README's own lines).
+    url = f"http://127.0.0.1:{free_port()}"
+    late = runner.invoke(app, ["ready", "--url", url, "--timeout", "0.3", "--json"])
+    assert late.exit_code == 1
+    error = json.loads(late.stdout)["error"]
+    assert "not ready after 0.3 s" in error
+    assert "Connection refused" in error
+    for args, message in (
+        (["--url", "localhost:8000"], "expected an http:// or https:// URL"),
+        (["--timeout", "0"], "--timeout == 0.0, expected seconds in (0, 3600]"),
+        (["--path", "healthz"], "expected a route starting with '/'"),
+    ):
+        bad = runner.invoke(app, ["ready", *args, "--json"])
+        assert bad.exit_code == 2
+        assert message in json.loads(bad.stdout)["error"]

@@ -163,3 +163,15 @@ def test_unknown_size_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--data", str(tmp_path), "--size", "huge", "--json"])
     assert result.exit_code == 2
     assert "small" in json.loads(result.stdout)["error"]
+
+
+def test_summary_explains_why_the_gate_and_the_ab_test_differ(demo) -> None:
+    from marketlift.demo.summary import summary_rows
+
+    _, summary = demo
+    rows = dict(summary_rows(summary))
+    text = rows["4. OPE vs the A/B test"]
+    assert "compares the engagement policy with the logging policy" in text
+    assert "popularity and no engagement" in text
+    if not summary["ope"]["worth_testing"]:
+        assert "interval includes 0" in text

@@ -85,3 +85,26 @@ def test_misuse_names_field(kwargs: dict, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         analyze_moments(arms, [Y], **kwargs)
     assert err.value.name == field
+
+
+def test_a_one_row_typo_of_the_control_is_flagged_tiny_arm() -> None:
+    rng = np.random.default_rng(4)
+    arms = {
+        "control": _arm(list(rng.normal(size=500))),
+        "treatment": _arm(list(rng.normal(size=500))),
+        "contorl": _arm([0.3]),
+    }
+    r = analyze_moments(arms, [Y], control="control")
+    assert "tiny_arm" in r.flags
+    flagged = {m.variant for m in r.metrics if "tiny_arm" in m.flags}
+    assert flagged == {"contorl"}
+    # A small arm the configuration asked for is not a typo.
+    planned = analyze_moments(
+        arms,
+        [Y],
+        control="control",
+        weights={"control": 0.4995, "treatment": 0.4995, "contorl": 0.001},
+    )
+    assert "tiny_arm" not in planned.flags
+    two = {k: v for k, v in arms.items() if k != "contorl"}
+    assert "tiny_arm" not in analyze_moments(two, [Y], control="control").flags

@@ -277,3 +277,45 @@ def test_analyze_lake_reads_metrics_beside_the_config(lake, tmp_path) -> None:
     result = runner.invoke(app, [*args, "--config", str(tmp_path / "experiments.toml")])
     assert result.exit_code != 0
     assert "metric.x.kind == 'p99'" in result.output
+
+
+def test_table_view_warns_of_a_tiny_arm_and_blank_values(tmp_path) -> None:
+    import pyarrow as pa
+
+    arm = ["control", "treatment"] * 300 + ["contorl"]
+    revenue = [1.0, 2.0, None] * 200 + [4.0]
+    pacsv.write_csv(pa.table({"arm": arm, "revenue": revenue}), tmp_path / "t.csv")
+    args = ["experiment", "analyze", "--table", str(tmp_path / "t.csv"), "--variant", "arm",
+            "--control", "control", "--metric", "revenue"]  # fmt: skip
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert "WARNING ARM 'contorl' HAS 1 UNITS (0.17% of all" in text
+    assert "WARNING 200 BLANK VALUES IN 'revenue' (read as 0;" in text
+    dropped = runner.invoke(app, [*args, "--missing", "drop", "--json"])
+    assert dropped.exit_code == 0, dropped.output
+    doc = json.loads(dropped.stdout)
+    assert doc["missing_values"] == {"revenue": 200}
+    assert {"missing_dropped", "tiny_arm"} <= set(doc["flags"])
+    refused = runner.invoke(app, [*args, "--missing", "error", "--json"])
+    assert refused.exit_code != 0
+    assert "revenue" in refused.output
+    assert "200 blank values" in refused.output
+
+
+def test_text_in_a_metric_column_names_the_column_the_value_and_the_row(tmp_path) -> None:
+    path = tmp_path / "na.csv"
+    rows = ["arm,revenue"] + [f"{a},{v}" for a, v in [("control", "1.5"), ("treatment", "2")] * 40]
+    rows[7] = "control,n/a"
+    rows[9] = "control,"  # blank: a missing value, not an error
+    path.write_text("\n".join(rows) + "\n")
+    table = ["--table", str(path), "--metric", "revenue", "--json"]
+    analyze = runner.invoke(
+        app, ["experiment", "analyze", *table, "--variant", "arm", "--control", "control"]
+    )
+    power = runner.invoke(app, ["experiment", "power", *table, "--mde-rel", "0.1"])
+    for result in (analyze, power):
+        assert result.exit_code == 2
+        error = json.loads(result.stdout)["error"]
+        assert "column 'revenue' == 'n/a'" in error
+        assert "data row 7; 1 such value" in error

@@ -100,3 +100,46 @@ def test_missing_file_and_bad_suffix(tmp_path) -> None:
 def test_parse_metric_covariate_for_ratio() -> None:
     m = parse_metric("revenue/orders", "pre_revenue/pre_orders")
     assert m.columns == ("revenue", "orders", "pre_revenue", "pre_orders")
+
+
+def _blank_revenue() -> pa.Table:
+    revenue = [1.0, 3.0, None, 5.0] * 50 + [2.0, 6.0, None, None] * 50
+    return pa.table({"arm": ["a"] * 200 + ["b"] * 200, "revenue": revenue})
+
+
+def test_blank_metric_values_are_counted_and_flagged_when_read_as_zero() -> None:
+    r = analyze_table(_blank_revenue(), variant="arm", control="a", metrics=["revenue"])
+    assert r.missing_values == {"revenue": 150}
+    assert "missing_values" in r.flags
+    (m,) = r.metrics
+    assert m.control_mean == pytest.approx(9.0 / 4)  # blank read as 0: (1 + 3 + 0 + 5) / 4
+    assert m.treatment_mean == pytest.approx(8.0 / 4)
+
+
+def test_missing_drop_analyzes_only_the_filled_rows() -> None:
+    r = analyze_table(
+        _blank_revenue(), variant="arm", control="a", metrics=["revenue"], missing="drop"
+    )
+    assert "missing_dropped" in r.flags
+    (m,) = r.metrics
+    assert (m.n_control, m.n_treatment) == (150, 100)
+    assert m.control_mean == pytest.approx(3.0)
+    assert m.treatment_mean == pytest.approx(4.0)
+
+
+def test_missing_error_names_the_column_and_the_count() -> None:
+    with pytest.raises(ConfigError, match=r"column 'revenue'.*150 blank values"):
+        analyze_table(
+            _blank_revenue(), variant="arm", control="a", metrics=["revenue"], missing="error"
+        )
+    with pytest.raises(ConfigError, match="missing"):
+        analyze_table(
+            _blank_revenue(), variant="arm", control="a", metrics=["revenue"], missing="skip"
+        )
+
+
+def test_a_complete_table_has_no_missing_flag() -> None:
+    t = pa.table({"arm": ["a", "b"] * 100, "y": [1.0, 2.0, 4.0, 3.0] * 50})
+    r = analyze_table(t, variant="arm", control="a", metrics=["y"], missing="error")
+    assert r.missing_values == {}
+    assert not {"missing_values", "missing_dropped"} & set(r.flags)

@@ -174,6 +174,7 @@ def test_lake_ranker_through_the_cli_and_serving(lake_copy):
     )
     assert code == 0
     assert doc["beats_baselines"] is True
+    assert (doc["promoted"], doc["promotion"]) == (True, "passed the gate")
     assert doc["store_features"] == list(STORE_FEATURES)
     assert doc["features"] == [*FEATURE_NAMES, *STORE_FEATURES]
     service = RankerService.load(lake_copy)
@@ -193,3 +194,53 @@ def test_lake_ranker_through_the_cli_and_serving(lake_copy):
     assert scores.shape == (len(cands),)
     assert np.isfinite(scores).all()
     assert len(service.rank([], k=5)) == 5  # nothing known: popular listings
+
+
+def test_a_model_that_does_not_beat_its_baseline_is_not_promoted_without_force(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 2000
+    noise = tmp_path / "noise.parquet"  # the label is independent of the features
+    pq.write_table(pa.table({"x": rng.normal(size=n), "bought": rng.random(n) < 0.2}), noise)
+    data = str(tmp_path / "data")
+    base = ["train", "intent", "--data", data, "--table", str(noise), "--label", "bought",
+            "--rounds", "200", "--no-compile"]  # fmt: skip
+    code, held = _cli(*base)
+    assert code == 0
+    assert held["beats_baselines"] is False
+    assert held["promoted"] is False
+    assert held["promotion"] == "held: does not beat the baselines"
+    assert Registry(data).promoted("intent") is None
+    code, forced = _cli(*base, "--force")
+    assert code == 0
+    assert forced["promoted"] is True
+    assert forced["promotion"] == "forced"
+    assert Registry(data).promoted("intent") == forced["version"]
+
+
+def test_train_ranker_holds_back_a_ranker_that_loses_to_popularity(tmp_path):
+    rng = np.random.default_rng(1)  # sessions of random items: nothing to learn but popularity
+    n_sessions, per = 600, 4
+    sid = np.repeat(np.arange(n_sessions), per)
+    clicks = tmp_path / "clicks.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "session_id": [f"s{i}" for i in sid],
+                "item_id": [f"i{i}" for i in rng.integers(0, 40, size=sid.size)],
+                "timestamp": pa.array(np.arange(sid.size)).cast(pa.timestamp("s")),
+            }
+        ),
+        clicks,
+    )
+    data = str(tmp_path / "data")
+    base = ["train", "ranker", "--data", data, "--table", str(clicks), "--rounds", "20",
+            "--no-compile"]  # fmt: skip
+    code, held = _cli(*base)
+    assert code == 0
+    assert held["beats_baselines"] is False
+    assert held["metrics"]["ranker"]["mrr_at_20"] < held["metrics"]["popularity"]["mrr_at_20"]
+    assert (held["promoted"], held["promotion"]) == (False, "held: does not beat the baselines")
+    assert Registry(data).promoted("ranker") is None
+    code, forced = _cli(*base, "--force")
+    assert (code, forced["promoted"], forced["promotion"]) == (0, True, "forced")
+    assert Registry(data).promoted("ranker") == forced["version"] == "v0002"

@@ -68,6 +68,13 @@ PlannedOpt = Annotated[
         help="Units (all arms) where the always-valid sequential interval is tightest.",
     ),
 ]
+MissingOpt = Annotated[
+    str,
+    typer.Option(
+        "--missing",
+        help="Blank metric values (--table): zero (read as 0, flagged), drop (their rows), error.",
+    ),
+]
 CorrectionOpt = Annotated[
     str, typer.Option("--correction", help="Multiple-testing correction: holm, bh or none.")
 ]
@@ -109,6 +116,7 @@ def _analyze(
     alpha: float,
     correction: str,
     planned_units: float,
+    missing: str = "zero",
 ) -> AnalysisResult:
     if table is not None:
         from marketlift.experiments.table import analyze_table
@@ -132,6 +140,7 @@ def _analyze(
             alpha=alpha,
             correction=correction,
             tuning_n=planned_units,
+            missing=missing,
         )
     if key is None:
         from marketlift.errors import ConfigError
@@ -153,11 +162,39 @@ def _analyze(
     )
 
 
+def _warnings(result: AnalysisResult) -> list[str]:
+    """The data conditions a reader of the table must not miss, one sentence each."""
+    out = []
+    if "mixed_currencies" in result.flags:
+        out.append(
+            "REVENUE ADDS DIFFERENT CURRENCIES (flag mixed_currencies): its lifts are not "
+            "meaningful; write DATA/currencies.toml (see docs/experiments.md)."
+        )
+    if "tiny_arm" in result.flags:
+        from marketlift.experiments.analysis import TINY_SHARE
+
+        total = sum(a.units for a in result.arms) or 1
+        out.extend(
+            f"ARM {a.variant!r} HAS {a.units} UNITS ({a.units / total:.2%} of all, flag "
+            "tiny_arm): a typo of a variant value? Fix or drop those rows."
+            for a in result.arms
+            if a.units / total < TINY_SHARE
+        )
+    for column, n in result.missing_values.items():
+        how = "dropped" if "missing_dropped" in result.flags else "read as 0"
+        out.append(
+            f"{n} BLANK VALUES IN {column!r} ({how}; choose with --missing zero|drop|error)."
+        )
+    return out
+
+
 def _print_result(result: AnalysisResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    for line in _warnings(result):
+        console.print(f"[bold red]WARNING[/] {line}", highlight=False)
     srm = result.srm
     console.print(
         f"[bold]{result.experiment}[/]  control={result.control}  "
@@ -201,6 +238,7 @@ def analyze(
     alpha: AlphaOpt = 0.05,
     correction: CorrectionOpt = "holm",
     planned_units: PlannedOpt = 10_000,
+    missing: MissingOpt = "zero",
     json_output: JsonFlag = False,
 ) -> None:
     """Analyze an experiment: lifts, intervals, SRM, sequential and Bayesian readouts."""
@@ -221,6 +259,7 @@ def analyze(
             alpha=alpha,
             correction=correction,
             planned_units=planned_units,
+            missing=missing,
         )
     except MarketliftError as err:
         fail(str(err), json_output=json_output)
@@ -316,11 +355,12 @@ def _estimate(table: Path, metric: str, covariate: str | None) -> tuple[float, f
     import duckdb
 
     from marketlift.experiments.aggregate import aggregate
-    from marketlift.experiments.table import open_source, parse_metric
+    from marketlift.experiments.table import check_numeric, open_source, parse_metric
 
     m = parse_metric(metric, covariate)
     con = duckdb.connect()
     view = open_source(con, table)
+    check_numeric(con, view, m.columns)
     groups = aggregate(
         con,
         f"(SELECT *, 'all' AS __arm FROM {view})",  # noqa: S608 - our view name
@@ -353,6 +393,7 @@ def report(
     alpha: AlphaOpt = 0.05,
     correction: CorrectionOpt = "holm",
     planned_units: PlannedOpt = 10_000,
+    missing: MissingOpt = "zero",
     json_output: JsonFlag = False,
 ) -> None:
     """Write a self-contained HTML report (intervals, cumulative lift, SRM status)."""
@@ -374,6 +415,7 @@ def report(
             alpha=alpha,
             correction=correction,
             planned_units=planned_units,
+            missing=missing,
         )
         cumulative: list[tuple[str, AnalysisResult]] = []
         if table is None and key is not None:

@@ -19,7 +19,8 @@ def query_cmd(
     data: DataDir = Path("marketlift-data"),
     json_output: JsonFlag = False,
     limit: Annotated[
-        int, typer.Option(help="Rows shown in the table view (not with --json).")
+        int,
+        typer.Option(help="Rows printed at most, table view and --json alike (0: all rows)."),
     ] = 50,
     allow_writes: Annotated[
         bool,
@@ -35,6 +36,9 @@ def query_cmd(
     Only SELECT (or EXPLAIN) over the views events and dead_letters runs, and no other file
     can be opened; --allow-writes lifts both.
 
+    Prints the first --limit rows (50; 0 for all) and says on stderr when there are more; add
+    an ORDER BY to choose which, e.g. ORDER BY ts DESC for the latest events.
+
     Example: marketlift query --data DIR "SELECT type, count(*) FROM events GROUP BY 1" --json
     """
     import duckdb
@@ -43,8 +47,10 @@ def query_cmd(
     from marketlift.errors import ConfigError
     from marketlift.lake import query
 
+    if limit < 0:
+        fail(f"--limit == {limit}, expected an integer >= 0 (0: all rows)", json_output=json_output)
     try:
-        result = query(data, sql, allow_writes=allow_writes)
+        result = query(data, sql, allow_writes=allow_writes, limit=limit + 1 if limit else None)
     except ConfigError as exc:
         fail(str(exc), json_output=json_output)
     except duckdb.PermissionException as exc:
@@ -52,12 +58,19 @@ def query_cmd(
         fail(f"the query failed: {exc} ({hint})", json_output=json_output)
     except duckdb.Error as exc:
         fail(f"the query failed: {exc}", json_output=json_output)
-    rows = result.to_pylist()
+    more = bool(limit) and result.num_rows > limit
+    rows = result.slice(0, limit).to_pylist() if limit else result.to_pylist()
+    if more:
+        stderr_console.print(
+            f"first {limit} rows shown; there are more (--limit N, or --limit 0 for all)",
+            highlight=False,
+        )
     if json_output:
         emit_json(rows)
         return
-    table = Table(*result.column_names, title=f"{len(rows)} rows")
-    for row in rows[:limit]:
+    title = f"first {len(rows)} rows" if more else f"{len(rows)} rows"
+    table = Table(*result.column_names, title=title)
+    for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     from rich.console import Console
 

@@ -25,7 +25,17 @@ RoundsOpt = Annotated[int, typer.Option("--rounds", help="Boosting rounds.", min
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random state.")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", help="LightGBM threads.", min=1)]
 PromoteOpt = Annotated[
-    bool, typer.Option("--promote/--no-promote", help="Promote the new version for serving.")
+    bool,
+    typer.Option(
+        "--promote/--no-promote",
+        help="Promote the new version for serving when it passes the gate (see --force).",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Promote even when the model does not beat its baselines on the holdout."
+    ),
 ]
 CompileOpt = Annotated[
     bool, typer.Option("--compile/--no-compile", help="Compile the model with lleaves.")
@@ -34,6 +44,24 @@ CompileOpt = Annotated[
 
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _promote_gated(
+    data: Path, name: str, version: str, *, passed: bool, promote: bool, force: bool
+) -> dict[str, Any]:
+    """Promote ``version`` when asked and it beats its baselines (or ``force``)."""
+    from marketlift.models.registry import Registry
+
+    if not promote:
+        return {"promoted": False, "promotion": "not requested (--no-promote)"}
+    if not passed and not force:
+        stderr_console.print(
+            f"[bold red]not promoted[/]: {name} {version} does not beat its baselines on the "
+            "holdout (registered; promote anyway with --force or `marketlift models promote`)"
+        )
+        return {"promoted": False, "promotion": "held: does not beat the baselines"}
+    Registry(data).promote(name, version)
+    return {"promoted": True, "promotion": "passed the gate" if passed else "forced"}
 
 
 def _finish(document: dict[str, Any], json_output: bool) -> None:
@@ -75,6 +103,7 @@ def train_intent_cmd(
     threads: ThreadsOpt = 1,
     name: NameOpt = None,
     promote: PromoteOpt = True,
+    force: ForceOpt = False,
     compile_model: CompileOpt = True,
     json_output: JsonFlag = False,
 ) -> None:
@@ -83,7 +112,6 @@ def train_intent_cmd(
     Example: marketlift train intent --table sessions.csv --label bought --drop user_id --json
     """
     from marketlift.errors import MarketliftError
-    from marketlift.models.registry import Registry
     from marketlift.models.tabular import read_table
     from marketlift.models.training import register_intent, train_intent, train_intent_lake
 
@@ -105,12 +133,12 @@ def train_intent_cmd(
         model_name = name or "intent"
         version = register_intent(data, result, name=model_name, compile_=compile_model,
                                   source=source)  # fmt: skip
-        if promote:
-            Registry(data).promote(model_name, version.version)
+        promotion = _promote_gated(data, model_name, version.version, promote=promote,
+                                   passed=result.beats_baselines(), force=force)  # fmt: skip
     except (MarketliftError, FileNotFoundError, ValueError) as exc:
         fail(str(exc), json_output=json_output)
-    _finish(result.summary() | {"name": model_name, "version": version.version,
-                                "promoted": promote}, json_output)  # fmt: skip
+    _finish(result.summary() | {"name": model_name, "version": version.version} | promotion,
+            json_output)  # fmt: skip
 
 
 @train_app.command("ranker")
@@ -136,6 +164,7 @@ def train_ranker_cmd(
     threads: ThreadsOpt = 1,
     name: NameOpt = None,
     promote: PromoteOpt = True,
+    force: ForceOpt = False,
     compile_model: CompileOpt = True,
     json_output: JsonFlag = False,
 ) -> None:
@@ -153,7 +182,6 @@ def train_ranker_cmd(
         train_ranker_lake,
         train_ranker_table,
     )
-    from marketlift.models.registry import Registry
     from marketlift.models.tabular import read_table
 
     params: dict[str, Any] = {"n_estimators": rounds, "random_state": seed,
@@ -172,12 +200,12 @@ def train_ranker_cmd(
         model_name = name or "ranker"
         version = register_ranker(data, result, name=model_name, compile_=compile_model,
                                   source=source)  # fmt: skip
-        if promote:
-            Registry(data).promote(model_name, version.version)
+        promotion = _promote_gated(data, model_name, version.version, promote=promote,
+                                   passed=result.beats_baselines(), force=force)  # fmt: skip
     except (MarketliftError, FileNotFoundError, ValueError) as exc:
         fail(str(exc), json_output=json_output)
-    _finish(result.summary() | {"name": model_name, "version": version.version,
-                                "promoted": promote}, json_output)  # fmt: skip
+    _finish(result.summary() | {"name": model_name, "version": version.version} | promotion,
+            json_output)  # fmt: skip
 
 
 @models_app.command("list")

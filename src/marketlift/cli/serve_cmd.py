@@ -1,14 +1,28 @@
-"""``marketlift serve``: the HTTP service."""
+"""``marketlift serve``: the HTTP service; ``marketlift ready``: wait until it answers.
+
+``serve`` prints ``marketlift: ready on http://HOST:PORT (started in N s)`` on stderr once it
+accepts connections, so a script that starts it in the background can wait with
+``marketlift ready --url http://HOST:PORT`` (or ``curl --retry-connrefused``) before its first
+request.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from marketlift.cli._common import DataDir, fail
+from marketlift.cli._common import DataDir, JsonFlag, emit_json, fail
+
+if TYPE_CHECKING:
+    import uvicorn
+
+_STARTED = time.perf_counter()
+_MAX_WAIT_S = 3600.0
 
 __all__ = ["register"]
 
@@ -183,8 +197,10 @@ def serve_cmd(
         except LakeBusyError as exc:
             fail(str(exc))
         return
+    server = uvicorn.Server(uvicorn_config(create_app(config), config, log_level=log_level))
+    threading.Thread(target=_announce, args=(server, host, port), daemon=True).start()
     try:
-        uvicorn.Server(uvicorn_config(create_app(config), config, log_level=log_level)).run()
+        server.run()
     except LakeBusyError as exc:
         fail(str(exc))
 
@@ -196,6 +212,64 @@ def _origins(given: list[str] | None) -> tuple[str, ...]:
     return tuple(o for o in given if o.lower() != "none")
 
 
+def _announce(server: uvicorn.Server, host: str, port: int) -> None:
+    """Print the ready line once the server accepts connections (start-up done)."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.02)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"marketlift: ready on http://{shown}:{port} "
+        f"(started in {time.perf_counter() - _STARTED:.1f} s)",
+        err=True,
+    )
+
+
+def ready_cmd(
+    url: Annotated[str, typer.Option(help="Base URL of the server.")] = "http://127.0.0.1:8000",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait at most (up to 3600).")] = 60.0,
+    path: Annotated[
+        str, typer.Option(help="Route that must answer 200: /healthz (up) or /readyz (can decide).")
+    ] = "/healthz",
+    json_output: JsonFlag = False,
+) -> None:
+    """Wait until a marketlift server answers, then exit 0 (exit 1 after --timeout).
+
+    Example: marketlift serve --data DIR --port 8000 & marketlift ready --url http://127.0.0.1:8000
+    """
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        fail(f"--url == {url!r}, expected an http:// or https:// URL", json_output=json_output)
+    if not 0 < timeout <= _MAX_WAIT_S:
+        fail(f"--timeout == {timeout}, expected seconds in (0, 3600]", json_output=json_output)
+    if not path.startswith("/"):
+        fail(f"--path == {path!r}, expected a route starting with '/'", json_output=json_output)
+    target = url.rstrip("/") + path
+    start = time.monotonic()
+    last = "no answer"
+    while time.monotonic() - start < timeout:
+        try:
+            with urllib.request.urlopen(target, timeout=2) as response:  # noqa: S310 - http(s) only
+                if response.status == 200:
+                    waited = round(time.monotonic() - start, 2)
+                    if json_output:
+                        emit_json({"url": target, "ready": True, "waited_s": waited})
+                    else:
+                        typer.echo(f"ready: {target} answered 200 after {waited} s")
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        time.sleep(0.1)
+    fail(f"{target} not ready after {timeout} s (last: {last})", json_output=json_output, code=1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` to the root command."""
+    """Add ``serve`` and ``ready`` to the root command."""
     app.command("serve")(serve_cmd)
+    app.command("ready")(ready_cmd)

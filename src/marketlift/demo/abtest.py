@@ -143,11 +143,10 @@ def analyze(
 ) -> tuple[Any, dict[str, Any]]:
     """Analyze the experiment from the lake; returns the analysis and the summary's part."""
     from marketlift.experiments import analyze_lake, load_experiments  # noqa: PLC0415
-    from marketlift.sim.world import FX  # noqa: PLC0415
 
     experiment = load_experiments(Path(data_dir) / "experiments.toml")[EXPERIMENT_KEY]
     with steps.step("analysis", "experiment engine: analysis from the lake", total=1):
-        result = analyze_lake(data_dir, EXPERIMENT_KEY, experiment=experiment, fx=FX)
+        result = analyze_lake(data_dir, EXPERIMENT_KEY, experiment=experiment)  # currencies.toml
     truth = sim.experiment
     assert truth is not None
     exposed = sum(a.units for a in result.arms)

@@ -28,6 +28,21 @@ def _engine_rows(engine: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [("5. decision engine", text)]
 
 
+def _versus(ope: dict[str, Any]) -> str:
+    """Why the offline gate and the A/B test can disagree (they answer different questions)."""
+    verdict = (
+        "the offline gate found it worth testing"
+        if ope["worth_testing"]
+        else "'not shown worth testing' means the interval includes 0 (too few logged decisions "
+        "to tell), not that the policy is worse"
+    )
+    return (
+        f"{verdict}; OPE compares the engagement policy with the logging policy on the logged "
+        "decisions, the A/B test compares ranker + policy with popularity and no engagement, "
+        "a bigger change measured on live buyers"
+    )
+
+
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """The summary as ``(label, text)`` rows, in the order of the loop."""
     rows: list[tuple[str, str]] = []
@@ -73,7 +88,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         f"{_interval(ope['lift'], ope['lift_interval'], '+.4f')}; "
         f"true {ope['true_lift_on_log']:+.4f}; {worth}"
     )
-    rows.append(("4. OPE lift vs logging", text))
+    rows.extend([("4. OPE lift vs logging", text), ("4. OPE vs the A/B test", _versus(ope))])
     sim = ope["simulated"]
     share = sim["candidate_share_of_oracle_gain"]
     values = sim["revenue_per_buyer"]

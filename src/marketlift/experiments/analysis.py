@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import msgspec
 
@@ -41,7 +42,11 @@ from marketlift.experiments.srm import SRM_ALPHA, srm_check
 from marketlift.experiments.stats import Moments
 from marketlift.experiments.ttest import welch
 
-__all__ = ["Metric", "analyze_moments", "compare_arm"]
+__all__ = ["TINY_SHARE", "Metric", "analyze_moments", "compare_arm"]
+
+TINY_SHARE: Final = 0.01
+"""An arm with less than this share of the units (and a larger configured share) is flagged
+``tiny_arm``: most often a typo of a variant value (``"contorl"``) rather than a real arm."""
 
 
 def compare_arm(
@@ -142,8 +147,22 @@ def _block(
     ]
     adjusted = adjust([r.pvalue for r in results], correction)
     results = [_with_adjusted(r, p, alpha) for r, p in zip(results, adjusted, strict=True)]
+    total, weight = sum(counts), sum(weights[v] for v in names)
+    tiny = {
+        v
+        for v, c in zip(names, counts, strict=True)
+        if total and c / total < TINY_SHARE and weights[v] / weight >= TINY_SHARE
+    }
+    results = [
+        msgspec.structs.replace(r, flags=(*r.flags, "tiny_arm"))
+        if r.variant in tiny or control in tiny
+        else r
+        for r in results
+    ]
     flags: list[str] = ["srm"] if srm.mismatch else []
     flags += [f for f in ("empty_arm", "too_few_units") if any(f in r.flags for r in results)]
+    if tiny:
+        flags.append("tiny_arm")
     return (
         arm_counts,
         SrmStatus(srm.statistic, srm.pvalue, srm.mismatch),

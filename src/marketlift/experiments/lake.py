@@ -10,9 +10,10 @@ from the first exposure on; the same quantities before it form the CUPED covaria
 - ``revenue_per_session``: a ratio (``revenue / sessions``; ``pre_revenue / pre_sessions``).
 
 Revenue is summed in one reporting currency: pass ``fx`` (units of each currency per unit
-of the reporting currency, e.g. ``{"USD": 1.0, "EUR": 0.92, "JPY": 150.0}``). Without ``fx``,
-a lake whose purchases use several currencies is flagged ``mixed_currencies`` (its revenue
-sums would add yen to euros).
+of the reporting currency, e.g. ``{"USD": 1.0, "EUR": 0.92, "JPY": 150.0}``); without it the
+data directory's currency table (``DATA/currencies.toml``, see :mod:`marketlift.lake.currencies`)
+is used. Without either, a lake whose purchases use several currencies is flagged
+``mixed_currencies`` (its revenue sums would add yen to euros).
 
 Segments: ``platform``, ``locale`` and ``buyer_type`` (``returning`` if the unit purchased
 before its first exposure, else ``new``). Units exposed to several variants are dropped and
@@ -45,7 +46,7 @@ from marketlift.experiments.definitions import MONEY_COLUMNS, MetricDefinition, 
 from marketlift.experiments.readout import readout
 from marketlift.experiments.results import AnalysisResult
 from marketlift.experiments.stats import Moments
-from marketlift.lake import connect
+from marketlift.lake import connect, load_currency_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -132,6 +133,16 @@ def _prepare(
     return int(row[0]), int(row[1]), money and fx is None and len(currencies) > 1
 
 
+def _rates(
+    data_dir: str | os.PathLike[str], fx: Mapping[str, float] | None
+) -> Mapping[str, float] | None:
+    """``fx`` when given, else the data directory's currency table (``None`` without one)."""
+    if fx is not None:
+        return fx
+    table = load_currency_table(data_dir)
+    return None if table is None else table.rates
+
+
 def _plan(
     key: str, experiment: Experiment | None, control: str | None, unit: str | None
 ) -> tuple[str, str, dict[str, float] | None]:
@@ -172,7 +183,8 @@ def analyze_lake(
         correction: ``"holm"``, ``"bh"`` or ``"none"``.
         tuning_n: Units at which the sequential interval is tightest.
         min_units: Arms smaller than this are flagged.
-        fx: Units of each purchase currency per unit of the reporting currency.
+        fx: Units of each purchase currency per unit of the reporting currency; default
+            the data directory's ``currencies.toml``.
 
     Returns:
         The analysis, with a ship decision per treatment when the experiment names goals
@@ -185,6 +197,7 @@ def analyze_lake(
     definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
+    fx = _rates(data_dir, fx)
     total, mixed, mixed_currencies = _prepare(con, key, unit_col, definitions, fx)
     flags = ["multiple_variants"] if mixed else []
     if mixed_currencies:
@@ -227,6 +240,7 @@ def cumulative_lake(
     definitions = _definitions(metrics)
     unit_col, control_name, weights = _plan(key, experiment, control, unit)
     con = connect(data_dir)
+    fx = _rates(data_dir, fx)
     _prepare(con, key, unit_col, definitions, fx)
     moment = moment_metrics(definitions)
     if not moment:

@@ -146,3 +146,6 @@ class AnalysisResult(msgspec.Struct, frozen=True, kw_only=True):
     segments: tuple[SegmentResult, ...] = ()
     flags: tuple[str, ...] = ()
     decisions: tuple[ShipDecision, ...] = ()
+    missing_values: dict[str, int] = msgspec.field(default_factory=dict)
+    """Blank (NULL) values per metric column of a table, and how they were treated (flags
+    ``missing_values`` when read as 0, ``missing_dropped`` when their rows were dropped)."""

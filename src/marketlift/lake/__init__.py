@@ -7,17 +7,27 @@ Example:
     [{'n': 0}]
 """
 
+from marketlift.lake.currencies import (
+    CURRENCIES_FILE,
+    CurrencyTable,
+    load_currency_table,
+    write_currency_table,
+)
 from marketlift.lake.layout import TABLES, LakeLayout
 from marketlift.lake.reader import connect, query, refresh_views
 from marketlift.lake.writer import CompactionReport, LakeWriter, WriterStats
 
 __all__ = [
+    "CURRENCIES_FILE",
     "TABLES",
     "CompactionReport",
+    "CurrencyTable",
     "LakeLayout",
     "LakeWriter",
     "WriterStats",
     "connect",
+    "load_currency_table",
     "query",
     "refresh_views",
+    "write_currency_table",
 ]

@@ -89,6 +89,7 @@ def query(
     params: list[Any] | None = None,
     *,
     allow_writes: bool = False,
+    limit: int | None = None,
 ) -> pa.Table:
     """Run one SQL statement on the lake and return the result as an Arrow table.
 
@@ -99,6 +100,7 @@ def query(
         allow_writes: Run the SQL as given on a plain connection: it may write and read any
             file (``COPY ... TO`` a live part loses events), attach databases and hold several
             statements.
+        limit: Keep the first rows only, without reading the rest (``None``: all rows).
 
     Raises:
         ConfigError: without ``allow_writes``, ``sql`` is not exactly one read-only statement.
@@ -114,7 +116,11 @@ def query(
         Traceback (most recent call last):
         ...
         marketlift.errors.ConfigError: sql == "COPY (SELECT 1) TO 'x.csv'", expected exactly one ...
+        >>> query(data, "SELECT * FROM range(10)", limit=2).num_rows
+        2
     """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ConfigError("limit", limit, "an integer >= 0 or None")
     if not allow_writes:
         _check_read_only(sql)
     layout = LakeLayout(data_dir)
@@ -127,6 +133,8 @@ def query(
             relation = cast("duckdb.DuckDBPyRelation | None", con.sql(sql, params=params))
             if relation is None:
                 return pa.table({})
+            if limit is not None:
+                relation = relation.limit(limit)
             return relation.to_arrow_table()
         except duckdb.IOException:
             # A compaction removed a file between listing and reading: list again.

@@ -69,7 +69,32 @@ class IntentResult:
             "data_range": self.data_range,
             "features": self.schema.names,
             "schema_hash": self.schema.hash,
+            "beats_baselines": self.beats_baselines(),
         }
+
+    def beats_baselines(self) -> bool:
+        """Whether the holdout log loss beats the constant base-rate predictor's and AUC > 0.5.
+
+        The base rate is the holdout's share of positives, the best constant there (so the
+        gate is a little generous to the baseline, never to the model).
+
+        Example:
+            >>> from marketlift.models.metrics import ClassificationMetrics
+            >>> m = ClassificationMetrics(0.5, 0.1, 0.7, 0.2, 0.0, 100, 10)
+            >>> _base_rate_log_loss(m) < 0.7
+            True
+        """
+        return self.metrics.roc_auc > 0.5 and self.metrics.log_loss < _base_rate_log_loss(
+            self.metrics
+        )
+
+
+def _base_rate_log_loss(m: ClassificationMetrics) -> float:
+    """Log loss of always predicting the holdout's share of positives."""
+    p = m.positives / m.n if m.n else 0.0
+    if p in (0.0, 1.0):
+        return 0.0
+    return float(-(p * np.log(p) + (1 - p) * np.log(1 - p)))
 
 
 def split_rows(

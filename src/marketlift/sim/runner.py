@@ -33,7 +33,7 @@ import pyarrow as pa
 from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
 from marketlift.ingest import Collector, LakeSink
-from marketlift.lake import LakeWriter
+from marketlift.lake import LakeWriter, load_currency_table, write_currency_table
 from marketlift.sim.catalog_feed import write_catalog
 from marketlift.sim.config import SimConfig
 from marketlift.sim.effects import ACTIONS
@@ -44,7 +44,7 @@ from marketlift.sim.jsonfrag import join
 from marketlift.sim.policies import Policy, make_policy, policy_name
 from marketlift.sim.tables import buyers_table, decisions_table, listings_table, sessions_table
 from marketlift.sim.truth import register_views, write_table
-from marketlift.sim.world import World, make_world
+from marketlift.sim.world import FX, World, make_world
 
 __all__ = [
     "ExperimentTruth",
@@ -381,9 +381,8 @@ def _run(
     sink = _Sink(data_dir, via_collector) if data_dir is not None else None
     builder = EventBuilder(world, run=run, policy_names=names, experiment_key=experiment_key)
     try:
-        if data_dir is not None:  # the listings, sent to the catalog like any marketplace's
-            write_catalog(data_dir, world)
-            write_engagement_catalog(data_dir)  # its engagement catalog, as a marketplace keeps one
+        if data_dir is not None:
+            _send_marketplace_files(data_dir, world)
         if sink is not None and truth:
             assert data_dir is not None
             write_table(data_dir, "sim_buyers", run, buyers_table(world, run, arm, names))
@@ -420,6 +419,14 @@ def _run(
     if data_dir is not None and truth:
         _write_run_truth(data_dir, result, names)
     return result
+
+
+def _send_marketplace_files(data_dir: str | os.PathLike[str], world: World) -> None:
+    """What a marketplace keeps beside its events: listings, engagement catalog, currencies."""
+    write_catalog(data_dir, world)  # the listings, sent to the catalog like any marketplace's
+    write_engagement_catalog(data_dir)  # its engagement catalog, as a marketplace keeps one
+    if load_currency_table(data_dir) is None:  # the rates its prices were made with
+        write_currency_table(data_dir, FX, reporting="USD")
 
 
 def _policy_values(

@@ -28,7 +28,6 @@ import msgspec
 
 from marketlift.experiments.config import Experiment
 from marketlift.experiments.results import MetricResult
-from marketlift.serve.site.catalog import FX
 
 __all__ = [
     "experiments_summary",
@@ -67,12 +66,12 @@ def _discover(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def _plan(found: Mapping[str, Any], config: Experiment | None) -> dict[str, Any]:
     """Arguments of the lake readouts: the configuration, else control and unit guessed."""
     if config is not None:
-        return {"experiment": config, "fx": FX}
+        return {"experiment": config}  # fx: the data directory's currencies.toml
     variants = [str(v) for v in found["variants"]]
     control = "control" if "control" in variants else variants[0]
     share = found["with_buyer"] / max(1, found["exposures"])
     unit = "buyer_id" if share >= _MIN_SHARE_FOR_BUYER else "anonymous_id"
-    return {"control": control, "unit": unit, "fx": FX}
+    return {"control": control, "unit": unit}
 
 
 def _monitoring(
@@ -115,6 +114,10 @@ def experiments_summary(
     day (``{"metric", "points": [{day, variant, units, effect, effect_lower, effect_upper,
     sequential_lower, sequential_upper}]}``).
     """
+    from marketlift.lake import load_currency_table  # noqa: PLC0415
+
+    table = load_currency_table(data_dir)
+    currency = None if table is None else table.reporting
     by_key = {c.key: c for c in configs}
     out: list[dict[str, Any]] = []
     for found in _discover(data_dir):
@@ -140,6 +143,7 @@ def experiments_summary(
             "srm_status": srm,
             "sequential_status": sequential,
             "monitoring": monitoring,
+            "currency": currency,
             "result": msgspec.to_builtins(result),
         })  # fmt: skip
     return out
@@ -344,6 +348,16 @@ def _lift_row(m: Mapping[str, Any], status: str) -> str:
     )
 
 
+def _label(name: str, currency: str | None, flags: Sequence[str]) -> str:
+    """The metric's title, with the reporting currency of the data directory's table."""
+    label = _METRIC_LABELS.get(name, name)
+    if "(USD)" not in label:
+        return label
+    if "mixed_currencies" in flags:
+        return label.replace("(USD)", "(MIXED CURRENCIES, not converted: add currencies.toml)")
+    return label.replace("(USD)", f"({currency})" if currency else "(as recorded)")
+
+
 def _experiment_html(exp: Mapping[str, Any]) -> str:
     key = html.escape(str(exp["key"]))
     if "error" in exp:
@@ -367,7 +381,7 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
     statuses: Mapping[str, str] = exp["sequential_status"]
     for name, rows in by_metric.items():
         table = "".join(_lift_row(m, statuses.get(f"{name}:{m['variant']}", "n/a")) for m in rows)
-        label = html.escape(_METRIC_LABELS.get(name, name))
+        label = html.escape(_label(name, exp.get("currency"), result["flags"]))
         metrics_html.append(
             f'<div class="metric" data-metric="{html.escape(name)}"><h4>{label}</h4>'
             f"{interval_svg(rows)}"
@@ -378,7 +392,7 @@ def _experiment_html(exp: Mapping[str, Any]) -> str:
         )
     monitoring = exp.get("monitoring") or {}
     if monitoring.get("metric"):
-        label = html.escape(_METRIC_LABELS.get(monitoring["metric"], monitoring["metric"]))
+        label = html.escape(_label(monitoring["metric"], exp.get("currency"), result["flags"]))
         metrics_html.insert(
             0,
             f'<div class="monitoring"><h4>Sequential monitoring: {label}, cumulative by '
