@@ -41,15 +41,31 @@ BaseUrlOpt = Annotated[
     ),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", envvar="MARKETLIFT_LLM_MODEL", help="Model name.")
+    str | None,
+    typer.Option(
+        "--model",
+        envvar="MARKETLIFT_LLM_MODEL",
+        help="Model name (openai); for llama_cpp an installed model: gemma-3-270m "
+        "(default), smollm2-135m.",
+    ),
 ]
 ModelPathOpt = Annotated[
-    Path | None, typer.Option("--model-path", help="GGUF file for --provider llama_cpp.")
+    Path | None,
+    typer.Option(
+        "--model-path", help="GGUF file for --provider llama_cpp (default: the installed model)."
+    ),
 ]
 ReplayOpt = Annotated[
     Path | None, typer.Option("--replay", help="JSON lines of recorded outputs (replay).")
 ]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight.")]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        min=1,
+        help="Requests in flight (llama_cpp: parallel slots sharing 2 threads; 2 fits 2 cores).",
+    ),
+]
 RpsOpt = Annotated[
     float | None, typer.Option("--rps", help="Request starts per second at most (openai).")
 ]
@@ -108,9 +124,12 @@ def _provider(
             )
             return make_provider("openai", config=config)
         if name == "llama_cpp":
-            if model_path is None:
-                fail("--provider llama_cpp needs --model-path FILE.gguf", json_output=json_output)
-            return make_provider("llama_cpp", model_path=model_path)
+            from marketlift.copy.local_model import find_model
+
+            path = model_path if model_path is not None else find_model(model)
+            return make_provider(
+                "llama_cpp", model_path=path, slots=concurrency, timeout_s=timeout_s
+            )
         if name == "replay":
             if replay is None:
                 fail("--provider replay needs --replay FILE.jsonl", json_output=json_output)
@@ -298,15 +317,23 @@ def generate_cmd(
             console=stderr_console,
             transient=json_output,
         )
-        with bar:
-            task = bar.add_task("generate", total=len(requests))
-            results = generate(
-                requests,
-                chosen,
-                cache=cache,
-                concurrency=concurrency,
-                progress=lambda n: bar.advance(task, n),
+        try:
+            with bar:
+                task = bar.add_task("generate", total=len(requests))
+                results = generate(
+                    requests,
+                    chosen,
+                    cache=cache,
+                    concurrency=concurrency,
+                    progress=lambda n: bar.advance(task, n),
+                    flush_every=500 if chosen.name == "template" else 1,
+                )
+        except KeyboardInterrupt:
+            stderr_console.print(
+                f"interrupted: {len(cache)} results in {cache.path}; "
+                "run the same command again to resume"
             )
+            raise typer.Exit(130) from None
         rows_in_cache = len(cache)
     seconds = time.perf_counter() - start
     reasons: Counter[str] = Counter(

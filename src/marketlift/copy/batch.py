@@ -118,8 +118,10 @@ async def agenerate(
             if progress is not None:
                 progress(1)
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
-    flush()
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    finally:  # an interruption keeps what was generated: a rerun resumes from the cache
+        flush()
     return [r for r in results if r is not None]
 
 
@@ -130,14 +132,20 @@ def generate(
     cache: CopyCache | None = None,
     concurrency: int = 8,
     progress: Progress | None = None,
+    flush_every: int = 500,
 ) -> list[CopyResult]:
-    """Synchronous :func:`agenerate` (runs its own event loop; closes HTTP clients)."""
+    """Synchronous :func:`agenerate` (runs its own event loop; closes HTTP clients).
+
+    A slow model should flush often (``flush_every=1``): what reached the cache before an
+    interruption (Ctrl-C, a crash) is not generated again by the next run.
+    """
 
     async def run() -> list[CopyResult]:
         try:
             return await agenerate(
-                requests, provider, cache=cache, concurrency=concurrency, progress=progress
-            )
+                requests, provider, cache=cache, concurrency=concurrency, progress=progress,
+                flush_every=flush_every,
+            )  # fmt: skip
         finally:
             close = getattr(provider, "aclose", None)
             if close is not None:
