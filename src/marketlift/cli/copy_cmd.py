@@ -387,39 +387,74 @@ def eval_cmd(
     max_retries: RetriesOpt = 4,
     usd_per_1k_prompt: PriceInOpt = 0.0,
     usd_per_1k_completion: PriceOutOpt = 0.0,
+    sample_n: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            min=1,
+            help="Evaluate N requests spread over every locale and touchpoint "
+            "(a slow local model), plus their injected copies.",
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Faithfulness, length, locale, injection resistance, latency and cost of a provider.
+
+    ``--provider llama_cpp,template`` evaluates both on the same requests and prints them
+    side by side (``comparison``: one row per metric and locale, and where the first loses).
 
     Also measures the guards (planted hallucinations caught, valid outputs rejected).
     Example: marketlift copy eval --provider template --json
     """
     import msgspec
 
-    from marketlift.copy.evaluate import evaluate, guard_report
+    from marketlift.copy.evaluate import compare, evaluate, guard_report, sample
     from marketlift.copy.testset import build_requests
 
-    chosen = _provider(
-        provider,
-        base_url=base_url,
-        model=model,
-        model_path=model_path,
-        replay=replay,
-        concurrency=concurrency,
-        rps=rps,
-        timeout_s=timeout_s,
-        max_retries=max_retries,
-        usd_in=usd_per_1k_prompt,
-        usd_out=usd_per_1k_completion,
-        json_output=json_output,
-    )
-    with stderr_console.status("building the test set and evaluating"):
-        requests = build_requests(listings, seed)
-        report = evaluate(chosen, requests, concurrency=concurrency)
-        guards = guard_report(requests)
-    document = {"provider": msgspec.to_builtins(report), "guards": msgspec.to_builtins(guards)}
+    names = [v.strip() for v in provider.split(",") if v.strip()]
+    if not names or len(set(names)) != len(names):
+        fail(
+            f"--provider == {provider!r}, expected one provider or a comma-separated list "
+            "of different providers",
+            json_output=json_output,
+        )
+    requests = build_requests(listings, seed)
+    if sample_n is not None:
+        requests = sample(requests, sample_n)
+    reports = []
+    for name in names:
+        chosen = _provider(
+            name,
+            base_url=base_url,
+            model=model,
+            model_path=model_path,
+            replay=replay,
+            concurrency=concurrency,
+            rps=rps,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            usd_in=usd_per_1k_prompt,
+            usd_out=usd_per_1k_completion,
+            json_output=json_output,
+        )
+        with stderr_console.status(f"evaluating {name} on {len(requests)} requests (x2)"):
+            reports.append(evaluate(chosen, requests, concurrency=concurrency))
+    guards = guard_report(requests)
+    document: dict[str, Any] = {"provider": msgspec.to_builtins(reports[0])}
+    if len(reports) > 1:
+        document["providers"] = [msgspec.to_builtins(r) for r in reports]
+        document["comparison"] = compare(reports)
+    document["guards"] = msgspec.to_builtins(guards)
     if json_output:
         emit_json(document)
+        return
+    if len(reports) > 1:
+        table = document["comparison"]
+        typer.echo("metric".ljust(34) + "".join(c.ljust(22) for c in table["columns"]))
+        for metric, values in table["rows"].items():
+            typer.echo(metric.ljust(34) + "".join(f"{v:<22g}" for v in values))
+        for line in table["losses"]:
+            typer.echo(f"- {line}")
         return
     for section, values in document.items():
         typer.echo(f"[{section}]")
