@@ -35,7 +35,7 @@ def provider() -> LlamaCppProvider:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-    return LlamaCppProvider(port=port, timeout_s=120.0, max_tokens=24)
+    return LlamaCppProvider(port=port, timeout_s=600.0, max_tokens=24)  # 600: a loaded CI
 
 
 def _translation(locale: str = "en-US") -> CopyRequest:
@@ -103,16 +103,16 @@ def test_real_drafts_parse_are_guarded_and_accounted(provider: LlamaCppProvider)
     results = generate(requests, provider, concurrency=1)
     assert provider.usage.requests == 2
     cut = [r for r in results if r.reasons and r.reasons[0].startswith("provider: ")]
-    assert provider.usage.failures == len(cut)  # only the token cap (24 here) cuts a draft
-    assert all("token cap" in r.reasons[0] for r in cut)
+    assert provider.usage.failures == len(cut)
+    assert provider.usage.timeouts == 0
+    assert all("token cap" in r.reasons[0] for r in cut)  # the cap (24 here) cut them
     assert provider.usage.prompt_tokens > 200
     assert provider.usage.completion_tokens > 0
     for request, result in zip(requests, results, strict=True):
         assert check(request, result.parts) == ()  # whatever the model wrote, this is safe
         assert result.model == provider.model
         assert result.prompt_version == "local-1"
-        if result not in cut:  # a draft rejected by a guard still carries its tokens
-            assert result.prompt_tokens > 100
+        assert result.prompt_tokens > 100  # a rejected or cut draft still carries its tokens
         if result.status == "fallback":
             assert result.reasons
             assert result.parts == render(request)
@@ -130,7 +130,7 @@ def test_a_timeout_falls_back_with_its_reason(provider: LlamaCppProvider) -> Non
             asyncio.run(provider.generate(request))
         [result] = generate([request], provider, concurrency=1)
     finally:
-        provider.timeout_s = 120.0
+        provider.timeout_s = 600.0
     assert provider.usage.timeouts == before + 2
     assert result.status == "fallback"
     assert result.reasons[0].startswith("provider: ")
@@ -143,7 +143,7 @@ def test_the_openai_client_talks_to_llama_cpps_own_server(
     assert provider.base_url is not None
     assert provider.base_url.startswith("http://127.0.0.1:")
     config = OpenAIConfig(
-        base_url=provider.base_url, model=provider.model, max_tokens=24, timeout_s=120.0,
+        base_url=provider.base_url, model=provider.model, max_tokens=24, timeout_s=600.0,
         max_retries=0, concurrency=1,
     )  # fmt: skip
     client = OpenAICompatibleProvider(config)

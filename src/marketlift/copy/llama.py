@@ -216,10 +216,15 @@ class LlamaCppProvider:
             if stopped == "the time limit":
                 self.usage.timeouts += 1
             self.usage.failures += 1
-            raise ProviderError(f"the answer was cut by {stopped}: {content[:60]!r}")
+            raise ProviderError(
+                f"the answer was cut by {stopped}: {content[:60]!r}",
+                prompt_tokens=prompt, completion_tokens=completion, latency_s=latency,
+            )  # fmt: skip
         try:
             parts = parse_parts(content, request.touchpoint)
-        except ProviderError:
+        except ProviderError as exc:
             self.usage.failures += 1
-            raise
+            raise ProviderError(
+                str(exc), prompt_tokens=prompt, completion_tokens=completion, latency_s=latency
+            ) from exc
         return Draft(parts, self.name, self.model, latency, prompt, completion)
