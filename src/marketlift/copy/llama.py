@@ -188,7 +188,9 @@ class LlamaCppProvider:
             except TimeoutError as exc:
                 self.usage.failures += 1
                 self.usage.timeouts += 1
-                raise ProviderError(f"timed out after {self.timeout_s} s") from exc
+                raise ProviderError(
+                    f"timed out after {self.timeout_s} s", latency_s=time.perf_counter() - start
+                ) from exc
             finally:
                 self._in_flight -= 1
         latency = time.perf_counter() - start
