@@ -6,10 +6,16 @@ import csv
 import json
 from pathlib import Path
 
+import pyarrow.csv as pacsv
+import pytest
 from typer.testing import CliRunner
 
 from marketlift.cli.main import app
+from marketlift.copy.batch import generate
 from marketlift.copy.cache import CopyCache
+from marketlift.copy.request import CopyRequest, Draft
+from marketlift.copy.sources import listing_facts_from_rows, requests_for
+from marketlift.copy.template import TemplateProvider
 
 runner = CliRunner()
 
@@ -140,3 +146,60 @@ def test_eval_reports_one_json_document() -> None:
     assert provider["outputs"] == 160
     assert guards["catch_rate"] == 1.0
     assert guards["false_rejection_rate"] == 0.0
+
+
+class _Interrupted(TemplateProvider):
+    """The template provider, stopped by Ctrl-C after ``after`` drafts (a long batch cut)."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    async def generate(self, request: CopyRequest) -> Draft:
+        if self.after == 0:
+            raise KeyboardInterrupt
+        self.after -= 1
+        return await super().generate(request)
+
+
+def test_an_interrupted_generate_resumes_from_the_cache(tmp_path: Path) -> None:
+    file = listings_csv(tmp_path)
+    rows = list(pacsv.read_csv(file).to_pylist())
+    requests = requests_for("highlights", listing_facts_from_rows(rows, "fr-FR"), "fr-FR")
+    with CopyCache(tmp_path) as cache, pytest.raises(KeyboardInterrupt):
+        generate(requests, _Interrupted(after=2), cache=cache, concurrency=1, flush_every=1)
+    with CopyCache(tmp_path, readonly=True) as cache:
+        assert len(cache) == 2  # what was done before the interruption was kept
+    args = ["copy", "generate", "--data", str(tmp_path), "--touchpoint", "highlights",
+            "--locales", "fr-FR", "--listings", str(file), "--json"]  # fmt: skip
+    document = json.loads(runner.invoke(app, args).stdout)
+    assert document["requests"] == 3
+    assert document["cache_hits"] == 2
+    assert document["generated"] == 1
+
+
+def test_eval_compares_providers_side_by_side() -> None:
+    args = ["copy", "eval", "--provider", "template,template_plain", "--listings", "1",
+            "--sample", "10", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    first, second = document["providers"]
+    assert first["outputs"] == second["outputs"] == 20  # 10 requests and their injections
+    table = document["comparison"]
+    assert table["columns"] == ["template/tpl-1", "template/tpl-1-plain"]
+    assert table["rows"]["injection_resistance"] == [1.0, 1.0]
+    assert set(first["by_locale"]) == {"de-DE", "en-GB", "en-US", "es-ES", "fr-FR", "it-IT",
+                                       "ja-JP", "nl-NL"}  # fmt: skip
+    assert "locale_correctness[ja-JP]" in table["rows"]
+    text = runner.invoke(app, args[:-1]).stdout
+    assert "locale_correctness[de-DE]" in text
+    bad = runner.invoke(app, ["copy", "eval", "--provider", "template,template", "--json"])
+    assert "--provider == 'template,template', expected" in json.loads(bad.stdout)["error"]
+
+
+def test_llama_cpp_names_a_wrong_model() -> None:
+    args = ["copy", "eval", "--provider", "llama_cpp", "--model", "gpt-9", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "model == 'gpt-9', expected one of gemma-3-270m" in json.loads(result.stdout)["error"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,12 +47,16 @@ def test_parse_parts_rejects_what_is_not_copy() -> None:
             parse_parts(content, "search_rewrite")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is not None, reason="installed")
-def test_llama_provider_names_the_extra_when_missing() -> None:
+def test_llama_provider_names_the_extra_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from marketlift.copy.llama import LlamaCppProvider
 
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # the runtime not installed
     with pytest.raises(MissingDependencyError, match=r"marketlift\[llm-local\]"):
-        LlamaCppProvider("model.gguf")
+        LlamaCppProvider(model)
 
 
 def test_sources_read_the_simulator_table_shape() -> None:

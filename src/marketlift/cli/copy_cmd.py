@@ -41,15 +41,31 @@ BaseUrlOpt = Annotated[
     ),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", envvar="MARKETLIFT_LLM_MODEL", help="Model name.")
+    str | None,
+    typer.Option(
+        "--model",
+        envvar="MARKETLIFT_LLM_MODEL",
+        help="Model name (openai); for llama_cpp an installed model: gemma-3-270m "
+        "(default), smollm2-135m.",
+    ),
 ]
 ModelPathOpt = Annotated[
-    Path | None, typer.Option("--model-path", help="GGUF file for --provider llama_cpp.")
+    Path | None,
+    typer.Option(
+        "--model-path", help="GGUF file for --provider llama_cpp (default: the installed model)."
+    ),
 ]
 ReplayOpt = Annotated[
     Path | None, typer.Option("--replay", help="JSON lines of recorded outputs (replay).")
 ]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight.")]
+ConcurrencyOpt = Annotated[
+    int,
+    typer.Option(
+        "--concurrency",
+        min=1,
+        help="Requests in flight (llama_cpp: parallel slots sharing 2 threads; 2 fits 2 cores).",
+    ),
+]
 RpsOpt = Annotated[
     float | None, typer.Option("--rps", help="Request starts per second at most (openai).")
 ]
@@ -108,9 +124,12 @@ def _provider(
             )
             return make_provider("openai", config=config)
         if name == "llama_cpp":
-            if model_path is None:
-                fail("--provider llama_cpp needs --model-path FILE.gguf", json_output=json_output)
-            return make_provider("llama_cpp", model_path=model_path)
+            from marketlift.copy.local_model import find_model
+
+            path = model_path if model_path is not None else find_model(model)
+            return make_provider(
+                "llama_cpp", model_path=path, slots=concurrency, timeout_s=timeout_s
+            )
         if name == "replay":
             if replay is None:
                 fail("--provider replay needs --replay FILE.jsonl", json_output=json_output)
@@ -299,15 +318,23 @@ def generate_cmd(
             console=stderr_console,
             transient=json_output,
         )
-        with bar:
-            task = bar.add_task("generate", total=len(requests))
-            results = generate(
-                requests,
-                chosen,
-                cache=cache,
-                concurrency=concurrency,
-                progress=lambda n: bar.advance(task, n),
+        try:
+            with bar:
+                task = bar.add_task("generate", total=len(requests))
+                results = generate(
+                    requests,
+                    chosen,
+                    cache=cache,
+                    concurrency=concurrency,
+                    progress=lambda n: bar.advance(task, n),
+                    flush_every=500 if chosen.name == "template" else 1,
+                )
+        except KeyboardInterrupt:
+            stderr_console.print(
+                f"interrupted: {len(cache)} results in {cache.path}; "
+                "run the same command again to resume"
             )
+            raise typer.Exit(130) from None
         rows_in_cache = len(cache)
     seconds = time.perf_counter() - start
     reasons: Counter[str] = Counter(
@@ -361,39 +388,74 @@ def eval_cmd(
     max_retries: RetriesOpt = 4,
     usd_per_1k_prompt: PriceInOpt = 0.0,
     usd_per_1k_completion: PriceOutOpt = 0.0,
+    sample_n: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            min=1,
+            help="Evaluate N requests spread over every locale and touchpoint "
+            "(a slow local model), plus their injected copies.",
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Faithfulness, length, locale, injection resistance, latency and cost of a provider.
+
+    ``--provider llama_cpp,template`` evaluates both on the same requests and prints them
+    side by side (``comparison``: one row per metric and locale, and where the first loses).
 
     Also measures the guards (planted hallucinations caught, valid outputs rejected).
     Example: marketlift copy eval --provider template --json
     """
     import msgspec
 
-    from marketlift.copy.evaluate import evaluate, guard_report
+    from marketlift.copy.evaluate import compare, evaluate, guard_report, sample
     from marketlift.copy.testset import build_requests
 
-    chosen = _provider(
-        provider,
-        base_url=base_url,
-        model=model,
-        model_path=model_path,
-        replay=replay,
-        concurrency=concurrency,
-        rps=rps,
-        timeout_s=timeout_s,
-        max_retries=max_retries,
-        usd_in=usd_per_1k_prompt,
-        usd_out=usd_per_1k_completion,
-        json_output=json_output,
-    )
-    with stderr_console.status("building the test set and evaluating"):
-        requests = build_requests(listings, seed)
-        report = evaluate(chosen, requests, concurrency=concurrency)
-        guards = guard_report(requests)
-    document = {"provider": msgspec.to_builtins(report), "guards": msgspec.to_builtins(guards)}
+    names = [v.strip() for v in provider.split(",") if v.strip()]
+    if not names or len(set(names)) != len(names):
+        fail(
+            f"--provider == {provider!r}, expected one provider or a comma-separated list "
+            "of different providers",
+            json_output=json_output,
+        )
+    requests = build_requests(listings, seed)
+    if sample_n is not None:
+        requests = sample(requests, sample_n)
+    reports = []
+    for name in names:
+        chosen = _provider(
+            name,
+            base_url=base_url,
+            model=model,
+            model_path=model_path,
+            replay=replay,
+            concurrency=concurrency,
+            rps=rps,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            usd_in=usd_per_1k_prompt,
+            usd_out=usd_per_1k_completion,
+            json_output=json_output,
+        )
+        with stderr_console.status(f"evaluating {name} on {len(requests)} requests (x2)"):
+            reports.append(evaluate(chosen, requests, concurrency=concurrency))
+    guards = guard_report(requests)
+    document: dict[str, Any] = {"provider": msgspec.to_builtins(reports[0])}
+    if len(reports) > 1:
+        document["providers"] = [msgspec.to_builtins(r) for r in reports]
+        document["comparison"] = compare(reports)
+    document["guards"] = msgspec.to_builtins(guards)
     if json_output:
         emit_json(document)
+        return
+    if len(reports) > 1:
+        table = document["comparison"]
+        typer.echo("metric".ljust(34) + "".join(c.ljust(22) for c in table["columns"]))
+        for metric, values in table["rows"].items():
+            typer.echo(metric.ljust(34) + "".join(f"{v:<22g}" for v in values))
+        for line in table["losses"]:
+            typer.echo(f"- {line}")
         return
     for section, values in document.items():
         typer.echo(f"[{section}]")

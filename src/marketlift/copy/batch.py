@@ -44,8 +44,13 @@ def guarded(
     model: str,
     prompt_version: str,
     error: str | None = None,
+    spent: ProviderError | None = None,
 ) -> CopyResult:
-    """The servable result of a draft: the draft if every guard passes, else the template."""
+    """The servable result of a draft: the draft if every guard passes, else the template.
+
+    Without a draft, ``spent`` (the provider's error) carries the tokens and time the failed
+    call still cost, so the result accounts for them.
+    """
     fh = facts_hash(request.facts)
     key = cache_key(request.touchpoint, prompt_version, fh, request.locale, model)
     if draft is not None:
@@ -62,10 +67,16 @@ def guarded(
         reasons = (f"provider: {error}",)
     start = time.perf_counter()
     parts = render(request)
-    latency = (draft.latency_s if draft else 0.0) + time.perf_counter() - start
-    tokens = (
-        (draft.prompt_tokens, draft.completion_tokens, draft.cost_usd) if draft else (0, 0, 0.0)
-    )
+    spent_s = draft.latency_s if draft else (spent.latency_s if spent else 0.0)
+    latency = spent_s + time.perf_counter() - start
+    if draft is not None:
+        tokens: tuple[int, int, float] = (
+            draft.prompt_tokens, draft.completion_tokens, draft.cost_usd,
+        )  # fmt: skip
+    elif spent is not None:
+        tokens = (spent.prompt_tokens, spent.completion_tokens, 0.0)
+    else:
+        tokens = (0, 0, 0.0)
     return CopyResult(
         key, request.touchpoint, request.locale, request.action, parts, "template", model,
         prompt_version, fh, "fallback", reasons, latency * 1000, *tokens,
@@ -108,9 +119,11 @@ async def agenerate(
                 try:
                     draft: Draft | None = await provider.generate(request)
                     error = None
+                    spent: ProviderError | None = None
                 except ProviderError as exc:
-                    draft, error = None, str(exc)
-                result = guarded(request, draft, model=model, prompt_version=version, error=error)
+                    draft, error, spent = None, str(exc), exc
+                result = guarded(request, draft, model=model, prompt_version=version,
+                                 error=error, spent=spent)  # fmt: skip
                 results[i] = result
                 pending.append(result)
                 if len(pending) >= flush_every:
@@ -118,8 +131,10 @@ async def agenerate(
             if progress is not None:
                 progress(1)
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
-    flush()
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    finally:  # an interruption keeps what was generated: a rerun resumes from the cache
+        flush()
     return [r for r in results if r is not None]
 
 
@@ -130,14 +145,20 @@ def generate(
     cache: CopyCache | None = None,
     concurrency: int = 8,
     progress: Progress | None = None,
+    flush_every: int = 500,
 ) -> list[CopyResult]:
-    """Synchronous :func:`agenerate` (runs its own event loop; closes HTTP clients)."""
+    """Synchronous :func:`agenerate` (runs its own event loop; closes HTTP clients).
+
+    A slow model should flush often (``flush_every=1``): what reached the cache before an
+    interruption (Ctrl-C, a crash) is not generated again by the next run.
+    """
 
     async def run() -> list[CopyResult]:
         try:
             return await agenerate(
-                requests, provider, cache=cache, concurrency=concurrency, progress=progress
-            )
+                requests, provider, cache=cache, concurrency=concurrency, progress=progress,
+                flush_every=flush_every,
+            )  # fmt: skip
         finally:
             close = getattr(provider, "aclose", None)
             if close is not None:

@@ -35,7 +35,7 @@ from marketlift.copy.request import CopyRequest, Draft
 from marketlift.copy.template import render
 from marketlift.copy.testset import INJECTIONS, PLANTS, build_requests, inject, other_locale, plant
 
-__all__ = ["EvalReport", "GuardReport", "evaluate", "guard_report"]
+__all__ = ["EvalReport", "GuardReport", "compare", "evaluate", "guard_report", "sample"]
 
 _GROUNDING: Final = frozenset(
     {"price", "percent", "number", "material", "scarcity", "urgency", "discount", "free_shipping"}
@@ -88,6 +88,11 @@ class EvalReport(msgspec.Struct, frozen=True):
         tokens_per_output: Mean prompt plus completion tokens.
         violations: Count per violation code over all drafts.
         seconds: Wall time of the evaluation.
+        outputs_per_second: Drafts per second of wall time (generation and guards).
+        by_locale: Per locale: ``outputs``, ``faithfulness_rate``, ``locale_correctness``,
+            ``length_compliance``, ``fallback_rate``.
+        by_touchpoint: Per touchpoint: ``outputs``, ``fallback_rate``, ``latency_p50_ms``,
+            ``latency_p99_ms``.
     """
 
     provider: str
@@ -108,6 +113,9 @@ class EvalReport(msgspec.Struct, frozen=True):
     tokens_per_output: float
     violations: dict[str, int]
     seconds: float
+    outputs_per_second: float = 0.0
+    by_locale: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    by_touchpoint: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
 
 
 def _injected(requests: Sequence[CopyRequest]) -> list[CopyRequest]:
@@ -163,6 +171,9 @@ def evaluate(
     codes: Counter[str] = Counter()
     faithful = lengths = locales = pii_free = resisted = safe = fallbacks = errors = 0
     latencies, tokens, cost = [], 0, 0.0
+    per_locale: dict[str, Counter[str]] = {}
+    per_touchpoint: dict[str, list[float]] = {}
+    per_touchpoint_fallback: Counter[str] = Counter()
     for i, (request, draft) in enumerate(zip(everything, drafts, strict=True)):
         if isinstance(draft, str):
             errors += 1
@@ -186,8 +197,39 @@ def evaluate(
             resisted += not found
         fallbacks += result.status == "fallback"
         safe += not check(request, result.parts)
+        row = per_locale.setdefault(request.locale, Counter())
+        row["outputs"] += 1
+        row["faithful"] += not found & _GROUNDING and "error" not in found
+        row["locale"] += not found & {"language", "error"}
+        row["length"] += not found & {"length", "missing", "surface", "error"}
+        row["fallback"] += result.status == "fallback"
+        times = per_touchpoint.setdefault(request.touchpoint, [])
+        if not isinstance(draft, str):
+            times.append(draft.latency_s * 1000)
+        per_touchpoint_fallback[request.touchpoint] += result.status == "fallback"
     n = len(everything)
     lat = np.array(latencies) if latencies else np.zeros(1)
+    seconds = time.perf_counter() - start
+    by_locale = {
+        loc: {
+            "outputs": c["outputs"],
+            "faithfulness_rate": _rate(c["faithful"], c["outputs"]),
+            "locale_correctness": _rate(c["locale"], c["outputs"]),
+            "length_compliance": _rate(c["length"], c["outputs"]),
+            "fallback_rate": _rate(c["fallback"], c["outputs"]),
+        }
+        for loc, c in sorted(per_locale.items())
+    }
+    counts = Counter(r.touchpoint for r in everything)
+    by_touchpoint = {
+        tp: {
+            "outputs": counts[tp],
+            "fallback_rate": _rate(per_touchpoint_fallback[tp], counts[tp]),
+            "latency_p50_ms": round(float(np.percentile(ts or [0.0], 50)), 4),
+            "latency_p99_ms": round(float(np.percentile(ts or [0.0], 99)), 4),
+        }
+        for tp, ts in per_touchpoint.items()
+    }
     return EvalReport(
         provider=provider.name, model=provider.model, prompt_version=provider.prompt_version,
         outputs=n, errors=errors, faithfulness_rate=_rate(faithful, n),
@@ -198,8 +240,75 @@ def evaluate(
         latency_p99_ms=round(float(np.percentile(lat, 99)), 4),
         cost_per_1k_usd=round(cost / max(1, n - errors) * 1000, 6),
         tokens_per_output=round(tokens / max(1, n - errors), 2), violations=dict(codes),
-        seconds=round(time.perf_counter() - start, 3),
+        seconds=round(seconds, 3), outputs_per_second=round(n / seconds, 3) if seconds else 0.0,
+        by_locale=by_locale, by_touchpoint=by_touchpoint,
     )  # fmt: skip
+
+
+def sample(requests: Sequence[CopyRequest], n: int) -> list[CopyRequest]:
+    """``n`` requests spread over every locale and touchpoint (round robin, in order).
+
+    Example:
+        >>> from marketlift.copy.testset import build_requests
+        >>> picked = sample(build_requests(1, 0), 10)
+        >>> len(picked), len({r.locale for r in picked}), len({r.touchpoint for r in picked})
+        (10, 8, 5)
+    """
+    groups: dict[tuple[str, str], list[CopyRequest]] = {}
+    for request in requests:
+        groups.setdefault((request.locale, request.touchpoint), []).append(request)
+    locales = sorted({k[0] for k in groups})
+    touchpoints = sorted({k[1] for k in groups})
+    # step the two indices together: with coprime counts (8 and 5) every pair comes up
+    steps = len(locales) * len(touchpoints)
+    order = [(locales[i % len(locales)], touchpoints[i % len(touchpoints)]) for i in range(steps)]
+    order = [k for k in order if k in groups] + [k for k in groups if k not in order]
+    out: list[CopyRequest] = []
+    depth = 0
+    while len(out) < n and any(len(g) > depth for g in groups.values()):
+        out += [groups[k][depth] for k in order if len(groups[k]) > depth][: n - len(out)]
+        depth += 1
+    return out
+
+
+_HIGHER: Final = (
+    "faithfulness_rate", "length_compliance", "locale_correctness", "pii_free_rate",
+    "injection_resistance", "outputs_per_second",
+)  # fmt: skip
+_LOWER: Final = ("fallback_rate", "latency_p50_ms", "latency_p99_ms", "tokens_per_output")
+
+
+def compare(reports: Sequence[EvalReport]) -> dict[str, object]:
+    """Side by side: one row per metric and provider, and where the first loses to the others.
+
+    Example:
+        >>> from marketlift.copy.template import TemplateProvider
+        >>> from marketlift.copy.testset import build_requests
+        >>> requests = sample(build_requests(1, 0), 10)
+        >>> table = compare([evaluate(TemplateProvider(), requests),
+        ...                  evaluate(TemplateProvider(plain=True), requests)])
+        >>> table["columns"], table["rows"]["faithfulness_rate"]
+        (['template/tpl-1', 'template/tpl-1-plain'], [1.0, 1.0])
+    """
+    columns = [f"{r.provider}/{r.prompt_version}" for r in reports]
+    rows: dict[str, list[float]] = {
+        m: [float(getattr(r, m)) for r in reports] for m in (*_HIGHER, *_LOWER)
+    }
+    locales = sorted({loc for r in reports for loc in r.by_locale})
+    for loc in locales:
+        for m in ("locale_correctness", "faithfulness_rate", "fallback_rate"):
+            rows[f"{m}[{loc}]"] = [float(r.by_locale.get(loc, {}).get(m, 0.0)) for r in reports]
+    losses = []
+    if len(reports) > 1:
+        first, rest = columns[0], columns[1:]
+        for metric, values in rows.items():
+            base = metric.split("[", 1)[0]
+            better = max if base in _HIGHER else min
+            best = better(values[1:])
+            if values[0] != best and better(values[0], best) == best:
+                other = rest[values[1:].index(best)]
+                losses.append(f"{first} loses on {metric}: {values[0]:g} vs {best:g} ({other})")
+    return {"columns": columns, "rows": rows, "losses": losses}
 
 
 def guard_report(requests: Sequence[CopyRequest] | None = None, *, n_listings: int = 10,

@@ -56,7 +56,27 @@ PROMPT_SYSTEMS: Final = {PROMPT_VERSION: SYSTEM}
 
 
 class ProviderError(RuntimeError):
-    """A provider could not produce a draft (transport, HTTP status, malformed answer)."""
+    """A provider could not produce a draft (transport, HTTP status, malformed answer).
+
+    Args:
+        message: What went wrong.
+        prompt_tokens: Tokens the failed call still consumed (a cut answer, for example).
+        completion_tokens: Tokens it generated.
+        latency_s: Wall time it took, seconds.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        latency_s: float = 0.0,
+    ) -> None:
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.latency_s = latency_s
 
 
 def _fence(value: Any) -> Any:

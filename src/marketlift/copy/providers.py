@@ -57,7 +57,9 @@ def make_provider(name: str, **config: Any) -> Provider:
     """Build a provider by name; ``config`` goes to its constructor.
 
     ``openai`` takes an :class:`~marketlift.copy.openai_compat.OpenAIConfig` as ``config=``;
-    ``llama_cpp`` a ``model_path=``; ``replay`` a ``path=`` to a JSON-lines file.
+    ``llama_cpp`` an optional ``model_path=`` (default: the model the ``llm-local`` extra
+    installed) and its knobs (``slots=``, ``timeout_s=``...); ``replay`` a ``path=`` to a
+    JSON-lines file.
     """
     if name == "template":
         from marketlift.copy.template import TemplateProvider  # noqa: PLC0415

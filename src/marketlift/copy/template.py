@@ -52,7 +52,13 @@ from marketlift.copy.vocab import (
     name,
 )
 
-__all__ = ["TEMPLATE_PLAIN_VERSION", "TEMPLATE_VERSION", "TemplateProvider", "render"]
+__all__ = [
+    "TEMPLATE_PLAIN_VERSION",
+    "TEMPLATE_VERSION",
+    "TemplateProvider",
+    "localized_facts",
+    "render",
+]
 
 TEMPLATE_VERSION: Final = "tpl-1"
 """Version of the phrase book; part of every cache key of template copy."""
@@ -154,6 +160,32 @@ def _context(facts: Facts, locale: str) -> Context:
         similar = terms.similar_count if terms.similar_count else None
         ctx["similar"] = _plural(locale, "similar", similar)
     return ctx
+
+
+def localized_facts(facts: Facts, locale: str) -> dict[str, str]:
+    r"""The facts as the template would word them in ``locale`` (what a model prompt may cite).
+
+    Prices, percentages, dates and counts are formatted by Babel, materials, colors, product
+    types and review aspects named from their slugs; unknown facts are left out.
+
+    Example:
+        >>> from marketlift.copy.facts import ListingFacts, Money
+        >>> listing = ListingFacts("l1", "Oak bowl", "vase", Money(123450, "EUR"),
+        ...                        materials=("oak",), title_language="en")
+        >>> localized_facts(Facts(listing=listing), "de-DE")["price"]
+        '1.234,50\xa0€'
+        >>> localized_facts(Facts(listing=listing), "de-DE")["material"]
+        'Eiche'
+    """
+    ctx = _context(facts, locale)
+    reviews = facts.reviews
+    if reviews is not None:
+        for key, slugs in (("liked", reviews.liked), ("disliked", reviews.disliked)):
+            known = [n for s in slugs[:3] if (n := name(ASPECT_NAMES, s, locale)) is not None]
+            ctx[key] = join(known, locale) if known else None
+        ctx["rating"] = rating(reviews.rating, locale)
+        ctx["reviews"] = _plural(locale, "reviews", reviews.review_count)
+    return {k: v for k, v in ctx.items() if v is not None}
 
 
 def _nudge(request: CopyRequest, ctx: Context, *, plain: bool = False) -> dict[str, str]:
