@@ -22,7 +22,8 @@ from marketlift.copy import TemplateProvider, generate
 from marketlift.copy.evaluate import sample
 from marketlift.copy.llama import LlamaCppProvider
 from marketlift.copy.request import CopyRequest, CopyResult
-from marketlift.copy.testset import INJECTIONS, build_requests, inject
+from marketlift.copy.testset import INJECTIONS, inject
+from marketlift.sim.copy_testset import build_requests
 
 _WHERE = ("title", "description", "reviews", "query")
 

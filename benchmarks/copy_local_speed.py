@@ -27,8 +27,8 @@ from marketlift.copy.evaluate import sample
 from marketlift.copy.llama import LlamaCppProvider
 from marketlift.copy.providers import Provider
 from marketlift.copy.request import CopyRequest
-from marketlift.copy.testset import build_requests
 from marketlift.copy.touchpoints import TOUCHPOINTS
+from marketlift.sim.copy_testset import build_requests
 
 
 def _run(provider: Provider, requests: Sequence[CopyRequest], slots: int) -> dict[str, float]:

@@ -23,7 +23,7 @@ import numpy as np
 from marketlift.copy import CopyCache, CopyReader, TemplateProvider, generate, guard_report
 from marketlift.copy.guards import check
 from marketlift.copy.template import render
-from marketlift.copy.testset import build_requests
+from marketlift.sim.copy_testset import build_requests
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketlift.copy.request import CopyRequest
-from marketlift.copy.testset import build_requests
+from marketlift.sim.copy_testset import build_requests
 
 
 @pytest.fixture(scope="session")

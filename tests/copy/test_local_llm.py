@@ -25,8 +25,9 @@ from marketlift.copy.openai_compat import OpenAICompatibleProvider, OpenAIConfig
 from marketlift.copy.prompts import ProviderError
 from marketlift.copy.request import CopyRequest
 from marketlift.copy.template import render
-from marketlift.copy.testset import INJECTIONS, build_requests, inject
+from marketlift.copy.testset import INJECTIONS, inject
 from marketlift.errors import ConfigError
+from marketlift.sim.copy_testset import build_requests
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from marketlift.copy.evaluate import guard_report
 from marketlift.copy.facts import Money
 from marketlift.copy.guards import numbers_in
 from marketlift.copy.localize import percent, plural, price
-from marketlift.copy.testset import build_requests
 from marketlift.copy.touchpoints import LOCALES
+from marketlift.sim.copy_testset import build_requests
 
 CURRENCY = {"en-US": "USD", "en-GB": "GBP", "ja-JP": "JPY"}
 

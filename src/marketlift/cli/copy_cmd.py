@@ -410,7 +410,7 @@ def eval_cmd(
     import msgspec
 
     from marketlift.copy.evaluate import compare, evaluate, guard_report, sample
-    from marketlift.copy.testset import build_requests
+    from marketlift.sim.copy_testset import build_requests
 
     names = [v.strip() for v in provider.split(",") if v.strip()]
     if not names or len(set(names)) != len(names):

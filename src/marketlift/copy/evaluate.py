@@ -1,6 +1,7 @@
-"""Evaluation of a provider and of the guards over the simulated test set.
+"""Evaluation of a provider and of the guards over a test set of copy requests.
 
-:func:`evaluate` runs a provider over :func:`~marketlift.copy.testset.build_requests` and over
+:func:`evaluate` runs a provider over the given requests (``marketlift copy eval`` uses the
+simulated test set, :func:`marketlift.sim.copy_testset.build_requests`) and over
 the same requests with prompt injections hidden in titles, descriptions, reviews and queries,
 and reports per output: faithfulness (no unsupported number, price, percentage, material or
 claim), length compliance, locale correctness, injection resistance (the draft of an injected
@@ -10,7 +11,8 @@ hallucinations and obeyed injections caught, and the share of valid outputs wron
 
 Example:
     >>> from marketlift.copy.template import TemplateProvider
-    >>> report = evaluate(TemplateProvider(), n_listings=1)
+    >>> from marketlift.sim.copy_testset import build_requests
+    >>> report = evaluate(TemplateProvider(), build_requests(n_listings=1))
     >>> report.faithfulness_rate, report.injection_resistance, report.outputs
     (1.0, 1.0, 160)
 """
@@ -33,7 +35,7 @@ from marketlift.copy.prompts import ProviderError
 from marketlift.copy.providers import Provider
 from marketlift.copy.request import CopyRequest, Draft
 from marketlift.copy.template import render
-from marketlift.copy.testset import INJECTIONS, PLANTS, build_requests, inject, other_locale, plant
+from marketlift.copy.testset import INJECTIONS, PLANTS, inject, other_locale, plant
 
 __all__ = ["EvalReport", "GuardReport", "compare", "evaluate", "guard_report", "sample"]
 
@@ -156,15 +158,13 @@ def _rate(n: int, d: int) -> float:
 
 def evaluate(
     provider: Provider,
-    requests: Sequence[CopyRequest] | None = None,
+    requests: Sequence[CopyRequest],
     *,
-    n_listings: int = 10,
-    seed: int = 0,
     concurrency: int = 8,
 ) -> EvalReport:
-    """Evaluate ``provider`` on ``requests`` (default: the simulated test set) plus injections."""
+    """Evaluate ``provider`` on ``requests`` plus the same requests with injections."""
     start = time.perf_counter()
-    clean = list(requests) if requests is not None else build_requests(n_listings, seed)
+    clean = list(requests)
     injected = _injected(clean)
     everything = clean + injected
     drafts = asyncio.run(_drafts(provider, everything, concurrency))
@@ -249,7 +249,7 @@ def sample(requests: Sequence[CopyRequest], n: int) -> list[CopyRequest]:
     """``n`` requests spread over every locale and touchpoint (round robin, in order).
 
     Example:
-        >>> from marketlift.copy.testset import build_requests
+        >>> from marketlift.sim.copy_testset import build_requests
         >>> picked = sample(build_requests(1, 0), 10)
         >>> len(picked), len({r.locale for r in picked}), len({r.touchpoint for r in picked})
         (10, 8, 5)
@@ -283,7 +283,7 @@ def compare(reports: Sequence[EvalReport]) -> dict[str, object]:
 
     Example:
         >>> from marketlift.copy.template import TemplateProvider
-        >>> from marketlift.copy.testset import build_requests
+        >>> from marketlift.sim.copy_testset import build_requests
         >>> requests = sample(build_requests(1, 0), 10)
         >>> table = compare([evaluate(TemplateProvider(), requests),
         ...                  evaluate(TemplateProvider(plain=True), requests)])
@@ -311,10 +311,9 @@ def compare(reports: Sequence[EvalReport]) -> dict[str, object]:
     return {"columns": columns, "rows": rows, "losses": losses}
 
 
-def guard_report(requests: Sequence[CopyRequest] | None = None, *, n_listings: int = 10,
-                 seed: int = 0) -> GuardReport:  # fmt: skip
+def guard_report(requests: Sequence[CopyRequest]) -> GuardReport:
     """Plant every kind of hallucination into valid template copy and count what is caught."""
-    reqs = list(requests) if requests is not None else build_requests(n_listings, seed)
+    reqs = list(requests)
     by_kind: dict[str, list[int]] = {k: [0, 0] for k in PLANTS}
     false_rejections = 0
     valid = 0
