@@ -60,6 +60,20 @@ def test_deletion_and_ndjson_gzip(tmp_path: Path) -> None:
     assert CatalogStore(tmp_path).show("L-1") is None
 
 
+def test_every_gzip_member_is_read(tmp_path: Path) -> None:
+    first = gzip.compress(msgspec.json.encode(MUG) + b"\n")
+    second = gzip.compress(msgspec.json.encode({**MUG, "listing_id": "L-2"}))
+    with _client(tmp_path) as client:
+        answer = client.post("/v1/listings", content=first + second,
+                             headers={"Content-Encoding": "gzip"})  # fmt: skip
+        assert answer.json()["accepted"] == 2
+        cut = client.post("/v1/listings", content=first + second[:-9],
+                          headers={"Content-Encoding": "gzip"})  # fmt: skip
+        assert cut.status_code == 400
+        assert "truncated" in cut.json()["error"]
+    assert CatalogStore(tmp_path).show("L-2") is not None
+
+
 def test_nothing_valid_is_422(tmp_path: Path) -> None:
     with _client(tmp_path) as client:
         answer = client.post("/v1/listings", json=[{**MUG, "updated_at": "tomorrow"}])
@@ -73,7 +87,11 @@ def test_write_key(tmp_path: Path) -> None:
         assert client.post("/v1/listings", json=[MUG]).status_code == 401
         wrong = {"Authorization": "Bearer nope"}
         assert client.post("/v1/listings", json=[MUG], headers=wrong).status_code == 401
-        good = {"Authorization": "Bearer s3cret-key-123"}
+        basic = {"Authorization": "Basic s3cret-key-123"}
+        refused = client.post("/v1/listings", json=[MUG], headers=basic)
+        assert refused.status_code == 401
+        assert "expected 'Bearer <key>'" in refused.json()["error"]
+        good = {"Authorization": "bearer s3cret-key-123"}
         assert client.post("/v1/listings", json=[MUG], headers=good).status_code == 200
 
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hmac
 import logging
 import time
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
@@ -43,6 +41,7 @@ from marketlift.events.validate import BatchFormatError, FieldError, RejectedEve
 from marketlift.ingest.collector import Collector
 from marketlift.ingest.sink import Sink, SinkBatch
 from marketlift.serve.assign import Assigner
+from marketlift.serve.bodies import GzipError, gunzip, key_problem
 from marketlift.serve.config import ServeConfig
 from marketlift.serve.decide import DecisionEngine
 from marketlift.serve.decide_schema import MAX_DECIDE_BODY, decode_decide
@@ -347,25 +346,10 @@ class _Handlers:
 
 
 def _check_key(request: Request, key: str | None, *, query_param: bool = True) -> None:
-    """Accept ``Authorization: Bearer <key>`` (scheme in any case) and nothing else.
-
-    ``query_param``: without an ``Authorization`` header, ``?write_key=<key>`` (beacons).
-    """
-    if key is None:
-        return
-    header = request.headers.get("authorization")
-    token = ""
-    if header is not None:
-        scheme, _, rest = header.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            shown = scheme[:20]
-            reason = f"Authorization scheme {shown!r}, expected 'Bearer <key>'"
-            raise _HTTPError(401, reason)
-        token = rest.strip()
-    elif query_param:
-        token = request.query_params.get("write_key", "")
-    if not token or not hmac.compare_digest(token.encode(), key.encode()):
-        raise _HTTPError(401, "missing or wrong key: send 'Authorization: Bearer <key>'")
+    """Accept ``Authorization: Bearer <key>`` (:func:`marketlift.serve.bodies.key_problem`)."""
+    problem = key_problem(request.headers, request.query_params, key, query_param=query_param)
+    if problem is not None:
+        raise _HTTPError(401, problem)
 
 
 def _check_admin(request: Request, key: str | None) -> None:
@@ -422,26 +406,10 @@ async def _read_body(request: Request, config: ServeConfig) -> bytes:
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
-    """Every member of a gzip body (RFC 1952 allows several), at most ``limit`` bytes in all."""
-    parts: list[bytes] = []
-    size = 0
-    rest = body
-    while True:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            plain = inflater.decompress(rest, limit - size + 1)
-        except zlib.error as exc:
-            raise _HTTPError(400, f"the gzip body cannot be decompressed: {exc}") from None
-        parts.append(plain)
-        size += len(plain)
-        if size > limit or inflater.unconsumed_tail:
-            reason = f"decompressed body over {limit} bytes (max_decompressed_bytes)"
-            raise _HTTPError(413, reason, dead_letter=b"".join(parts)[:65536])
-        if not inflater.eof:
-            raise _HTTPError(400, "the gzip body cannot be decompressed: it is truncated")
-        rest = inflater.unused_data
-        if not rest.strip(b"\x00"):  # trailing zero padding is allowed after the last member
-            return b"".join(parts)
+    try:
+        return gunzip(body, limit)
+    except GzipError as exc:
+        raise _HTTPError(exc.status, exc.message, dead_letter=exc.partial) from None
 
 
 async def _dead_letter(collector: Collector, head: bytes, reason: str) -> None:

@@ -11,7 +11,8 @@ Example:
     >>> import tempfile
     >>> from starlette.applications import Starlette
     >>> from starlette.testclient import TestClient
-    >>> from marketlift.serve.config import ServeConfig
+    >>> from marketlift.serve.bodies import GzipError, gunzip, key_problem
+from marketlift.serve.config import ServeConfig
     >>> app = Starlette(routes=listing_routes(ServeConfig(data_dir=tempfile.mkdtemp())))
     >>> listing = {"listing_id": "L-1", "title": "Mug", "category": "ceramics",
     ...            "price": {"amount": "24.90", "currency": "EUR"},
@@ -24,9 +25,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import hmac
 import threading
-import zlib
 from typing import Any, Final
 
 import msgspec
@@ -43,6 +42,7 @@ from marketlift.catalog import (
     decode_listings,
 )
 from marketlift.events.validate import BatchFormatError
+from marketlift.serve.bodies import GzipError, gunzip, key_problem
 from marketlift.serve.config import ServeConfig
 
 __all__ = ["ListingsEndpoint", "listing_openapi", "listing_routes"]
@@ -118,14 +118,10 @@ class ListingsEndpoint:
             return body
         if encoding != "gzip":
             raise _BodyError(415, f"Content-Encoding == {encoding!r}, expected 'gzip' or none")
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            plain = inflater.decompress(body, cap + 1)
-        except zlib.error as exc:
-            raise _BodyError(400, f"the gzip body cannot be decompressed: {exc}") from None
-        if len(plain) > cap or inflater.unconsumed_tail:
-            raise _BodyError(413, f"decompressed body over {cap} bytes (max_body_bytes)")
-        return plain
+            return gunzip(body, cap)
+        except GzipError as exc:
+            raise _BodyError(exc.status, exc.message) from None
 
 
 def listing_openapi(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -190,15 +186,9 @@ def listing_routes(config: ServeConfig, limits: CatalogLimits | None = None) -> 
 
 
 def _check_key(request: Request, key: str | None) -> None:
-    if key is None:
-        return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if (
-        scheme.lower() != "bearer"
-        or not token
-        or not hmac.compare_digest(token.encode(), key.encode())
-    ):
-        raise _BodyError(401, "missing or wrong key: send 'Authorization: Bearer <key>'")
+    problem = key_problem(request.headers, request.query_params, key, query_param=False)
+    if problem is not None:
+        raise _BodyError(401, problem)
 
 
 def _answer(status: int, body: object) -> Response:
