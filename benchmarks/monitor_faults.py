@@ -7,7 +7,9 @@ and :func:`marketlift.monitor.monitor` runs on that day: every alert is a false 
 simulation (the same world): double-fired page views (drift), 90% of the iOS app's events
 broken (volume, dead letters) and, on the clean lake, a model not retrained for four days
 (freshness): each must raise its alert (target: all). The baseline named is that target:
-``false_alert_rate`` against 0 and ``caught`` against every fault.
+``false_alert_rate`` against 0 and ``caught`` against every fault. Side by side on the same
+clean days, ``raw_ages_false_alerts`` counts the false alerts with ``history_ages=()`` (the cart
+age compared raw, as before it was compared as a share of the lake's history).
 
     .venv/bin/python benchmarks/monitor_faults.py [--buyers 3000] [--days 14] [--clean-days 10]
         [--reference-days 1]
@@ -16,6 +18,7 @@ broken (volume, dead letters) and, on the clean lake, a model not retrained for 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -58,7 +61,9 @@ def main() -> None:
     thresholds = MonitorConfig(reference_days=args.reference_days)
     config = SimConfig(n_buyers=args.buyers, n_days=args.days, seed=args.seed)
     last = START + dt.timedelta(days=args.days - 1)
+    raw_ages = dataclasses.replace(thresholds, history_ages=())
     false_alerts: list[str] = []
+    raw_false: list[str] = []
     checks = 0
     with tempfile.TemporaryDirectory() as tmp:
         clean = Path(tmp) / "clean"
@@ -70,6 +75,9 @@ def main() -> None:
             report = monitor(clean, day, thresholds)
             checks += len(report.checks)
             false_alerts += [f"{day}:{c.kind}:{c.subject}" for c in report.alerts]
+            raw_false += [
+                f"{day}:{c.kind}:{c.subject}" for c in monitor(clean, day, raw_ages).alerts
+            ]
         _promote(clean, rows, last - dt.timedelta(days=3))  # retraining stopped 4 days ago
         stale = {(c.kind, c.subject) for c in monitor(clean, last, thresholds).alerts}
         faulty = Path(tmp) / "faulty"
@@ -90,6 +98,7 @@ def main() -> None:
         "clean_checks": checks,
         "false_alerts": len(false_alerts), "false_alert_list": false_alerts,
         "false_alert_rate": round(len(false_alerts) / max(checks, 1), 5),
+        "raw_ages_false_alerts": len(raw_false), "raw_ages_false_alert_list": raw_false,
         "caught": caught, "caught_share": sum(caught.values()) / len(caught),
         "baseline": "target: 0 false alerts on clean days, every planted fault caught",
         "faulty_day_alerts": sorted(f"{k}:{s}" for k, s in found),

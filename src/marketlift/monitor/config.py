@@ -56,6 +56,10 @@ class MonitorConfig:
             calibration check to judge.
         reference_days: Days at the end of the model's training window that are the
             reference of the drift checks.
+        history_ages: Features that are an age the lake's history bounds (a cart kept since
+            its first add): their drift compares the share of the history they span
+            (:func:`marketlift.monitor.intent.history_share`), not the raw age, which grows
+            with the lake.
         max_ece: Expected calibration error of the intent model on the monitored day's
             outcomes above which it alerts (equal-width bins, as the offline figure).
         min_hit_rate_ratio: The ranker alerts when its online hit rate falls below this
@@ -81,6 +85,7 @@ class MonitorConfig:
     n_bins: int = 10
     min_rows: int = 100
     reference_days: int = 1
+    history_ages: tuple[str, ...] = ("b_cart_age_hours",)
     max_ece: float = 0.1
     min_hit_rate_ratio: float = 0.5
     max_event_age_hours: float = 12.0
@@ -104,6 +109,9 @@ class MonitorConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, value, "an integer >= 1")
+        ages = self.history_ages
+        if not isinstance(ages, tuple) or not all(isinstance(a, str) and a for a in ages):
+            raise ConfigError("history_ages", ages, "a tuple of feature names")
         if self.psi_alpha >= 1:
             raise ConfigError("psi_alpha", self.psi_alpha, "a probability in (0, 1)")
         if self.volume_low >= self.volume_high:
