@@ -180,7 +180,11 @@ def newest_training_row(value: str | float) -> dt.datetime:
 def freshness_checks(
     data_dir: str | os.PathLike[str], interval: dt.date, config: MonitorConfig
 ) -> list[Check]:
-    """Age of the newest feature build and of each promoted model's newest training row."""
+    """Age of the newest feature build and of each promoted model's and policy's newest row.
+
+    A model's newest training row is its ``data_range`` maximum; a policy's (the registry's
+    ``engagement`` versions) the end of its ``training_range_us``.
+    """
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     from marketlift.models.registry import Registry  # noqa: PLC0415
@@ -216,13 +220,17 @@ def freshness_checks(
         if registry.promoted(name) is None:
             continue
         version = registry.get(name)
-        newest_row = (version.meta.get("data_range") or {}).get("max")
+        meta = version.meta
+        kind = "policy" if meta.get("kind") == "policy" else "model"
+        newest_row = (meta.get("data_range") or {}).get("max")
+        if not newest_row and kind == "policy":
+            newest_row = (meta.get("training_range_us") or [None, None])[-1]
         limit = config.max_model_age_days
         if not newest_row:
             checks.append(
                 Check.unjudged(
                     "freshness",
-                    f"model:{name}",
+                    f"{kind}:{name}",
                     limit,
                     "no_data_range",
                     {"version": version.version},
@@ -235,7 +243,7 @@ def freshness_checks(
         checks.append(
             Check(
                 "freshness",
-                f"model:{name}",
+                f"{kind}:{name}",
                 days,
                 limit,
                 alert,
