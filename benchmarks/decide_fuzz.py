@@ -90,11 +90,20 @@ def run_schemathesis(
 
 
 def merge(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Add up the summaries of runs side by side."""
+    """Add up the summaries of runs side by side.
+
+    ``cases_generated`` is the total over the processes; ``cases_generated_per_process`` and
+    ``interrupted_processes`` (runs whose JSON report is empty: schemathesis was killed, its
+    cases are not counted) show how it was made.
+    """
+    out: dict[str, Any] = {
+        "exit_code": max(s["exit_code"] for s in summaries),
+        "processes": len(summaries),
+        "cases_generated_per_process": [s["cases_generated"] or 0 for s in summaries],
+        "interrupted_processes": sum(s["interrupted"] for s in summaries),
+    }
     if len(summaries) == 1:
-        return summaries[0]
-    out: dict[str, Any] = {"exit_code": max(s["exit_code"] for s in summaries),
-                           "processes": len(summaries)}  # fmt: skip
+        return {**summaries[0], **out}
     for key in ("cases_generated", "cases_with_failures", "errored", "requests",
                 "server_errors_5xx"):  # fmt: skip
         out[key] = sum(s[key] or 0 for s in summaries)
@@ -156,6 +165,7 @@ def summarize(report_dir: Path, returncode: int, output: str) -> dict[str, Any]:
     cases = report.get("test_cases", {})
     return {
         "exit_code": returncode,
+        "interrupted": not report,
         "cases_generated": cases.get("generated"),
         "cases_with_failures": cases.get("with_failures"),
         "errored": cases.get("errored"),

@@ -82,6 +82,26 @@ def test_nothing_valid_is_422(tmp_path: Path) -> None:
         assert client.post("/v1/listings", content=b"{not json").status_code == 422
 
 
+def test_counts_past_int64_are_field_errors(tmp_path: Path) -> None:
+    # found by schemathesis (benchmarks/decide_fuzz.py): a stock of 2**63 was a 500
+    big = 2**63
+    batch = [MUG, {**MUG, "listing_id": "L-2", "stock": big},
+             {**MUG, "listing_id": "L-3", "review_count": big * 10**9},
+             {**MUG, "listing_id": "L-4", "stock": big - 1}]  # fmt: skip
+    with _client(tmp_path) as client:
+        answer = client.post("/v1/listings", json=batch)
+        assert answer.status_code == 200
+        body = answer.json()
+        assert (body["accepted"], body["rejected_count"]) == (2, 2)
+        errors = {r["index"]: r["errors"][0] for r in body["rejected"]}
+        assert [errors[1]["field"], errors[2]["field"]] == ["stock", "review_count"]
+        assert str(2**63 - 1) in errors[1]["expected"]
+        answer = client.post("/v1/listings", json=[{**MUG, "stock": big}])
+        assert answer.status_code == 422
+    stock = CatalogStore(tmp_path).show("L-4")
+    assert stock is not None
+
+
 def test_write_key(tmp_path: Path) -> None:
     with _client(tmp_path, write_key="s3cret-key-123") as client:
         assert client.post("/v1/listings", json=[MUG]).status_code == 401

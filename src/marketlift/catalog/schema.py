@@ -24,6 +24,7 @@ from marketlift.errors import ConfigError
 
 __all__ = [
     "CORE_COLUMNS",
+    "INT64_MAX",
     "REQUIRED_COLUMNS",
     "VERSIONS_SCHEMA",
     "CatalogLimits",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 MONEY_TYPE: Final = pa.decimal128(19, 6)
+INT64_MAX: Final = 2**63 - 1
+"""The largest ``stock`` or ``review_count`` (their columns are int64)."""
 _TS: Final = pa.timestamp("us", tz="UTC")
 
 VERSIONS_SCHEMA: Final = pa.schema(
@@ -155,9 +158,9 @@ class ListingIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     materials: list[str] | None = None
     price: ListingMoney | None = None
     shipping: ListingMoney | None = None
-    stock: Annotated[int, Meta(ge=0)] | None = None
+    stock: Annotated[int, Meta(ge=0, le=INT64_MAX)] | None = None
     shop_id: str | None = None
-    review_count: Annotated[int, Meta(ge=0)] | None = None
+    review_count: Annotated[int, Meta(ge=0, le=INT64_MAX)] | None = None
     rating: Annotated[float, Meta(ge=0.0, le=5.0)] | None = None
     attributes: dict[str, AttributeValue] | None = None
 
