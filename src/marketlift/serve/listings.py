@@ -11,8 +11,7 @@ Example:
     >>> import tempfile
     >>> from starlette.applications import Starlette
     >>> from starlette.testclient import TestClient
-    >>> from marketlift.serve.bodies import GzipError, gunzip, key_problem
-from marketlift.serve.config import ServeConfig
+    >>> from marketlift.serve.config import ServeConfig
     >>> app = Starlette(routes=listing_routes(ServeConfig(data_dir=tempfile.mkdtemp())))
     >>> listing = {"listing_id": "L-1", "title": "Mug", "category": "ceramics",
     ...            "price": {"amount": "24.90", "currency": "EUR"},
