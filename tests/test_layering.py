@@ -97,3 +97,22 @@ def test_the_check_passes_other_imports() -> None:
         "import marketlift.simulation_free\nfrom marketlift.policy import base\nfrom . import io\n"
     )
     assert _sim_imports(code, "marketlift.policy.train") == []
+
+
+LOWER = (
+    "events", "lake", "ingest", "catalog", "features", "models", "policy", "ope",
+    "experiments", "copy", "monitor",
+)  # fmt: skip
+UPPER = ("marketlift.serve", "marketlift.cli", "marketlift.demo")
+
+
+@pytest.mark.parametrize("package", LOWER)
+def test_arrows_point_one_way(package: str) -> None:
+    """The library never imports ``serve``, ``cli`` or ``demo`` (not even for types)."""
+    found = [
+        f"{_module_name(p)}:{line}: {name}"
+        for p in _modules(package)
+        for line, name in _imported(p.read_text(), _module_name(p))
+        if any(name == u or name.startswith(u + ".") for u in UPPER)
+    ]
+    assert found == []

@@ -24,7 +24,7 @@ from marketlift.ingest._loop import LoopThread
 from marketlift.ingest.sink import SinkBatch
 
 if TYPE_CHECKING:
-    from marketlift.serve.config import JetStreamConfig
+    from marketlift.ingest.config import JetStreamConfig
 
 __all__ = ["JetStreamSink", "ensure_stream", "import_nats"]
 

@@ -22,7 +22,7 @@ from marketlift.ingest.jetstream import RECEIVED_AT, ensure_stream, import_nats
 from marketlift.lake.writer import LakeWriter
 
 if TYPE_CHECKING:
-    from marketlift.serve.config import JetStreamConfig
+    from marketlift.ingest.config import JetStreamConfig
 
 __all__ = ["land"]
 

@@ -21,6 +21,7 @@ from typing import Final
 
 from marketlift.errors import ConfigError
 from marketlift.events.limits import Limits
+from marketlift.ingest.config import JetStreamConfig
 
 __all__ = ["DecideConfig", "HttpConfig", "JetStreamConfig", "ServeConfig"]
 
@@ -62,25 +63,6 @@ class HttpConfig:
             raise ConfigError("http.limit_concurrency", self.limit_concurrency, "an integer >= 1")
         if self.backlog < 1:
             raise ConfigError("http.backlog", self.backlog, "an integer >= 1")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class JetStreamConfig:
-    """Where the JetStream sink publishes.
-
-    Attributes:
-        url: NATS server URL.
-        stream: Stream name (created if missing, file storage).
-        subject_prefix: Events go to ``<prefix>.events``, dead letters to
-            ``<prefix>.dead_letters``.
-        duplicate_window_s: JetStream's de-duplication window on ``Nats-Msg-Id`` (the lander
-            de-duplicates on ``event_id`` across any time span).
-    """
-
-    url: str = "nats://127.0.0.1:4222"
-    stream: str = "MARKETLIFT"
-    subject_prefix: str = "marketlift"
-    duplicate_window_s: float = 120.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
