@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from marketlift.errors import ConfigError
+from marketlift.events.table import EVENTS_SCHEMA
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -93,6 +94,10 @@ _AGGREGATE_KEYS: Final = frozenset(
 )
 
 
+_BOOKKEEPING: Final = ("schema_version", "received_at", "payload", "event_date")
+"""Columns of the lake's events that are not event fields (no definition reads them)."""
+
+
 @functools.cache
 def event_types() -> tuple[str, ...]:
     """The event types of the schema (``page_view``, ``purchase``, ...)."""
@@ -101,35 +106,7 @@ def event_types() -> tuple[str, ...]:
     return tuple(str(t.__struct_config__.tag) for t in typing.get_args(Event))
 
 
-EVENT_COLUMNS: Final = (
-    "event_id",
-    "type",
-    "ts",
-    "buyer_id",
-    "anonymous_id",
-    "session_id",
-    "platform",
-    "app_version",
-    "locale",
-    "currency",
-    "country",
-    "listing_id",
-    "shop_id",
-    "order_id",
-    "query",
-    "surface",
-    "quantity",
-    "price",
-    "price_currency",
-    "revenue",
-    "revenue_currency",
-    "action",
-    "channel",
-    "decision_id",
-    "propensity",
-    "experiment_key",
-    "variant",
-)
+EVENT_COLUMNS: Final = tuple(name for name in EVENTS_SCHEMA.names if name not in _BOOKKEEPING)
 """Columns of the ``events`` view a definition may read (filters, ``column``)."""
 
 
